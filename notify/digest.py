@@ -1,0 +1,155 @@
+"""Digests: a subscriber's pending entries grouped by board, rendered for each medium.
+
+Board text is escaped by the template environment of each medium (HTML autoescaping, Slack
+escaping), so a template, built-in or a user's override, cannot forget it; board text is only
+ever data, never template source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).parent / "templates"
+DIGEST_TEMPLATES = {"html": "digest.html.j2", "slack": "digest.slack.j2", "text": "digest.txt.j2"}
+FORMATS = {"html": "html", "slack": "markdown", "text": "text"}
+_SLACK_SPECIAL = re.compile(r"([\\<>\[\]])")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    format: str  # "html", "markdown" or "text", as Apprise declares body formats
+
+
+class Raw(str):
+    """Text a template may emit as it is in the Slack and text media (already formatted)."""
+
+
+def medium_for(url: str) -> str:
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in {"mailto", "mailtos"}:
+        return "html"
+    return "slack" if scheme == "slack" else "text"
+
+
+def build(
+    subscriber: str, entries: Sequence[Mapping[str, Any]], generated_at: datetime
+) -> dict[str, Any]:
+    """The template context: boards in order of their newest entry, posts and updates apart."""
+    boards: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        board = boards.setdefault(entry["board"], _board(entry))
+        board["updated" if entry.get("updated") else "posts"].append(_post(entry))
+    return {
+        "subscriber": subscriber,
+        "boards": list(boards.values()),
+        "count": len(entries),
+        "generated_at": generated_at,
+    }
+
+
+def _board(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": entry["board"],
+        "title": entry.get("board_title") or entry["board"],
+        "posts": [],
+        "updated": [],
+    }
+
+
+def _post(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain post data; links that are not http(s) are dropped, so no template can emit them."""
+    post = dict(entry)
+    post["url"] = safe_url(entry.get("url")) or ""
+    post["source_url"] = safe_url(entry.get("source_url"))
+    post["attachments"] = [
+        {"name": a.get("name") or "", "url": safe_url(a.get("url"))}
+        for a in entry.get("attachments") or []
+    ]
+    return post
+
+
+def safe_url(url: str | None) -> str | None:
+    if not url or urlsplit(url).scheme.lower() not in {"http", "https"}:
+        return None
+    return quote(url, safe="/:?&=#%+@,;~!$'*-._")
+
+
+class Renderer:
+    """The template environments; a file in `override_dir` replaces the built-in of its name."""
+
+    def __init__(self, override_dir: str | Path | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATES)]
+        if override_dir:
+            loaders.insert(0, jinja2.FileSystemLoader(override_dir))
+        loader = jinja2.ChoiceLoader(loaders)
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": jinja2.ChainableUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": True,
+        }
+        self.envs = {
+            "html": jinja2.Environment(autoescape=True, finalize=_blank, **common),
+            "slack": jinja2.Environment(autoescape=False, finalize=_slack, **common),
+            "text": jinja2.Environment(autoescape=False, finalize=_plain, **common),
+        }
+        for env in self.envs.values():
+            env.filters.update(date=_date, link=_slack_link)
+
+    def render(self, template: str, medium: str, context: Mapping[str, Any]) -> str:
+        return self.envs[medium].get_template(template).render(context)
+
+    def digest(self, context: Mapping[str, Any], medium: str) -> Message:
+        body = self.render(DIGEST_TEMPLATES[medium], medium, context)
+        return Message(self.subject(context), body.strip() + "\n", FORMATS[medium])
+
+    def subject(self, context: Mapping[str, Any]) -> str:
+        return _one_line(self.render("subject.txt.j2", "text", context))
+
+    def alert(self, context: Mapping[str, Any]) -> Message:
+        text = self.render("alert.txt.j2", "text", context).strip()
+        title, _, body = text.partition("\n")
+        return Message(_one_line(title), body.strip() + "\n", "text")
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _slack(value: Any) -> str:
+    """Backslash-escape what Slack markdown would read as links or mentions (`&` is Apprise's)."""
+    if value is None:
+        return ""
+    if isinstance(value, (Raw, Markup)):
+        return str(value)
+    return _SLACK_SPECIAL.sub(r"\\\1", str(value))
+
+
+def _slack_link(url: Any) -> Raw:
+    """A link destination for `[label](<url>)`: characters that would end it percent-encoded."""
+    return Raw(quote(str(url or ""), safe="/:?&=#%+@,;~!$'*-._"))
+
+
+def _date(value: Any, fmt: str = "%Y-%m-%d") -> str:
+    return value.strftime(fmt) if isinstance(value, (date, datetime)) else _plain(value)
+
+
+def _one_line(text: str) -> str:
+    return _LINE_BREAKS.sub(" ", text).strip()

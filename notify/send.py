@@ -1,0 +1,51 @@
+"""Delivery through Apprise, one target URL at a time, so each target's answer is known.
+
+Sending never raises: it reports whether the target accepted, with a masked reason when not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from notify.digest import Message
+from notify.masking import mask_text, secrets_of
+
+
+class DeliveryError(Exception):
+    """A target refused a message: names the subscriber and the masked target."""
+
+    def __init__(self, subscriber: str, target: str, reason: str) -> None:
+        super().__init__(f"{subscriber}: {target}: {reason}")
+        self.subscriber, self.target, self.reason = subscriber, target, reason
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    error: str | None = None
+
+
+def send(url: str, message: Message) -> Outcome:
+    """Send `message` to the one target `url`; a fresh Apprise object so no throttle carries over."""
+    import apprise
+
+    asset = apprise.AppriseAsset(app_id="boardwatch", app_desc="boardwatch digest")
+    notifier = apprise.Apprise(asset=asset)
+    if not notifier.add(url):
+        return Outcome(False, "not a valid Apprise URL")
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
+        try:
+            accepted = bool(
+                notifier.notify(body=message.body, title=message.title, body_format=message.format)
+            )
+        except Exception as exc:  # a plugin bug must not stop the other targets
+            return Outcome(False, mask_text(f"{type(exc).__name__}: {exc}", secrets_of(url)))
+    if accepted:
+        return Outcome(True)
+    return Outcome(False, mask_text(_reason(log.getvalue()), secrets_of(url)))
+
+
+def _reason(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return " / ".join(lines[-2:]) if lines else "the target did not accept the message"

@@ -1,0 +1,229 @@
+"""The `scrape` command. Exit codes: 0 all asked for succeeded, 1 a board or a delivery failed
+(what succeeded is committed), 2 usage or configuration error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Any
+
+from scheduler import config as config_mod
+from scheduler import logs
+from scheduler.config import ConfigError
+from scheduler.context import Context, open_context, sync
+from scheduler.logs import LOG
+
+OK, FAILED, USAGE = 0, 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="scrape", description="Watch bulletin boards; send digests.")
+    top.add_argument("--config", help="config file (default: $SCRAPE_CONFIG, else ./scrape.toml)")
+    top.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
+    top.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("init", help="write a starter config and create or upgrade the database")
+    once = sub.add_parser("once", help="crawl the boards once, store what is new, send due digests")
+    once.add_argument("--board", action="append", default=[], metavar="NAME")
+    once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
+    once.add_argument("--dry-run", action="store_true", help="store nothing, send nothing")
+    status = sub.add_parser("status", help="board health and subscribers' pending entries")
+    status.add_argument("--json", action="store_true")
+    posts = sub.add_parser("posts", help="stored posts, newest first")
+    posts.add_argument("--board", metavar="NAME")
+    posts.add_argument("--limit", type=int, default=50)
+    posts.add_argument("--json", action="store_true")
+    digest = sub.add_parser("digest", help="send due digests now")
+    digest.add_argument("--subscriber", action="append", default=None, metavar="NAME")
+    digest.add_argument("--preview", action="store_true", help="print them; send and mark nothing")
+    test = sub.add_parser("notify-test", help="send a test message to a subscriber's targets")
+    test.add_argument("--subscriber", metavar="NAME")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logs.setup(args.verbose, args.quiet)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        return _fail(USAGE, f"configuration error: {exc}", args.verbose)
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted", 0)
+    except Exception as exc:  # the store's and everything unexpected: one clear line, -v for more
+        hint = getattr(exc, "hint", "")
+        return _fail(FAILED, f"error: {exc}" + (f" (hint: {hint})" if hint else ""), args.verbose)
+
+
+def _fail(code: int, message: str, verbose: int) -> int:
+    LOG.error("%s", message, exc_info=verbose > 0 and code != USAGE)
+    return code
+
+
+def _context(args: argparse.Namespace) -> Context:
+    path = config_mod.config_path(args.config)
+    return open_context(config_mod.load(path))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = config_mod.config_path(args.config)
+    if path.exists():
+        raise ConfigError(path, "", "already exists; boardwatch never overwrites a config file")
+    path.write_text(files("scheduler").joinpath("starter.toml").read_text("utf-8"), "utf-8")
+    LOG.info("wrote %s", path)
+    ctx = open_context(config_mod.load(path))
+    sync(ctx)
+    LOG.info("database ready: %s", _masked(ctx.cfg.storage.url))
+    return OK
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from scheduler.crawl import run_in_reactor
+    from scheduler.cycle import run_once, select_boards
+
+    ctx = _context(args)
+    boards = select_boards(ctx, args.board)
+    report = run_in_reactor(
+        lambda: run_once(ctx, boards, notify=not args.no_notify, dry_run=args.dry_run)
+    )
+    if args.dry_run:
+        _print_dry_run(report.crawls)
+    return FAILED if report.failed else OK
+
+
+def _print_dry_run(crawls: Sequence[Any]) -> None:
+    for crawl in crawls:
+        print(
+            f"# {crawl.board}: {len(crawl.new)} new post(s), {crawl.queued} entr(y/ies) would be queued"
+        )
+        for post in crawl.new:
+            print("\t".join([post["key"], _iso(post["date"]) or "", post["title"], post["url"]]))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from storage import runs
+
+    ctx = _context(args)
+    sync(ctx)
+    with ctx.store.session(commit=False) as session:
+        data = runs.status(session)
+    if args.json:
+        _print_json(data)
+        return OK
+    for b in data["boards"]:
+        streak = f", failing {b['fail_streak']} run(s) in a row" if b["fail_streak"] else ""
+        print(
+            f"board {b['name']}: {b['posts']} posts, last run {b['last_run_at'] or 'never'}, "
+            f"{b['last_result'] or '-'}{streak}"
+            + (f"\n  error: {b['error']}" if b["error"] else "")
+        )
+    for s in data["subscribers"]:
+        print(
+            f"subscriber {s['name']}: {s['pending']} pending, last delivery "
+            f"{s['last_delivered_at'] or 'never'}"
+            + (f"\n  error: {s['last_error']}" if s["last_error"] else "")
+        )
+    return OK
+
+
+POST_FIELDS = (
+    "board",
+    "key",
+    "number",
+    "title",
+    "url",
+    "author",
+    "date",
+    "views",
+    "new_marker",
+    "notice",
+    "first_seen",
+    "summary",
+    "department",
+    "organisation",
+    "source_url",
+    "attachments",
+)
+
+
+def cmd_posts(args: argparse.Namespace) -> int:
+    from storage import posts
+
+    ctx = _context(args)
+    with ctx.store.session(commit=False) as session:
+        rows = posts.listing(session, args.board, args.limit)
+    shown = [{k: _jsonable(row[k], ctx) for k in POST_FIELDS} for row in rows]
+    if args.json:
+        _print_json(shown)
+        return OK
+    for row in shown:
+        flags = (" [공지]" if row["notice"] else "") + (" [New]" if row["new_marker"] else "")
+        print(f"{row['board']}\t{row['date'] or '-'}\t{row['key']}\t{row['title']}{flags}")
+    return OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from scheduler import deliver
+
+    ctx = _context(args)
+    sync(ctx)
+    names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
+    if args.preview:
+        sys.stdout.write(deliver.preview(ctx, names))
+        return OK
+    reports = deliver.deliver(ctx, names)
+    return FAILED if any(r.error for r in reports) else OK
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    from scheduler import deliver
+
+    ctx = _context(args)
+    subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
+    failed = False
+    for sub in subs:
+        for report in deliver.notify_test(ctx, sub):
+            print(
+                f"{sub.name}\t{report.target}\t{'ok' if not report.error else 'FAILED: ' + report.error}"
+            )
+            failed |= report.error is not None
+    return FAILED if failed else OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "init": cmd_init,
+    "once": cmd_once,
+    "status": cmd_status,
+    "posts": cmd_posts,
+    "digest": cmd_digest,
+    "notify-test": cmd_notify_test,
+}
+
+
+def _masked(url: str) -> str:
+    from notify.masking import mask_url
+
+    return mask_url(url)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _jsonable(value: Any, ctx: Context) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(ctx.zone).isoformat()
+    return _iso(value)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Which digests are due, sending them target by target, and marking what each target accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from scheduler.config import SubscriberConfig
+from scheduler.context import Context
+from scheduler.logs import LOG
+from storage import ledger
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    subscriber: str
+    target: str  # masked
+    entries: int
+    error: str | None
+
+
+def due_batches(ctx: Context, names: Sequence[str] | None, now: datetime) -> list[ledger.Batch]:
+    """Pending batches of subscribers whose digest is due; a batch that failed before is always due."""
+    with ctx.store.session() as session:
+        batches = ledger.pending(session, names)
+        due = {b.subscriber for b in batches if _due(ctx, session, b.subscriber, now)}
+    return [b for b in batches if b.subscriber in due or any(e["attempts"] for e in b.entries)]
+
+
+def _due(ctx: Context, session: Any, name: str, now: datetime) -> bool:
+    sub = ctx.cfg.subscriber(name)
+    if sub.digest == "immediate":
+        return not in_quiet_hours(sub.quiet_hours, now)
+    record = ledger.subscriber(session, name)
+    return cron_fired(sub.digest, ctx.zone, record.last_digest_at or record.first_seen, now)
+
+
+def in_quiet_hours(window: str | None, now: datetime) -> bool:
+    if not window:
+        return False
+    start, end = (time.fromisoformat(part.strip().zfill(5)) for part in window.split("-"))
+    at = now.time().replace(tzinfo=None)
+    return start <= at < end if start <= end else (at >= start or at < end)
+
+
+def cron_fired(expr: str, zone: Any, since: datetime, now: datetime) -> bool:
+    """Has a fire time of `expr` passed in (since, now]?"""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(expr, timezone=zone)
+    fire = trigger.get_next_fire_time(None, since + timedelta(seconds=1))
+    return fire is not None and fire <= now
+
+
+def deliver(ctx: Context, names: Sequence[str] | None = None) -> list[DeliveryReport]:
+    """Send every due digest, one message per target, and record each target's answer."""
+    now = ctx.now()
+    batches = due_batches(ctx, names, now)
+    reports = [_send_batch(ctx, batch, now) for batch in batches]
+    _record_rounds(ctx, reports, now)
+    return reports
+
+
+def _send_batch(ctx: Context, batch: ledger.Batch, now: datetime) -> DeliveryReport:
+    from notify.digest import build, medium_for
+    from notify.send import send
+
+    url = ctx.urls[batch.url_hash]
+    message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
+    outcome = send(url, message)
+    with ctx.store.session() as session:
+        ledger.record_attempt(session, batch, outcome.error, now)
+    result = "ok" if outcome.ok else f"failed: {outcome.error}"
+    LOG.info(
+        "digest %s → %s: %d post(s), %s", batch.subscriber, batch.masked, len(batch.entries), result
+    )
+    return DeliveryReport(batch.subscriber, batch.masked, len(batch.entries), outcome.error)
+
+
+def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:
+    with ctx.store.session() as session:
+        for name in dict.fromkeys(r.subscriber for r in reports):
+            mine = [r for r in reports if r.subscriber == name]
+            ledger.record_errors(session, name, [f"{r.target}: {r.error}" for r in mine if r.error])
+            ledger.subscriber(session, name).last_digest_at = now
+
+
+def preview(ctx: Context, names: Sequence[str] | None) -> str:
+    """Each subscriber's pending digest as text, without sending or marking anything."""
+    from notify.digest import build
+
+    now = ctx.now()
+    with ctx.store.session(commit=False) as session:
+        batches = ledger.pending(session, names)
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for batch in batches:
+        seen = shown.setdefault(batch.subscriber, [])
+        ids = {(e["id"], e.get("old_title")) for e in seen}
+        seen += [e for e in batch.entries if (e["id"], e.get("old_title")) not in ids]
+    parts = []
+    for name, entries in shown.items():
+        context = build(name, entries, now)
+        parts.append(f"== {name}: {ctx.renderer.subject(context)}\n")
+        parts.append(ctx.renderer.render("digest.txt.j2", "text", context))
+    return "\n".join(parts) if parts else "nothing pending\n"
+
+
+def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
+    from notify.digest import Message
+    from notify.masking import mask_url
+    from notify.send import send
+
+    message = Message(
+        "[boardwatch] 테스트 메시지 / test message",
+        f"boardwatch can reach this target for subscriber {sub.name}.\n",
+        "text",
+    )
+    reports = []
+    for url in sub.urls:
+        outcome = send(url, message)
+        reports.append(DeliveryReport(sub.name, mask_url(url), 0, outcome.error))
+    return reports
+
+
+def alert(ctx: Context, context: dict[str, Any]) -> list[str]:
+    """Send an admin alert to every `admin_urls` target; returns the errors (masked)."""
+    from notify.masking import mask_url
+    from notify.send import send
+
+    context = {"generated_at": ctx.now(), **context}
+    message = ctx.renderer.alert(context)
+    LOG.warning("%s", message.title)
+    errors = []
+    for url in ctx.cfg.notify.admin_urls:
+        outcome = send(url, message)
+        if outcome.error:
+            errors.append(f"{mask_url(url)}: {outcome.error}")
+            LOG.error("admin alert to %s failed: %s", mask_url(url), outcome.error)
+    return errors

@@ -1,0 +1,1 @@
+"""Spiders: one generic board spider, driven by a profile."""

@@ -1,0 +1,109 @@
+"""Engines, sessions and schema upgrades (Alembic), one cached engine per database URL."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0001"
+
+
+class StoreError(Exception):
+    """The database could not be opened, upgraded or written; `hint` says what to check."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.board_ids: dict[str, int] = {}
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, commit: bool = True) -> Iterator[Session]:
+        """One transaction: committed on success (or rolled back when `commit` is False)."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit() if commit else session.rollback()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def upgrade(self) -> bool:
+        """Bring the schema to the newest revision; True when anything was done."""
+        try:
+            if self.revision() == HEAD:
+                return False
+            with self.engine.begin() as conn:
+                _run_alembic(conn)
+            return True
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open or upgrade the database: {exc.__class__.__name__}: {exc.orig or exc}",
+                "check [storage] url / $SCRAPE_DATABASE_URL and that the database is reachable",
+            ) from exc
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@functools.cache
+def open_store(url: str) -> Store:
+    """The process-wide store for `url`, its schema upgraded."""
+    store = Store(url)
+    store.upgrade()
+    return store
+
+
+def _engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:  # bad URL forms and missing drivers alike
+        raise StoreError(f"cannot use database URL: {exc}", "e.g. sqlite:///boardwatch.db") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _run_alembic(conn: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")

@@ -1,0 +1,178 @@
+"""The tables: boards and their posts, crawl runs, subscribers and the delivery ledger.
+
+Secrets never reach the database: a target is stored as a hash of its URL and a masked form;
+the real URL stays in the configuration file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which drops zones) too."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Board(Base):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    baselined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_result: Mapped[str | None] = mapped_column(String(10))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    fail_streak: Mapped[int] = mapped_column(Integer, default=0)
+    alerting: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Post(Base):
+    """One post of one board; `(board_id, key)` is its identity."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("board_id", "key", name="uq_posts_board_key"),
+        Index("ix_posts_first_seen", "first_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[date | None] = mapped_column(Date)
+    views: Mapped[int | None] = mapped_column(Integer)
+    new_marker: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    # False while the post was only seen by a walk that did not finish: such posts do not
+    # count as "already stored" when deciding where the next walk may stop.
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+
+
+class Revision(Base):
+    """A change of a stored post's title (view counts are not changes)."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    old_title: Mapped[str] = mapped_column(Text)
+    new_title: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new_posts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscriber(Base):
+    """A subscriber as last read from the configuration (routing data, no secrets)."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    boards: Mapped[list[str] | None] = mapped_column(JSON)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    include_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str] = mapped_column(String(100), default="immediate")
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Target(Base):
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("subscriber_id", "url_hash", name="uq_targets_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    url_hash: Mapped[str] = mapped_column(String(64))
+    masked: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Delivery(Base):
+    """The ledger: one row per (target, post, revision); revision 0 is the post itself."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("target_id", "post_id", "revision", name="uq_deliveries_entry"),
+        Index("ix_deliveries_pending", "target_id", "delivered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+ROW_FIELDS = ("number", "title", "url", "author", "date", "views", "new_marker", "notice")
+DETAIL_FIELDS = ("summary", "department", "organisation", "source_url", "attachments")
+
+
+def post_dict(post: Post, board: Board) -> dict[str, Any]:
+    """A post as plain data, the shape `posts --json` and the digest templates use."""
+    data: dict[str, Any] = {"id": post.id, "board": board.name, "board_title": board.title}
+    data["key"] = post.key
+    data.update({name: getattr(post, name) for name in ROW_FIELDS + DETAIL_FIELDS})
+    data["first_seen"] = post.first_seen
+    return data

@@ -1,0 +1,160 @@
+"""Post identity: what is stored, what is new, and what a walk may treat as known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage import ledger
+from storage.models import DETAIL_FIELDS, ROW_FIELDS, Board, Post, Revision, post_dict
+
+CHUNK = 500
+
+
+@dataclass
+class IngestResult:
+    new: list[dict[str, Any]] = field(default_factory=list)
+    retitled: list[dict[str, Any]] = field(default_factory=list)
+    queued: int = 0
+    baseline: bool = False
+
+
+def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
+    existing = {b.name: b for b in session.scalars(select(Board))}
+    for name, title in titles.items():
+        board = existing.get(name)
+        if board is None:
+            session.add(Board(name=name, title=title, fail_streak=0, alerting=False))
+        elif board.title != title:
+            board.title = title
+
+
+def board_id(session: Session, name: str) -> int | None:
+    return session.scalar(select(Board.id).where(Board.name == name))
+
+
+def baselined(session: Session, board: str) -> bool:
+    when = session.scalar(select(Board.baselined_at).where(Board.name == board))
+    return when is not None
+
+
+def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, bool]:
+    """Which of `keys` are stored for `board`, each with its `settled` flag."""
+    bid = board_id(session, board)
+    if bid is None or not keys:
+        return {}
+    rows = session.execute(
+        select(Post.key, Post.settled).where(Post.board_id == bid, Post.key.in_(keys))
+    )
+    return {key: settled for key, settled in rows}
+
+
+def ingest(
+    session: Session,
+    board: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    complete: bool,
+    backfill: int,
+    now: datetime,
+) -> IngestResult:
+    """Store one walk's rows (in the board's order) and queue what is new for subscribers.
+
+    The first walk that completes is the baseline: it queues only the newest `backfill` posts.
+    """
+    record = session.scalars(select(Board).where(Board.name == board)).one()
+    result = IngestResult(baseline=record.baselined_at is None)
+    stored = _existing(session, record.id, [row["key"] for row in rows])
+    fresh: list[Post] = []
+    for row in rows:
+        post = stored.get(row["key"])
+        if post is None:
+            post = stored[row["key"]] = _insert(session, record.id, row, settled=complete, now=now)
+            fresh.append(post)
+        else:
+            _refresh(session, post, row, result, record, settled=complete, now=now)
+    session.flush()
+    result.new = [post_dict(post, record) for post in fresh]
+    result.queued = _route(session, record, result, backfill=backfill, now=now)
+    if complete and result.baseline:
+        record.baselined_at = now
+    return result
+
+
+def _existing(session: Session, bid: int, keys: list[str]) -> dict[str, Post]:
+    found: dict[str, Post] = {}
+    for chunk in _chunks(keys):
+        query = select(Post).where(Post.board_id == bid, Post.key.in_(chunk))
+        found.update((post.key, post) for post in session.scalars(query))
+    return found
+
+
+def _insert(
+    session: Session, bid: int, row: Mapping[str, Any], *, settled: bool, now: datetime
+) -> Post:
+    values = {name: row.get(name) for name in ROW_FIELDS + DETAIL_FIELDS}
+    post = Post(board_id=bid, key=row["key"], first_seen=now, settled=settled, **values)
+    post.date = _as_date(post.date)
+    session.add(post)
+    return post
+
+
+def _refresh(
+    session: Session,
+    post: Post,
+    row: Mapping[str, Any],
+    result: IngestResult,
+    board: Board,
+    *,
+    settled: bool,
+    now: datetime,
+) -> None:
+    """Settle a known post and record a title change (view counts are not changes)."""
+    post.settled = post.settled or settled
+    title = row["title"]
+    if title and title != post.title:
+        revision = Revision(post_id=post.id, old_title=post.title, new_title=title, seen_at=now)
+        session.add(revision)
+        post.title = title
+        session.flush()
+        result.retitled.append({**post_dict(post, board), "revision": revision.id})
+
+
+def _route(
+    session: Session, board: Board, result: IngestResult, *, backfill: int, now: datetime
+) -> int:
+    fresh = result.new
+    if result.baseline:
+        fresh = [post for post in fresh if not post["notice"]][:backfill]
+    queued = ledger.queue(session, board.name, fresh, revision=False, now=now)
+    return queued + ledger.queue(session, board.name, result.retitled, revision=True, now=now)
+
+
+def listing(session: Session, board: str | None, limit: int | None) -> list[dict[str, Any]]:
+    """Stored posts, newest first: latest first_seen first, the board's own order within a run."""
+    query = select(Post, Board).join(Board).order_by(Post.first_seen.desc(), Post.id.asc())
+    if board:
+        query = query.where(Board.name == board)
+    if limit:
+        query = query.limit(limit)
+    return [post_dict(post, record) for post, record in session.execute(query)]
+
+
+def count(session: Session, bid: int) -> int:
+    return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
