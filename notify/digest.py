@@ -51,10 +51,13 @@ def build(
     for entry in entries:
         board = boards.setdefault(entry["board"], _board(entry))
         board["updated" if entry.get("updated") else "posts"].append(_post(entry))
+    updated = sum(1 for entry in entries if entry.get("updated"))
     return {
         "subscriber": subscriber,
         "boards": list(boards.values()),
         "count": len(entries),
+        "new_count": len(entries) - updated,
+        "updated_count": updated,
         "generated_at": generated_at,
     }
 

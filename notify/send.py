@@ -27,14 +27,14 @@ class Outcome:
 
 
 def send(url: str, message: Message) -> Outcome:
-    """Send `message` to the one target `url`; a fresh Apprise object so no throttle carries over."""
+    """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers."""
     import apprise
 
     asset = apprise.AppriseAsset(app_id="boardwatch", app_desc="boardwatch digest")
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
         return Outcome(False, "not a valid Apprise URL")
-    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:  # type: ignore[no-untyped-call]
         try:
             accepted = bool(
                 notifier.notify(body=message.body, title=message.title, body_format=message.format)

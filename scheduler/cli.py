@@ -98,7 +98,7 @@ def cmd_once(args: argparse.Namespace) -> int:
 def _print_dry_run(crawls: Sequence[Any]) -> None:
     for crawl in crawls:
         print(
-            f"# {crawl.board}: {len(crawl.new)} new post(s), {crawl.queued} entr(y/ies) would be queued"
+            f"# {crawl.board}: {len(crawl.new)} new post(s), {crawl.queued} entries would be queued"
         )
         for post in crawl.new:
             print("\t".join([post["key"], _iso(post["date"]) or "", post["title"], post["url"]]))
@@ -187,9 +187,8 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     failed = False
     for sub in subs:
         for report in deliver.notify_test(ctx, sub):
-            print(
-                f"{sub.name}\t{report.target}\t{'ok' if not report.error else 'FAILED: ' + report.error}"
-            )
+            result = f"FAILED: {report.error}" if report.error else "ok"
+            print(f"{sub.name}\t{report.target}\t{result}")
             failed |= report.error is not None
     return FAILED if failed else OK
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from notify.masking import mask_url
 from scraper import profiles
+from scraper.profiles import Profile
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INTERVAL = re.compile(r"^(\d+)\s*(s|m|h|d)$")
@@ -201,7 +202,7 @@ class Config(Strict):
                     raise _KeyProblem(f"subscribers[{i}].boards", f"no board named {name!r}")
         return self
 
-    def profile(self, name: str) -> profiles.Profile:
+    def profile(self, name: str) -> Profile:
         custom = {k: v.model_dump() for k, v in self.profiles.items()}
         return profiles.resolve(name, custom)
 

@@ -78,7 +78,8 @@ async def crawl_board(
     crawler = Crawler(BoardSpider, Settings(settings_for(cfg, board, dry_run=dry_run)))
     started, clock = datetime.now(UTC), time.monotonic()
     await runner.crawl(crawler, task=task, lookup=_lookup(store, board.name))
-    return _report(board.name, crawler.spider.outcome, store, started, time.monotonic() - clock)
+    spider: Any = crawler.spider
+    return _report(board.name, spider.outcome, store, started, time.monotonic() - clock)
 
 
 def _lookup(store: Store, board: str) -> Callable[[Sequence[str]], Mapping[str, bool]]:
@@ -131,8 +132,9 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
     from scrapy.utils.reactor import install_reactor
 
     install_reactor(ASYNCIO_REACTOR)
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
 
+    reactor: Any = _reactor
     box: dict[str, Any] = {}
 
     async def wrapper() -> None:
@@ -141,10 +143,10 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
         except BaseException as exc:
             box["error"] = exc
         finally:
-            reactor.callLater(0, reactor.stop)  # type: ignore[attr-defined]
+            reactor.callLater(0, reactor.stop)
 
-    reactor.callWhenRunning(lambda: deferred_from_coro(wrapper()))  # type: ignore[attr-defined]
-    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    reactor.callWhenRunning(lambda: deferred_from_coro(wrapper()))
+    reactor.run(installSignalHandlers=False)
     if "error" in box:
         raise box["error"]
     return box["result"]  # type: ignore[no-any-return]

@@ -1,4 +1,4 @@
-"""One cycle: crawl the boards concurrently in one reactor, record their health, send due digests."""
+"""One cycle: crawl the boards concurrently in one reactor, record health, send due digests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler import deliver
-from scheduler.config import BoardConfig
+from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
 from scheduler.crawl import CrawlReport, crawl_board
 from scheduler.logs import LOG
@@ -26,10 +26,22 @@ class CycleReport:
         return any(c.error for c in self.crawls) or any(d.error for d in self.deliveries)
 
 
+PLACEHOLDER = "esg.example.kr"
+
+
 def select_boards(ctx: Context, names: Sequence[str]) -> list[BoardConfig]:
-    if names:
-        return [ctx.cfg.board(name) for name in names]
-    return [b for b in ctx.cfg.boards if b.enabled]
+    """The boards to crawl; the starter config's example address is refused before any request."""
+    boards = [ctx.cfg.board(name) for name in names] or [b for b in ctx.cfg.boards if b.enabled]
+    for board in boards:
+        if PLACEHOLDER in board.url:
+            i = ctx.cfg.boards.index(board)
+            raise ConfigError(
+                ctx.cfg.path,
+                f"boards[{i}].url",
+                "still the example address "
+                "written by `scrape init`: set the address of the board's first list page",
+            )
+    return boards
 
 
 async def run_once(

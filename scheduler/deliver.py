@@ -22,7 +22,7 @@ class DeliveryReport:
 
 
 def due_batches(ctx: Context, names: Sequence[str] | None, now: datetime) -> list[ledger.Batch]:
-    """Pending batches of subscribers whose digest is due; a batch that failed before is always due."""
+    """Pending batches of subscribers whose digest is due; a batch that failed is always due."""
     with ctx.store.session() as session:
         batches = ledger.pending(session, names)
         due = {b.subscriber for b in batches if _due(ctx, session, b.subscriber, now)}

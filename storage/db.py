@@ -57,7 +57,7 @@ class Store:
             return True
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot open or upgrade the database: {exc.__class__.__name__}: {exc.orig or exc}",
+                f"cannot open or upgrade the database: {type(exc).__name__}: {exc}",
                 "check [storage] url / $SCRAPE_DATABASE_URL and that the database is reachable",
             ) from exc
 

@@ -52,8 +52,12 @@ class Workspace:
         return self.config
 
     def run(self, *args: str, timeout: float = 120, check: int | None = None) -> Result:
-        env = {**os.environ, **self.env, "SCRAPE_CONFIG": str(self.config)}
-        env.pop("SCRAPE_DATABASE_URL", None)
+        env = {
+            **os.environ,
+            "SCRAPE_DATABASE_URL": "",
+            **self.env,
+            "SCRAPE_CONFIG": str(self.config),
+        }
         proc = subprocess.run(
             [SCRAPE, *args],
             cwd=self.path,

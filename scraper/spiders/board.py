@@ -106,10 +106,11 @@ class BoardSpider(Spider):
 
     def list_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status}"
+        error: Any = failure.value
+        if isinstance(error, HttpError):
+            reason = f"HTTP {error.response.status}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         self.outcome.error = f"list page {request.url} failed: {reason}"
 
     def parse_list(self, response: Response, page: int) -> Iterator[Any]:

@@ -125,7 +125,7 @@ def test_dry_run_prints_new_posts_and_stores_and_sends_nothing(
     result = ready.run("once", "--dry-run", check=0)
     for post in new:
         assert f"{post.id}\t" in result.out and post.title in result.out
-    assert "6 entr" in result.out  # 2 posts x 3 targets would be queued
+    assert "6 entries" in result.out  # 2 posts x 3 targets would be queued
     assert ready.run("posts", "--json", "--limit", "5000", check=0).json() == before
     assert smtp.messages == [] and slack.requests == []
     ready.run("once", check=0)  # the real run still finds them

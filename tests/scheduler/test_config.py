@@ -1,0 +1,115 @@
+"""Bad configuration: exit 2 with the file, the key and the reason; secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Workspace
+
+GOOD_BOARD = """
+[[boards]]
+name = "esg"
+url = "http://127.0.0.1:9/bbs/board.php?page=1"
+"""
+SECRET_SUB = """
+[[subscribers]]
+name = "team"
+urls = ["mailto://bw:hunter2SECRET@mail.example.com:2525?to=a@example.com"]
+"""
+
+CASES = [
+    ("broken TOML", "timezone = \n", "", "not valid TOML"),
+    (
+        "unknown profile",
+        GOOD_BOARD + 'profile = "nope"\n',
+        "boards[0].profile",
+        "unknown profile 'nope'",
+    ),
+    ("bad interval", GOOD_BOARD + 'interval = "soon"\n', "boards[0].interval", "not an interval"),
+    (
+        "bad max_pages",
+        GOOD_BOARD + "max_pages = 0\n",
+        "boards[0].max_pages",
+        "greater than or equal to 1",
+    ),
+    ("unknown key", GOOD_BOARD + "colour = 1\n", "boards[0].colour", "unknown key"),
+    ("bad url", '[[boards]]\nname = "x"\nurl = "ftp://x"\n', "boards[0].url", "should match"),
+    ("bad zone", 'timezone = "Mars/Olympus"\n', "timezone", "unknown time zone"),
+    ("bad cron", SECRET_SUB + 'digest = "every day"\n', "subscribers[0].digest", "cron expression"),
+    (
+        "unset variable",
+        '[[subscribers]]\nname = "t"\nurls = ["slack://${NO_SUCH_VAR_BW}"]\n',
+        "subscribers[0].urls",
+        "${NO_SUCH_VAR_BW} is not set",
+    ),
+    (
+        "unknown board",
+        GOOD_BOARD + SECRET_SUB + 'boards = ["other"]\n',
+        "subscribers[0].boards",
+        "no board named 'other'",
+    ),
+    (
+        "bad quiet hours",
+        SECRET_SUB + 'quiet_hours = "late"\n',
+        "subscribers[0].quiet_hours",
+        "not a window",
+    ),
+    (
+        "not a url",
+        SECRET_SUB.replace("mailto://", "mailto:"),
+        "subscribers[0].urls",
+        "not an Apprise URL",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_config_exits_2_naming_file_key_and_reason(
+    workspace: Workspace, text: str, key: str, reason: str
+) -> None:
+    workspace.write(text)
+    result = workspace.run("once")
+    assert result.code == 2
+    assert f"{workspace.config}: {key}" in result.err
+    assert reason in result.err
+    assert "hunter2SECRET" not in result.all
+
+
+def test_missing_config_file(workspace: Workspace) -> None:
+    result = workspace.run("status")
+    assert result.code == 2 and "no such file" in result.err and "scrape init" in result.err
+
+
+def test_init_writes_a_starter_config_once_and_creates_the_database(workspace: Workspace) -> None:
+    workspace.run("init", check=0)
+    assert "ESG 정책뉴스" in workspace.config.read_text(encoding="utf-8")
+    assert (workspace.path / "boardwatch.db").exists()
+    status = workspace.run("status", "--json", check=0).json()
+    assert [b["name"] for b in status["boards"]] == ["esg"]
+    before = workspace.config.read_text(encoding="utf-8")
+    again = workspace.run("init")
+    assert (
+        again.code == 2 and str(workspace.config) in again.err and "never overwrites" in again.err
+    )
+    assert workspace.config.read_text(encoding="utf-8") == before
+    first = workspace.run("once")  # the starter's example address is refused before any request
+    assert first.code == 2 and "boards[0].url" in first.err and "example address" in first.err
+
+
+def test_password_never_appears_in_output_at_any_verbosity(workspace: Workspace) -> None:
+    workspace.write(GOOD_BOARD + SECRET_SUB)
+    for args in (["-vv", "once"], ["-vv", "notify-test"], ["status", "--json"], ["-vv", "digest"]):
+        result = workspace.run(*args)
+        assert "hunter2SECRET" not in result.all, args
+    assert "bw:****@mail.example.com" in workspace.run("-v", "notify-test").out
+
+
+def test_database_url_from_environment_wins(workspace: Workspace) -> None:
+    workspace.write(GOOD_BOARD)
+    workspace.env["SCRAPE_DATABASE_URL"] = f"sqlite:///{workspace.path / 'other.db'}"
+    workspace.run("status", check=0)
+    assert (workspace.path / "other.db").exists() and not (
+        workspace.path / "boardwatch.db"
+    ).exists()

@@ -1,0 +1,90 @@
+"""The ESG profile on pages written from the real board's text (`shared/seed`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from parsel import Selector
+
+from scraper.parse import clean_title, parse_detail, parse_rows
+from scraper.profiles import BUILTIN
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+LIST_URL = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&page=1"
+NOW = datetime(2025, 7, 24, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+
+
+def rows() -> list[dict]:
+    page = Selector(text=(FIXTURES / "esg_list.html").read_text(encoding="utf-8"))
+    return parse_rows(page, LIST_URL, BUILTIN["esg"], NOW)
+
+
+def test_every_row_parsed_with_keys_from_the_link_not_the_running_number() -> None:
+    parsed = rows()
+    assert len(parsed) == 22
+    newest = parsed[2]
+    assert newest["key"] == "4478" and newest["number"] == "3265"
+    assert newest["url"] == "https://esg.example.kr/bbs/board.php?bo_table=esg_news&no=4478&page=1"
+    assert len({r["key"] for r in parsed}) == 22
+
+
+def test_newest_row_fields() -> None:
+    newest = rows()[2]
+    assert newest["title"] == "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다."
+    assert newest["author"] == "총괄관리자"
+    assert newest["date"] == date(2025, 7, 23)
+    assert newest["views"] == 14
+    assert newest["new_marker"] is True and newest["notice"] is False
+
+
+def test_new_marker_only_on_marked_rows() -> None:
+    marked = [r["number"] for r in rows() if r["new_marker"]]
+    assert marked == [str(n) for n in range(3265, 3257, -1)]
+
+
+def test_pinned_notices() -> None:
+    notices = [r for r in rows() if r["notice"]]
+    assert [(n["key"], n["number"], n["views"]) for n in notices] == [
+        ("12", None, 1204),
+        ("15", None, 873),
+    ]
+    assert notices[0]["title"] == "[안내] ESG 정책뉴스 게시판 이용 안내"
+
+
+def test_detail_page() -> None:
+    url = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&no=2401"
+    page = Selector(text=(FIXTURES / "esg_view.html").read_text(encoding="utf-8"))
+    detail = parse_detail(page, url, BUILTIN["esg"])
+    assert detail["department"] == "산업통상자원부"
+    assert detail["organisation"] == "한국생산성본부"
+    assert detail["source_url"].startswith(
+        "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156624390"
+    )
+    assert detail["summary"].startswith("정부는 뿌리산업의 첨단화") and detail["summary"].endswith(
+        "…"
+    )
+    assert len(detail["summary"]) <= 201 and "https://" not in detail["summary"]
+    assert detail["attachments"] == [
+        {
+            "name": "2024년 뿌리산업 진흥 실행계획.hwpx",
+            "url": "https://esg.example.kr/bbs/download.php?bo_table=esg_news&no=2401&file=0",
+        },
+        {
+            "name": "보도자료.pdf",
+            "url": "https://esg.example.kr/bbs/download.php?bo_table=esg_news&no=2401&file=1",
+        },
+    ]
+
+
+def test_title_markers_are_cleaned() -> None:
+    cases = {
+        "수력에너지로 생산한 그린수소 본격 공급 New": "수력에너지로 생산한 그린수소 본격 공급",
+        "RE100 산단 조성  N": "RE100 산단 조성",
+        "폭염 시 휴식 의무화 [3] 새글": "폭염 시 휴식 의무화",
+        "2025년 상반기 (2차) 결과": "2025년 상반기 (2차) 결과",
+        "Plan N": "Plan",
+        "New energy policy": "New energy policy",
+    }
+    assert {raw: clean_title(raw) for raw in cases} == cases

@@ -1,0 +1,143 @@
+"""Identity, baseline, settled walks, title changes and routing into the ledger."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from storage import Store, ledger, posts
+from storage.models import Post
+
+T0 = datetime(2025, 7, 23, 0, 0, tzinfo=UTC)
+RUNS: list[datetime] = []
+
+
+def row(key: int, title: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "key": str(key),
+        "number": str(key),
+        "title": title or f"post {key}",
+        "url": f"http://b/{key}",
+        "author": "a",
+        "date": "2025-07-23",
+        "views": 1,
+        "new_marker": False,
+        "notice": False,
+        **extra,
+    }
+
+
+def setup(store: Store, *subs: ledger.SubscriberSpec) -> None:
+    with store.session() as s:
+        posts.sync_boards(s, {"esg": "ESG 정책뉴스"})
+        ledger.sync_subscribers(s, list(subs) or [sub("team")], T0)
+
+
+def sub(name: str, *targets: str, **kw: Any) -> ledger.SubscriberSpec:
+    return ledger.SubscriberSpec(name, [(t, t) for t in targets or (f"{name}-mail",)], **kw)
+
+
+def ingest(
+    store: Store, rows: list[dict[str, Any]], complete: bool = True, backfill: int = 0
+) -> posts.IngestResult:
+    """One walk's rows, each walk a minute after the last."""
+    RUNS.append(T0 + timedelta(minutes=len(RUNS)))
+    with store.session() as s:
+        return posts.ingest(s, "esg", rows, complete=complete, backfill=backfill, now=RUNS[-1])
+
+
+def pending(store: Store) -> dict[str, list[str]]:
+    with store.session() as s:
+        return {b.masked: [e["key"] for e in b.entries] for b in ledger.pending(s)}
+
+
+def test_baseline_queues_only_the_newest_backfill_posts(store: Store) -> None:
+    setup(store)
+    result = ingest(store, [row(9, notice=True), row(5), row(4), row(3)], backfill=2)
+    assert result.baseline and len(result.new) == 4
+    assert pending(store) == {"team-mail": ["5", "4"]}
+    after = ingest(store, [row(6), row(5)])
+    assert not after.baseline and [p["key"] for p in after.new] == ["6"]
+    assert pending(store) == {"team-mail": ["6", "5", "4"]}
+
+
+def test_a_post_is_stored_once_per_board_and_key(store: Store) -> None:
+    setup(store)
+    ingest(store, [row(1)])
+    ingest(store, [row(1), row(1)])
+    with store.session() as s:
+        assert posts.count(s, posts.board_id(s, "esg") or 0) == 1
+    with pytest.raises(IntegrityError), store.session() as s:
+        bid = posts.board_id(s, "esg")
+        s.add(Post(board_id=bid, key="1", title="dup", url="u", first_seen=T0, settled=True))
+
+
+def test_unfinished_walk_leaves_posts_unsettled_until_a_walk_completes(store: Store) -> None:
+    setup(store)
+    ingest(store, [row(1)])
+    ingest(store, [row(3), row(2)], complete=False)
+    with store.session() as s:
+        assert posts.lookup(s, "esg", ["3", "2", "1", "0"]) == {"3": False, "2": False, "1": True}
+    assert pending(store) == {"team-mail": ["3", "2"]}  # found posts are queued at once
+    ingest(store, [row(3), row(2), row(1)])
+    with store.session() as s:
+        assert posts.lookup(s, "esg", ["3", "2"]) == {"3": True, "2": True}
+    assert pending(store) == {"team-mail": ["3", "2"]}  # and never queued twice
+
+
+def test_title_change_is_recorded_and_routed_to_update_subscribers_only(store: Store) -> None:
+    setup(store, sub("plain"), sub("updates", include_updates=True))
+    ingest(store, [row(1, "old title", views=5)])
+    ingest(store, [row(1, "old title", views=99)])  # a view count is not a change
+    assert pending(store) == {}
+    result = ingest(store, [row(1, "new title")])
+    assert [p["title"] for p in result.retitled] == ["new title"]
+    with store.session() as s:
+        (batch,) = ledger.pending(s)
+    assert batch.subscriber == "updates"
+    assert [(e["title"], e["old_title"], e["updated"]) for e in batch.entries] == [
+        ("new title", "old title", True)
+    ]
+
+
+def test_subscriber_added_later_gets_no_history(store: Store) -> None:
+    setup(store, sub("early"))
+    ingest(store, [row(1)])
+    ingest(store, [row(2)])
+    setup(store, sub("early"), sub("late"))
+    assert pending(store) == {"early-mail": ["2"]}
+    ingest(store, [row(3), row(2)])
+    assert pending(store) == {"early-mail": ["3", "2"], "late-mail": ["3"]}
+
+
+def test_keywords_and_exclusions_match_title_and_summary(store: Store) -> None:
+    setup(
+        store, sub("carbon", keywords=["탄소", "Hydrogen"], exclude_keywords=["채용"]), sub("all")
+    )
+    ingest(store, [row(1)])
+    ingest(
+        store,
+        [
+            row(5, "탄소중립 정책"),
+            row(4, "채용 공고 탄소"),
+            row(3, "news", summary="green HYDROGEN plan"),
+            row(2, "다른 소식"),
+        ],
+    )
+    assert pending(store) == {"carbon-mail": ["5", "3"], "all-mail": ["5", "4", "3", "2"]}
+
+
+def test_each_target_has_its_own_ledger_entries(store: Store) -> None:
+    setup(store, sub("team", "mail", "slack"))
+    ingest(store, [row(1)])
+    ingest(store, [row(2)])
+    with store.session() as s:
+        batches = {b.masked: b for b in ledger.pending(s)}
+        ledger.record_attempt(s, batches["slack"], None, T0)
+        ledger.record_attempt(s, batches["mail"], "451 try later", T0)
+    assert pending(store) == {"mail": ["2"]}
+    with store.session() as s:
+        assert ledger.pending_counts(s) == {"team": 1}
