@@ -109,6 +109,7 @@ def secrets_of(url: str) -> list[str]:
     found = [url, parts.password or ""]
     found += [seg for seg in parts.path.split("/") if len(seg) >= 6]
     found += [v for k, v in parse_qsl(parts.query) if k.lower() not in SAFE_QUERY and len(v) >= 4]
-    if parts.scheme.lower() in TOKEN_HOSTS and parts.hostname:
-        found.append(parts.hostname)
+    host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
+    if parts.scheme.lower() in TOKEN_HOSTS and host:
+        found.append(host)
     return sorted({s for s in found if s}, key=len, reverse=True)

@@ -34,7 +34,8 @@ def send(url: str, message: Message) -> Outcome:
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
         return Outcome(False, "not a valid Apprise URL")
-    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:  # type: ignore[no-untyped-call]
+    capture = apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s")  # type: ignore[no-untyped-call]
+    with capture as log:
         try:
             accepted = bool(
                 notifier.notify(body=message.body, title=message.title, body_format=message.format)
@@ -46,6 +47,17 @@ def send(url: str, message: Message) -> Outcome:
     return Outcome(False, mask_text(_reason(log.getvalue()), secrets_of(url)))
 
 
+_DETAIL = ("exception", "refused", "timed out")
+
+
 def _reason(log: str) -> str:
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    return " / ".join(lines[-2:]) if lines else "the target did not accept the message"
+    """Apprise's warnings, with the low-level detail (SMTP code, HTTP status) it logs as debug."""
+    warnings, details = [], []
+    for line in log.splitlines():
+        level, _, text = line.strip().partition(" ")
+        if level in {"WARNING", "ERROR", "CRITICAL"}:
+            warnings.append(text)
+        elif level == "DEBUG" and any(word in text.lower() for word in _DETAIL):
+            details.append(text)
+    reason = " ".join(warnings[-2:]) or "the target did not accept the message"
+    return f"{reason} ({details[-1][:300]})" if details else reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -54,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(USAGE, f"configuration error: {exc}", args.verbose)
     except KeyboardInterrupt:
         return _fail(130, "interrupted", 0)
+    except BrokenPipeError:  # `scrape posts | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except Exception as exc:  # the store's and everything unexpected: one clear line, -v for more
         hint = getattr(exc, "hint", "")
         return _fail(FAILED, f"error: {exc}" + (f" (hint: {hint})" if hint else ""), args.verbose)
@@ -110,7 +114,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     sync(ctx)
     with ctx.store.session(commit=False) as session:
-        data = runs.status(session)
+        data = _zoned(runs.status(session), ctx)
     if args.json:
         _print_json(data)
         return OK
@@ -175,7 +179,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.preview:
         sys.stdout.write(deliver.preview(ctx, names))
         return OK
-    reports = deliver.deliver(ctx, names)
+    reports = deliver.deliver(ctx, names, retry_now=True)
     return FAILED if any(r.error for r in reports) else OK
 
 
@@ -215,8 +219,17 @@ def _iso(value: Any) -> str | None:
 
 def _jsonable(value: Any, ctx: Context) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(ctx.zone).isoformat()
+        return value.astimezone(ctx.zone).isoformat(timespec="seconds")
     return _iso(value)
+
+
+def _zoned(data: Any, ctx: Context) -> Any:
+    """Every datetime in `data` as ISO text in the configured zone."""
+    if isinstance(data, dict):
+        return {k: _zoned(v, ctx) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_zoned(v, ctx) for v in data]
+    return _jsonable(data, ctx)
 
 
 def _print_json(data: Any) -> None:

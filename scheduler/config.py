@@ -147,6 +147,15 @@ class NotifyConfig(Strict):
     admin_urls: list[str] = []
     templates: str = ""
     failure_threshold: int = Field(3, ge=1)
+    retry_backoff: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1m"
+    retry_max_delay: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1h"
+
+    def retry_delay(self, failures: int) -> float:
+        """After the first failure the next run retries; then base, 2×base, 4×base … up to max."""
+        if failures <= 1:
+            return 0.0
+        base, cap = interval_seconds(self.retry_backoff), interval_seconds(self.retry_max_delay)
+        return float(min(base * 2 ** (failures - 2), cap))
 
 
 class CustomProfile(Strict):

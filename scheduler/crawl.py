@@ -26,6 +26,7 @@ class CrawlReport:
     queued: int
     error: str | None
     alarm: bool = False
+    baseline: bool = False
 
 
 def settings_for(cfg: Config, board: BoardConfig, *, dry_run: bool) -> dict[str, Any]:
@@ -112,6 +113,7 @@ def _report(
         queued=ingest.queued if ingest else 0,
         error=error,
         alarm=alarm,
+        baseline=bool(ingest and ingest.baseline),
     )
 
 

@@ -100,13 +100,6 @@ def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:
     pages = f"{crawl.pages} page{'s' if crawl.pages != 1 else ''}"
     result = f"error: {crawl.error}" if crawl.error else "ok"
     verb = "would queue" if dry_run else "queued"
-    LOG.info(
-        "%s: %s, %d new, %s %d, %.1fs, %s",
-        crawl.board,
-        pages,
-        len(crawl.new),
-        verb,
-        crawl.queued,
-        crawl.seconds,
-        result,
-    )
+    kind = "baseline (first crawl: stored, only `backfill` sent), " if crawl.baseline else ""
+    line = f"{crawl.board}: {kind}{pages}, {len(crawl.new)} new, {verb} {crawl.queued}"
+    LOG.info("%s, %.1fs, %s", line, crawl.seconds, result)

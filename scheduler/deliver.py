@@ -21,12 +21,22 @@ class DeliveryReport:
     error: str | None
 
 
-def due_batches(ctx: Context, names: Sequence[str] | None, now: datetime) -> list[ledger.Batch]:
+def due_batches(
+    ctx: Context, names: Sequence[str] | None, now: datetime, *, retry_now: bool = False
+) -> list[ledger.Batch]:
     """Pending batches of subscribers whose digest is due; a batch that failed is always due."""
     with ctx.store.session() as session:
         batches = ledger.pending(session, names)
+        batches = [b for b in batches if retry_now or not _backing_off(ctx, b, now)]
         due = {b.subscriber for b in batches if _due(ctx, session, b.subscriber, now)}
     return [b for b in batches if b.subscriber in due or any(e["attempts"] for e in b.entries)]
+
+
+def _backing_off(ctx: Context, batch: ledger.Batch, now: datetime) -> bool:
+    if not batch.failures or batch.last_failure_at is None:
+        return False
+    wait = ctx.cfg.notify.retry_delay(batch.failures)
+    return now < batch.last_failure_at + timedelta(seconds=wait)
 
 
 def _due(ctx: Context, session: Any, name: str, now: datetime) -> bool:
@@ -54,10 +64,15 @@ def cron_fired(expr: str, zone: Any, since: datetime, now: datetime) -> bool:
     return fire is not None and fire <= now
 
 
-def deliver(ctx: Context, names: Sequence[str] | None = None) -> list[DeliveryReport]:
-    """Send every due digest, one message per target, and record each target's answer."""
+def deliver(
+    ctx: Context, names: Sequence[str] | None = None, *, retry_now: bool = False
+) -> list[DeliveryReport]:
+    """Send every due digest, one message per target, and record each target's answer.
+
+    `retry_now` (an operator's `scrape digest`) retries failing targets without their backoff.
+    """
     now = ctx.now()
-    batches = due_batches(ctx, names, now)
+    batches = due_batches(ctx, names, now, retry_now=retry_now)
     reports = [_send_batch(ctx, batch, now) for batch in batches]
     _record_rounds(ctx, reports, now)
     return reports
@@ -70,12 +85,24 @@ def _send_batch(ctx: Context, batch: ledger.Batch, now: datetime) -> DeliveryRep
     url = ctx.urls[batch.url_hash]
     message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
     outcome = send(url, message)
+    threshold = ctx.cfg.notify.failure_threshold
     with ctx.store.session() as session:
-        ledger.record_attempt(session, batch, outcome.error, now)
+        change = ledger.record_attempt(session, batch, outcome.error, now, threshold)
     result = "ok" if outcome.ok else f"failed: {outcome.error}"
     LOG.info(
         "digest %s → %s: %d post(s), %s", batch.subscriber, batch.masked, len(batch.entries), result
     )
+    if change:
+        alert(
+            ctx,
+            {
+                "kind": f"delivery_{change}",
+                "subscriber": batch.subscriber,
+                "target": batch.masked,
+                "error": outcome.error,
+                "streak": batch.failures + 1,
+            },
+        )
     return DeliveryReport(batch.subscriber, batch.masked, len(batch.entries), outcome.error)
 
 

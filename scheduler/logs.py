@@ -46,6 +46,8 @@ def setup(verbose: int, quiet: bool) -> None:
     library = logging.DEBUG if verbose > 1 else (logging.INFO if verbose else logging.WARNING)
     for name in _NOISY:
         logging.getLogger(name).setLevel(library if not quiet else logging.ERROR)
+    # Apprise's own warnings are reported by boardwatch per target; -v shows them as they come.
+    logging.getLogger("apprise").propagate = verbose > 0
     logging.captureWarnings(True)
 
 

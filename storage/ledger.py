@@ -34,6 +34,8 @@ class Batch:
     target_id: int
     url_hash: str
     masked: str
+    failures: int = 0  # the target's consecutive failed sends
+    last_failure_at: datetime | None = None
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -146,7 +148,14 @@ def pending(session: Session, subscribers: Sequence[str] | None = None) -> list[
     for entry, post, board, sub, target, rev in session.execute(query):
         batch = batches.get(target.id)
         if batch is None:
-            batch = batches[target.id] = Batch(sub.name, target.id, target.url_hash, target.masked)
+            batch = batches[target.id] = Batch(
+                sub.name,
+                target.id,
+                target.url_hash,
+                target.masked,
+                target.failures,
+                target.last_failure_at,
+            )
         batch.entries.append(_entry_view(entry, post, board, rev))
     return list(batches.values())
 
@@ -159,13 +168,27 @@ def _entry_view(entry: Delivery, post: Post, board: Board, rev: Revision | None)
     return view
 
 
-def record_attempt(session: Session, batch: Batch, error: str | None, now: datetime) -> None:
-    """Mark the batch delivered (error None: the target accepted it) or count a failed try."""
+def record_attempt(
+    session: Session, batch: Batch, error: str | None, now: datetime, threshold: int = 3
+) -> str | None:
+    """Mark the batch delivered (error None: the target accepted it) or count a failed try.
+
+    Returns "failing" when the target has now failed `threshold` times in a row (once per
+    outage) and "recovered" when a target that was failing accepts again.
+    """
     values: dict[str, Any] = {"last_attempt_at": now, "attempts": Delivery.attempts + 1}
     values.update(last_error=error) if error else values.update(delivered_at=now, last_error=None)
     session.execute(update(Delivery).where(Delivery.id.in_(batch.ids)).values(**values))
-    if not error:
-        subscriber(session, batch.subscriber).last_delivered_at = now
+    target = session.get_one(Target, batch.target_id)
+    if error:
+        target.failures, target.last_failure_at = target.failures + 1, now
+        if target.failures >= threshold and not target.alerting:
+            target.alerting = True
+            return "failing"
+        return None
+    subscriber(session, batch.subscriber).last_delivered_at = now
+    target.failures, recovered, target.alerting = 0, target.alerting, False
+    return "recovered" if recovered else None
 
 
 def record_errors(session: Session, name: str, errors: Sequence[str]) -> None:

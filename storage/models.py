@@ -143,6 +143,10 @@ class Target(Base):
     url_hash: Mapped[str] = mapped_column(String(64))
     masked: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # consecutive failed sends: they set the retry backoff and raise one alert past the threshold
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alerting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Delivery(Base):

@@ -66,7 +66,7 @@ def _board_status(board: Board, posts: int) -> dict[str, Any]:
     return {
         "name": board.name,
         "title": board.title,
-        "last_run_at": _iso(board.last_run_at),
+        "last_run_at": board.last_run_at,
         "last_result": board.last_result,
         "error": board.last_error,
         "posts": posts,
@@ -79,14 +79,10 @@ def _sub_status(sub: Subscriber, pending: int) -> dict[str, Any]:
     return {
         "name": sub.name,
         "pending": pending,
-        "last_delivered_at": _iso(sub.last_delivered_at),
+        "last_delivered_at": sub.last_delivered_at,
         "last_error": sub.last_error,
         "digest": sub.digest,
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def streak(session: Session, board: str) -> int:
