@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -32,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     once.add_argument("--board", action="append", default=[], metavar="NAME")
     once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
     once.add_argument("--dry-run", action="store_true", help="store nothing, send nothing")
+    sub.add_parser("run", help="the daemon: crawl and send on schedule until SIGTERM/SIGINT")
     status = sub.add_parser("status", help="board health and subscribers' pending entries")
     status.add_argument("--json", action="store_true")
     posts = sub.add_parser("posts", help="stored posts, newest first")
@@ -108,6 +110,15 @@ def _print_dry_run(crawls: Sequence[Any]) -> None:
             print("\t".join([post["key"], _iso(post["date"]) or "", post["title"], post["url"]]))
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from scheduler.crawl import run_in_reactor
+    from scheduler.daemon import serve
+
+    ctx = _context(args)
+    run_in_reactor(lambda: serve(ctx))
+    return OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from storage import runs
 
@@ -172,6 +183,7 @@ def cmd_posts(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler import deliver
+    from scheduler.cycle import deliver_guarded
 
     ctx = _context(args)
     sync(ctx)
@@ -179,7 +191,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if args.preview:
         sys.stdout.write(deliver.preview(ctx, names))
         return OK
-    reports = deliver.deliver(ctx, names, retry_now=True)
+    reports = asyncio.run(deliver_guarded(ctx, names, retry_now=True))
     return FAILED if any(r.error for r in reports) else OK
 
 
@@ -200,6 +212,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "once": cmd_once,
+    "run": cmd_run,
     "status": cmd_status,
     "posts": cmd_posts,
     "digest": cmd_digest,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ class CrawlReport:
     error: str | None
     alarm: bool = False
     baseline: bool = False
+    alert_errors: list[str] = field(default_factory=list)
 
 
 def settings_for(cfg: Config, board: BoardConfig, *, dry_run: bool) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from scheduler import deliver
 from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
 from scheduler.crawl import CrawlReport, crawl_board
+from scheduler.lease import Busy, lease
 from scheduler.logs import LOG
 from storage import runs
 
@@ -19,11 +20,14 @@ from storage import runs
 class CycleReport:
     crawls: list[CrawlReport] = field(default_factory=list)
     deliveries: list[deliver.DeliveryReport] = field(default_factory=list)
-    alert_errors: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         return any(c.error for c in self.crawls) or any(d.error for d in self.deliveries)
+
+    @property
+    def alert_errors(self) -> list[str]:
+        return [error for crawl in self.crawls for error in crawl.alert_errors]
 
 
 PLACEHOLDER = "esg.example.kr"
@@ -44,6 +48,9 @@ def select_boards(ctx: Context, names: Sequence[str]) -> list[BoardConfig]:
     return boards
 
 
+DELIVER_WAIT = 60.0  # seconds a run waits for another run's delivery before it skips its own
+
+
 async def run_once(
     ctx: Context,
     boards: Sequence[BoardConfig],
@@ -56,15 +63,41 @@ async def run_once(
 
     sync(ctx)
     runner = runner or AsyncCrawlerRunner()
-    jobs = [crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=dry_run) for board in boards]
-    report = CycleReport(crawls=list(await asyncio.gather(*jobs)))
-    for crawl in report.crawls:
-        _log_crawl(crawl, dry_run)
-        if not dry_run:
-            report.alert_errors += await asyncio.to_thread(record_health, ctx, crawl)
+    jobs = [crawl_guarded(ctx, runner, board, dry_run=dry_run) for board in boards]
+    report = CycleReport(crawls=[c for c in await asyncio.gather(*jobs) if c is not None])
     if notify and not dry_run:
-        report.deliveries = await asyncio.to_thread(deliver.deliver, ctx)
+        report.deliveries = await deliver_guarded(ctx)
     return report
+
+
+async def crawl_guarded(
+    ctx: Context, runner: Any, board: BoardConfig, *, dry_run: bool = False
+) -> CrawlReport | None:
+    """Crawl one board under its lease and record its health; None when another run has it."""
+    if dry_run:
+        crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=True)
+    else:
+        try:
+            async with lease(ctx.store, f"board:{board.name}"):
+                crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=False)
+                crawl.alert_errors = await asyncio.to_thread(record_health, ctx, crawl)
+        except Busy as busy:
+            LOG.info("%s: skipped, another run is crawling it (%s)", board.name, busy.holder)
+            return None
+    _log_crawl(crawl, dry_run)
+    return crawl
+
+
+async def deliver_guarded(
+    ctx: Context, names: Sequence[str] | None = None, *, retry_now: bool = False
+) -> list[deliver.DeliveryReport]:
+    """Send due digests under the delivery lease, so no two runs ever send the same entry."""
+    try:
+        async with lease(ctx.store, "deliver", wait=DELIVER_WAIT):
+            return await asyncio.to_thread(deliver.deliver, ctx, names, retry_now=retry_now)
+    except Busy as busy:
+        LOG.info("deliveries skipped: another run is still delivering (%s)", busy.holder)
+        return []
 
 
 def record_health(ctx: Context, crawl: CrawlReport) -> list[str]:

@@ -180,3 +180,17 @@ def post_dict(post: Post, board: Board) -> dict[str, Any]:
     data.update({name: getattr(post, name) for name in ROW_FIELDS + DETAIL_FIELDS})
     data["first_seen"] = post.first_seen
     return data
+
+
+class Lock(Base):
+    """A lease on a shared resource (a board's crawl, delivery): held until `expires_at`.
+
+    Holders renew it while they work; a killed holder's lease simply runs out.
+    """
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

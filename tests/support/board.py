@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,6 +86,7 @@ class EsgBoard:
         self.requests: list[str] = []
         self.charset = "utf-8"
         self.declare_charset = True
+        self.delay = 0.0  # seconds each list page takes, to catch a crawl in flight
 
     def add(self, title: str | None = None, **kwargs: Any) -> Post:
         with self.lock:
@@ -241,6 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "detail":
             page = board.detail_page(int(query["no"]))
             return self._send(200 if page else 404, page or "not found", board)
+        time.sleep(board.delay)
         return self._send(200, board.list_page(int(query.get("page", "1"))), board)
 
     def _send(self, status: int, text: str, board: EsgBoard, kind: str = "text/html") -> None:
