@@ -47,7 +47,8 @@ def crawls_done(db: Path) -> tuple[int, int]:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
             total, errors = conn.execute(
-                "SELECT count(*), coalesce(sum(result = 'error'), 0) FROM runs").fetchone()
+                "SELECT count(*), coalesce(sum(result = 'error'), 0) FROM runs"
+            ).fetchone()
             return int(total), int(errors)
     except sqlite3.Error:
         return 0, 0
@@ -58,8 +59,9 @@ def config(servers: list[BoardServer], smtp: SmtpSink, interval: str) -> str:
         f'\n[[boards]]\nname = "board{i}"\nurl = "{s.list_url}"\ninterval = "{interval}"\n'
         for i, s in enumerate(servers)
     )
-    return (f'[crawl]\nretries = 1\n{boards}\n[[subscribers]]\nname = "soak"\n'
-            f'urls = ["{smtp.url()}"]\n')
+    return (
+        f'[crawl]\nretries = 1\n{boards}\n[[subscribers]]\nname = "soak"\nurls = ["{smtp.url()}"]\n'
+    )
 
 
 def publish(boards: list[EsgBoard], every: float, stop: threading.Event) -> None:
@@ -90,8 +92,9 @@ def main() -> int:
         stop = threading.Event()
         threading.Thread(target=publish, args=(boards, 3.0, stop), daemon=True).start()
         log = (work / "daemon.log").open("w+")
-        daemon = subprocess.Popen([SCRAPE, "run"], cwd=work, env=env, stderr=log,
-                                  stdout=subprocess.DEVNULL)
+        daemon = subprocess.Popen(
+            [SCRAPE, "run"], cwd=work, env=env, stderr=log, stdout=subprocess.DEVNULL
+        )
         samples: list[tuple[int, float]] = []
         started = time.monotonic()
         warm_rss = None
@@ -112,19 +115,30 @@ def main() -> int:
         log.seek(0)
         text = log.read()
         total, failed_runs = crawls_done(work / "boardwatch.db")
-        bad_lines = [ln for ln in text.splitlines()
-                     if "Traceback" in ln or "ERROR" in ln or "Unhandled" in ln]
+        bad_lines = [
+            ln
+            for ln in text.splitlines()
+            if "Traceback" in ln or "ERROR" in ln or "Unhandled" in ln
+        ]
         growth = end_rss - (warm_rss or end_rss)
         print("soak: the daemon (`scrape run`) through scheduled crawls in one process")
-        print(f"  method: {args.boards} local boards every {args.interval}, a new post every 3 s, "
-              "RSS from /proc every 1 s")
-        print(f"  crawls: {total - baseline_runs} in {elapsed:.0f} s; digests delivered: "
-              f"{len(smtp.messages)}")
-        print(f"  memory: {warm_rss or 0:.1f} MiB after warm-up, {end_rss:.1f} MiB at the end, "
-              f"growth {growth:+.1f} MiB (target ≤ {TARGET_GROWTH_MIB:.0f} MiB), "
-              f"peak {max(r for _, r in samples):.1f} MiB")
-        print(f"  errors: {failed_runs} failed runs, {len(bad_lines)} error lines in the log; "
-              f"exit code after SIGTERM: {code}")
+        print(
+            f"  method: {args.boards} local boards every {args.interval}, a new post every 3 s, "
+            "RSS from /proc every 1 s"
+        )
+        print(
+            f"  crawls: {total - baseline_runs} in {elapsed:.0f} s; digests delivered: "
+            f"{len(smtp.messages)}"
+        )
+        print(
+            f"  memory: {warm_rss or 0:.1f} MiB after warm-up, {end_rss:.1f} MiB at the end, "
+            f"growth {growth:+.1f} MiB (target ≤ {TARGET_GROWTH_MIB:.0f} MiB), "
+            f"peak {max(r for _, r in samples):.1f} MiB"
+        )
+        print(
+            f"  errors: {failed_runs} failed runs, {len(bad_lines)} error lines in the log; "
+            f"exit code after SIGTERM: {code}"
+        )
         for line in bad_lines[:5]:
             print(f"    {line}")
         ok = growth <= TARGET_GROWTH_MIB and not failed_runs and not bad_lines and code == 0

@@ -5,21 +5,35 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
 from scraper import dates
-from scraper.profiles import Profile
+from scraper.profiles import KEY_PATTERNS, Profile
 
 NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]"})
 _MARKERS = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_HIDDEN = (
-    "ancestor-or-self::*[contains(concat(' ', normalize-space(@class), ' '), ' sound_only ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' blind ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' sr-only ')"
-    " or self::script or self::style]"
+_HIDDEN_CLASSES = (
+    "sound_only",
+    "blind",
+    "sr-only",
+    "screen_out",
+    "visually-hidden",
+    "hidden",
+    "hide",
+    "mobile",
+    "m_only",
+    "mobile-only",
+    "visible-xs",
+    "skip",
+)
+_HIDDEN = "ancestor-or-self::*[{}]".format(
+    " or ".join(
+        f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _HIDDEN_CLASSES
+    )
+    + " or self::script or self::style or @hidden or @aria-hidden='true'"
 )
 _DEPARTMENT = re.compile(r"담당\s*부서\s*[:：]\s*(.+)")
 SUMMARY_CHARS = 200
@@ -44,6 +58,11 @@ def parse_rows(
     root: Selector, base_url: str, profile: Profile, now: datetime
 ) -> list[dict[str, Any]]:
     """The posts of one list page, in the page's order; rows without a usable key are skipped."""
+    if profile.row == "auto":
+        detected = detect(root, profile)
+        if detected is None:
+            return []
+        profile = detected
     rows = []
     for node in select(root, profile.row):
         row = parse_row(node, base_url, profile, now)
@@ -66,7 +85,7 @@ def parse_row(
     return {
         "key": key,
         "number": _number(number),
-        "title": clean_title(text_of(link)),
+        "title": _title(link, profile),
         "url": _url(link, key, base_url, profile),
         "author": _cell(node, profile.author) or None,
         "date": dates.resolve(when, now) if when else None,
@@ -76,26 +95,41 @@ def parse_row(
     }
 
 
+def _title(link: SelectorList[Selector], profile: Profile) -> str:
+    """The link's visible text without what `drop` names (comment counts, categories …)."""
+    if not profile.drop or not link.xpath(".//*"):
+        return clean_title(text_of(link))
+    fragment = Selector(text=link[0].get())
+    for node in fragment.css(profile.drop):
+        node.drop()
+    return clean_title(text_of(fragment.xpath("//body")))
+
+
 def _cell(node: Selector, query: str | None) -> str:
     return text_of(select(node, query)) if query else ""
 
 
 def _key(link: SelectorList[Selector], profile: Profile, number: str) -> str | None:
     """The post's own id from its link; the number column only when the link carries none."""
-    haystack = " ".join(link.xpath("@href | @onclick | ../@onclick").getall())
-    if match := re.search(profile.key, haystack):
-        return match.group(1)
+    texts = link.xpath("@href").getall() + link.xpath("@onclick | ../@onclick").getall()
+    for pattern in ([profile.key] if profile.key else []) + list(KEY_PATTERNS):
+        for text in texts:
+            if match := re.search(pattern, text):
+                return next(group for group in match.groups() if group)
     digits = number.replace(",", "")
     return digits if digits.isdigit() else None
 
 
 def _url(link: SelectorList[Selector], key: str, base_url: str, profile: Profile) -> str:
-    if profile.link:
-        return urljoin(base_url, profile.link.format(key=key))
     href = (link.attrib.get("href") or "").strip()
-    if not href or href.startswith(("javascript:", "#")):
-        return base_url
-    return urljoin(base_url, href)
+    usable = bool(href) and not href.startswith(("javascript:", "#"))
+    if profile.link and not (usable and key in href):
+        fields = dict(parse_qsl(urlsplit(base_url).query))
+        try:
+            return urljoin(base_url, profile.link.format(**{**fields, "key": key}))
+        except KeyError:
+            pass
+    return urljoin(base_url, href) if usable else base_url
 
 
 def _number(text: str) -> str | None:
@@ -109,13 +143,25 @@ def _int(text: str) -> int | None:
 
 
 def _is_notice(node: Selector, number: str, profile: Profile) -> bool:
+    """공지 / 공지사항 in the number cell, a notice icon, or a row the board marks as a notice."""
     if number.strip().casefold() in NOTICE_WORDS:
         return True
-    return bool(profile.notice and select(node, profile.notice))
+    if profile.notice and select(node, profile.notice):
+        return True
+    icons = node.xpath("./td[1]//img/@alt").getall()
+    return any("공지" in alt or "notice" in alt.lower() for alt in icons)
+
+
+def is_alert_page(root: Selector) -> bool:
+    """A "deleted post" answer: HTTP 200 with little more than a script alert."""
+    alerts = root.xpath("//script[contains(., 'alert(')]")
+    return bool(alerts) and len(text_of(root.xpath("//body"))) < 80
 
 
 def parse_detail(root: Selector, page_url: str, profile: Profile) -> dict[str, Any]:
     """Summary, department, organisation, source link and attachments of one post's page."""
+    if is_alert_page(root):
+        return {}
     body = select(root, profile.body)[:1] if profile.body else SelectorList([])
     text = text_of(body)
     return {
@@ -158,3 +204,51 @@ def _attachments(root: Selector, page_url: str, profile: Profile) -> list[dict[s
         {"name": text_of(SelectorList([a])), "url": urljoin(page_url, a.attrib.get("href", ""))}
         for a in select(root, profile.attachments)
     ]
+
+
+HEADERS = {
+    "number": ("번호", "no", "no.", "순번"),
+    "title": ("제목",),
+    "author": ("글쓴이", "작성자", "등록자", "이름", "작성"),
+    "date": ("날짜", "작성일", "등록일", "게시일", "일자"),
+    "views": ("조회", "조회수", "조회 수", "hit", "hits"),
+}
+AUTO_LINK = "//a[@href or @onclick][not(contains(@class, 'cate'))][1]"
+AUTO_NEW = "img[alt*='new' i], img[alt*='새글'], img[src*='new'], .new_icon, .icon_new"
+
+
+def detect(root: Selector, base: Profile) -> Profile | None:
+    """`auto`: the table whose header says 제목, its columns read from their labels."""
+    for index, table in enumerate(root.xpath("//table"), start=1):
+        labels = [text_of(SelectorList([c])).casefold() for c in _header_cells(table)]
+        columns = {name: _column(labels, words) for name, words in HEADERS.items()}
+        if columns["title"] is None:
+            continue
+        cell = {k: f"./td[{v}]" for k, v in columns.items() if v is not None}
+        return Profile(
+            name="auto",
+            row=f"(//table)[{index}]/tbody/tr[td] | (//table)[{index}]/tr[td]",
+            title=f"./td[{columns['title']}]{AUTO_LINK}",
+            key=base.key,
+            number=cell.get("number"),
+            date=cell.get("date"),
+            author=cell.get("author"),
+            views=cell.get("views"),
+            new_marker=AUTO_NEW,
+            notice=base.notice,
+            page_param=base.page_param,
+        )
+    return None
+
+
+def _header_cells(table: Selector) -> SelectorList[Selector]:
+    cells = table.xpath("./thead/tr[1]/*")
+    return cells if cells else table.xpath("(./tr | ./tbody/tr)[1]/th")
+
+
+def _column(labels: list[str], words: tuple[str, ...]) -> int | None:
+    wanted = {w.replace(" ", "") for w in words}
+    for position, label in enumerate(labels, start=1):
+        if label.replace(" ", "") in wanted:
+            return position
+    return None

@@ -10,7 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_soak_smoke_runs_clean() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--smoke"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "0 failed runs, 0 error lines in the log; exit code after SIGTERM: 0" in result.stdout, (
-        result.stdout + result.stderr)
+        result.stdout + result.stderr
+    )

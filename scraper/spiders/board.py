@@ -174,17 +174,21 @@ class BoardSpider(Spider):
         yield request.cb_kwargs["row"]
 
     def decoded(self, response: Response) -> TextResponse:
-        """The response in the board's encoding: forced, declared, or CP949 when UTF-8 fails."""
-        assert isinstance(response, TextResponse), f"not a text page: {response.url}"
-        forced = self.task.encoding.lower()
-        if forced != "auto":
-            return response.replace(encoding=forced)
-        if response._declared_encoding() or _is_utf8(response.body):
-            return response
-        return response.replace(encoding="cp949")
+        return decode(response, self.task.encoding)
 
     def now(self) -> datetime:
         return datetime.now(ZoneInfo(self.task.timezone))
+
+
+def decode(response: Response, encoding: str = "auto") -> TextResponse:
+    """The page in the board's encoding: forced, declared, or CP949 when it is not UTF-8."""
+    if not isinstance(response, TextResponse):
+        raise TypeError(f"not a text page: {response.url}")
+    if encoding.lower() != "auto":
+        return response.replace(encoding=encoding)
+    if response._declared_encoding() or _is_utf8(response.body):
+        return response
+    return response.replace(encoding="cp949")
 
 
 def _is_utf8(body: bytes) -> bool:

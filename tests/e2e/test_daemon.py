@@ -32,8 +32,14 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
 @contextmanager
 def started(ws: Workspace, *args: str) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "SCRAPE_DATABASE_URL": "", **ws.env, "SCRAPE_CONFIG": str(ws.config)}
-    proc = subprocess.Popen([SCRAPE, *args], cwd=ws.path, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [SCRAPE, *args],
+        cwd=ws.path,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         yield proc
     finally:
@@ -110,8 +116,10 @@ def test_lease_of_a_killed_run_expires_and_a_live_one_is_respected(
     def hold(expires: datetime) -> None:
         with sqlite3.connect(workspace.path / "boardwatch.db") as db:
             db.execute("DELETE FROM locks")
-            db.execute("INSERT INTO locks VALUES ('board:esg', 'gone-host:4242:abcd', ?, ?)",
-                       (datetime.now(UTC).strftime("%F %T"), expires.strftime("%F %T")))
+            db.execute(
+                "INSERT INTO locks VALUES ('board:esg', 'gone-host:4242:abcd', ?, ?)",
+                (datetime.now(UTC).strftime("%F %T"), expires.strftime("%F %T")),
+            )
 
     hold(datetime.now(UTC) + timedelta(minutes=5))  # a live run holds the board
     board.requests.clear()
