@@ -40,6 +40,12 @@ def parser() -> argparse.ArgumentParser:
     posts.add_argument("--board", metavar="NAME")
     posts.add_argument("--limit", type=int, default=50)
     posts.add_argument("--json", action="store_true")
+    probe = sub.add_parser("probe", help="fetch one list page and print the rows it parses")
+    probe.add_argument("url")
+    probe.add_argument(
+        "--profile", default="auto", help="a built-in or [profiles.NAME] (default auto)"
+    )
+    probe.add_argument("--json", action="store_true")
     digest = sub.add_parser("digest", help="send due digests now")
     digest.add_argument("--subscriber", action="append", default=None, metavar="NAME")
     digest.add_argument("--preview", action="store_true", help="print them; send and mark nothing")
@@ -181,6 +187,41 @@ def cmd_posts(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from scheduler.crawl import probe, run_in_reactor
+
+    path = config_mod.config_path(args.config)
+    cfg = config_mod.load(path) if path.exists() else config_mod.validate(path, {})
+    if args.profile not in cfg.known_profiles():
+        raise ConfigError(
+            path,
+            "--profile",
+            f"unknown profile {args.profile!r}; known: {', '.join(cfg.known_profiles())}",
+        )
+    rows, error = run_in_reactor(lambda: probe(cfg, args.url, args.profile))
+    if args.json:
+        _print_json([{k: _iso(v) for k, v in row.items() if k != "seq"} for row in rows])
+    for row in [] if args.json else rows:
+        cells = [
+            row["key"],
+            row["number"] or "",
+            _iso(row["date"]) or "",
+            "New" if row["new_marker"] else "",
+            row["title"],
+            row["url"],
+        ]
+        print("\t".join(cells))
+    if error or not rows:
+        LOG.error(
+            "%s",
+            error
+            or f"no rows parsed with profile {args.profile!r}: try another "
+            "--profile, or write a [profiles.NAME] (README: Configuration)",
+        )
+        return FAILED
+    return OK
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler import deliver
     from scheduler.cycle import deliver_guarded
@@ -216,6 +257,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "status": cmd_status,
     "posts": cmd_posts,
     "digest": cmd_digest,
+    "probe": cmd_probe,
     "notify-test": cmd_notify_test,
 }
 

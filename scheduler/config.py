@@ -211,6 +211,9 @@ class Config(Strict):
                     raise _KeyProblem(f"subscribers[{i}].boards", f"no board named {name!r}")
         return self
 
+    def known_profiles(self) -> list[str]:
+        return profiles.known(self.profiles)
+
     def profile(self, name: str) -> Profile:
         custom = {k: v.model_dump() for k, v in self.profiles.items()}
         return profiles.resolve(name, custom)

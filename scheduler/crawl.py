@@ -84,6 +84,33 @@ async def crawl_board(
     return _report(board.name, spider.outcome, store, started, time.monotonic() - clock)
 
 
+async def probe(cfg: Config, url: str, profile: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Fetch one list page (robots.txt permitting) and parse it; nothing is stored."""
+    from scrapy.crawler import AsyncCrawlerRunner, Crawler
+    from scrapy.settings import Settings
+
+    from scraper.spiders.board import BoardSpider, BoardTask
+
+    task = BoardTask(
+        name="probe",
+        url=url,
+        profile=cfg.profile(profile),
+        timezone=cfg.timezone,
+        max_pages=1,
+        details=False,
+        obey_robots=cfg.crawl.obey_robots_txt,
+        user_agent=cfg.crawl.user_agent,
+    )
+    board = BoardConfig(name="probe", url=url, profile=profile)
+    settings = settings_for(cfg, board, dry_run=True)
+    settings["ITEM_PIPELINES"] = {"scraper.pipelines.CollectPipeline": 300}
+    crawler = Crawler(BoardSpider, Settings(settings))
+    await AsyncCrawlerRunner().crawl(crawler, task=task, lookup=lambda keys: {})
+    spider: Any = crawler.spider
+    rows = sorted(spider.outcome.rows, key=lambda row: row["seq"])
+    return rows, spider.outcome.error
+
+
 def _lookup(store: Store, board: str) -> Callable[[Sequence[str]], Mapping[str, bool]]:
     def lookup(keys: Sequence[str]) -> Mapping[str, bool]:
         with store.session() as session:

@@ -45,3 +45,19 @@ class StorePipeline:
                 backfill=self.backfill,
                 now=datetime.now(UTC),
             )
+
+
+class CollectPipeline:
+    """For `scrape probe`: keep the rows on the spider's outcome; nothing is stored."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CollectPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        spider: Any = self.crawler.spider
+        spider.outcome.rows.append(item)
+        return item

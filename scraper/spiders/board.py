@@ -7,7 +7,7 @@ the caller hands in, so the spider never touches the database itself.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -49,6 +49,7 @@ class WalkOutcome:
     empty: bool = False
     robots_blocked: bool = False
     ingest: Any = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 class BoardSpider(Spider):

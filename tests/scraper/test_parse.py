@@ -88,3 +88,11 @@ def test_title_markers_are_cleaned() -> None:
         "New energy policy": "New energy policy",
     }
     assert {raw: clean_title(raw) for raw in cases} == cases
+
+
+def test_deleted_post_answered_with_200_and_a_script_alert_gives_no_details() -> None:
+    page = Selector(
+        text="<html><head><script>alert('삭제된 게시물입니다.'); history.back();"
+        "</script></head><body></body></html>"
+    )
+    assert parse_detail(page, "https://esg.example.kr/bbs/board.php?no=1", BUILTIN["esg"]) == {}

@@ -87,6 +87,7 @@ class EsgBoard:
         self.charset = "utf-8"
         self.declare_charset = True
         self.delay = 0.0  # seconds each list page takes, to catch a crawl in flight
+        self.redesigned = False  # a layout change: the list markup no longer matches the profile
 
     def add(self, title: str | None = None, **kwargs: Any) -> Post:
         with self.lock:
@@ -124,7 +125,12 @@ class EsgBoard:
                 post.views += 1
             body = "".join(self._notice_row(p) for p in self.notices)
             body += "".join(self._row(p, total - start - i, page) for i, p in enumerate(rows))
-        return LIST_PAGE.format(charset=self._meta(), rows=body, pages=self._pager(total, page))
+        page_html = LIST_PAGE.format(
+            charset=self._meta(), rows=body, pages=self._pager(total, page)
+        )
+        if self.redesigned:
+            page_html = page_html.replace('class="board_list"', 'class="news-table"')
+        return page_html
 
     def _meta(self) -> str:
         return f'<meta charset="{self.charset}">' if self.declare_charset else ""
