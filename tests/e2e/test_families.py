@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -20,7 +21,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    extensions_map = {".html": "text/html"}  # no charset: the page must say it, or not
+    extensions_map: ClassVar[dict[str, str]] = {".html": "text/html"}  # no charset given
 
     def log_message(self, format: str, *args: object) -> None:
         pass
