@@ -80,6 +80,8 @@ class Strict(BaseModel):
 
 class Storage(Strict):
     url: str = "sqlite:///boardwatch.db"
+    # how long a run's lease on a board or on delivery outlives the run if it is killed
+    lease_ttl: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "60s"
 
 
 class Crawl(Strict):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from notify.masking import mask_url, secrets_of
 from scheduler import logs
-from scheduler.config import Config
+from scheduler.config import Config, interval_seconds
 from storage import Store, ledger, open_store, posts
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ class Context:
     cfg: Config
     store: Store
     urls: dict[str, str] = field(default_factory=dict)  # url hash -> the real URL (never stored)
+
+    @property
+    def lease_ttl(self) -> float:
+        return float(interval_seconds(self.cfg.storage.lease_ttl))
 
     @property
     def zone(self) -> ZoneInfo:

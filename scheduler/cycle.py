@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,18 +72,20 @@ async def run_once(
 
 
 async def crawl_guarded(
-    ctx: Context, runner: Any, board: BoardConfig, *, dry_run: bool = False
+    ctx: Context, runner: Any, board: BoardConfig, *, dry_run: bool = False, daemon: bool = False
 ) -> CrawlReport | None:
     """Crawl one board under its lease and record its health; None when another run has it."""
     if dry_run:
         crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=True)
     else:
         try:
-            async with lease(ctx.store, f"board:{board.name}"):
+            async with lease(ctx.store, f"board:{board.name}", ttl=ctx.lease_ttl):
                 crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=False)
                 crawl.alert_errors = await asyncio.to_thread(record_health, ctx, crawl)
         except Busy as busy:
-            LOG.info("%s: skipped, another run is crawling it (%s)", board.name, busy.holder)
+            # one line for a cron run; a daemon among several workers meets this every interval
+            level = logging.DEBUG if daemon else logging.INFO
+            LOG.log(level, "%s: skipped, another run is crawling it (%s)", board.name, busy.holder)
             return None
     _log_crawl(crawl, dry_run)
     return crawl
@@ -91,9 +94,12 @@ async def crawl_guarded(
 async def deliver_guarded(
     ctx: Context, names: Sequence[str] | None = None, *, retry_now: bool = False
 ) -> list[deliver.DeliveryReport]:
-    """Send due digests under the delivery lease, so no two runs ever send the same entry."""
+    """Send due digests so that no two runs ever send the same entry: on PostgreSQL each target
+    is claimed with SKIP LOCKED (workers share the work); SQLite has one delivery lease."""
+    if not ctx.store.is_sqlite:
+        return await asyncio.to_thread(deliver.deliver, ctx, names, retry_now=retry_now)
     try:
-        async with lease(ctx.store, "deliver", wait=DELIVER_WAIT):
+        async with lease(ctx.store, "deliver", wait=DELIVER_WAIT, ttl=ctx.lease_ttl):
             return await asyncio.to_thread(deliver.deliver, ctx, names, retry_now=retry_now)
     except Busy as busy:
         LOG.info("deliveries skipped: another run is still delivering (%s)", busy.holder)

@@ -97,7 +97,7 @@ def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:
 
 async def crawl_job(ctx: Context, runner: Any, board: BoardConfig) -> None:
     """Crawl one board; immediate subscribers are served right after a crawl that found posts."""
-    crawl = await crawl_guarded(ctx, runner, board)
+    crawl = await crawl_guarded(ctx, runner, board, daemon=True)
     if crawl is not None and crawl.queued:
         await deliver_guarded(ctx)
 

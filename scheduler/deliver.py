@@ -72,21 +72,28 @@ def deliver(
     `retry_now` (an operator's `scrape digest`) retries failing targets without their backoff.
     """
     now = ctx.now()
-    batches = due_batches(ctx, names, now, retry_now=retry_now)
-    reports = [_send_batch(ctx, batch, now) for batch in batches]
+    due = due_batches(ctx, names, now, retry_now=retry_now)
+    reports = [r for r in (_send_batch(ctx, batch.target_id, now) for batch in due) if r]
     _record_rounds(ctx, reports, now)
     return reports
 
 
-def _send_batch(ctx: Context, batch: ledger.Batch, now: datetime) -> DeliveryReport:
+def _send_batch(ctx: Context, target_id: int, now: datetime) -> DeliveryReport | None:
+    """Claim one target, send its digest, record the answer: one short transaction per target,
+    committed right after the target answered (the window a crash could repeat a send)."""
     from notify.digest import build, medium_for
     from notify.send import send
 
-    url = ctx.urls[batch.url_hash]
-    message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
-    outcome = send(url, message)
-    threshold = ctx.cfg.notify.failure_threshold
     with ctx.store.session() as session:
+        batch = ledger.claim(session, target_id)
+        if batch is None:
+            return None  # another worker is sending to it, or it was just delivered
+        if ctx.store.is_sqlite:
+            session.commit()  # SQLite locks the whole file: never hold it across a network send
+        url = ctx.urls[batch.url_hash]
+        message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
+        outcome = send(url, message)
+        threshold = ctx.cfg.notify.failure_threshold
         change = ledger.record_attempt(session, batch, outcome.error, now, threshold)
     result = "ok" if outcome.ok else f"failed: {outcome.error}"
     LOG.info(

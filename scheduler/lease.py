@@ -15,7 +15,6 @@ from scheduler.logs import LOG
 from storage import Store, locks
 
 TTL = 60.0  # seconds a lease lives without renewal: how long a killed holder blocks others
-HEARTBEAT = TTL / 4
 POLL = 0.25
 
 
@@ -32,16 +31,18 @@ def owner_id() -> str:
 
 
 @asynccontextmanager
-async def lease(store: Store, name: str, *, wait: float = 0.0) -> AsyncIterator[None]:
+async def lease(
+    store: Store, name: str, *, wait: float = 0.0, ttl: float = TTL
+) -> AsyncIterator[None]:
     """Hold `name` for the block, waiting up to `wait` seconds for it; raises Busy if not had."""
     owner = owner_id()
     deadline = time.monotonic() + wait
-    while not await asyncio.to_thread(locks.acquire, store, name, owner, TTL, datetime.now(UTC)):
+    while not await asyncio.to_thread(locks.acquire, store, name, owner, ttl, datetime.now(UTC)):
         if time.monotonic() >= deadline:
             held_by = await asyncio.to_thread(locks.holder, store, name)
             raise Busy(name, held_by.rsplit(":", 1)[0] if held_by else None)
         await asyncio.sleep(POLL)
-    beat = asyncio.create_task(_heartbeat(store, name, owner))
+    beat = asyncio.create_task(_heartbeat(store, name, owner, ttl))
     try:
         yield
     finally:
@@ -49,8 +50,8 @@ async def lease(store: Store, name: str, *, wait: float = 0.0) -> AsyncIterator[
         await asyncio.to_thread(locks.release, store, name, owner)
 
 
-async def _heartbeat(store: Store, name: str, owner: str) -> None:
+async def _heartbeat(store: Store, name: str, owner: str, ttl: float) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT)
-        if not await asyncio.to_thread(locks.renew, store, name, owner, TTL, datetime.now(UTC)):
-            LOG.error("lost the lease on %s (the database was unreachable for %ds?)", name, TTL)
+        await asyncio.sleep(ttl / 4)
+        if not await asyncio.to_thread(locks.renew, store, name, owner, ttl, datetime.now(UTC)):
+            LOG.error("lost the lease on %s (the database was unreachable for %ds?)", name, ttl)

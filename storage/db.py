@@ -88,10 +88,22 @@ def _engine(url: str) -> Engine:
         raise StoreError(f"cannot use database URL: {exc}", "e.g. sqlite:///boardwatch.db") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE).
+
+    In WAL mode a transaction that read first cannot write once another process has committed
+    since ("database is locked", whatever the busy timeout): with several processes that would
+    fail writes that follow reads. Waiting for the lock up front makes them wait instead.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # the "begin" event above issues BEGIN, not pysqlite
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -130,7 +130,11 @@ def matches(sub: Subscriber | SubscriberSpec, post: Mapping[str, Any]) -> bool:
     return not any(k.casefold() in text for k in sub.exclude_keywords)
 
 
-def pending(session: Session, subscribers: Sequence[str] | None = None) -> list[Batch]:
+def pending(
+    session: Session,
+    subscribers: Sequence[str] | None = None,
+    targets: Sequence[int] | None = None,
+) -> list[Batch]:
     """Undelivered entries of active targets, grouped by target, newest post first."""
     query = (
         select(Delivery, Post, Board, Subscriber, Target, Revision)
@@ -144,6 +148,8 @@ def pending(session: Session, subscribers: Sequence[str] | None = None) -> list[
     )
     if subscribers is not None:
         query = query.where(Subscriber.name.in_(subscribers))
+    if targets is not None:
+        query = query.where(Target.id.in_(targets))
     batches: dict[int, Batch] = {}
     for entry, post, board, sub, target, rev in session.execute(query):
         batch = batches.get(target.id)
@@ -158,6 +164,21 @@ def pending(session: Session, subscribers: Sequence[str] | None = None) -> list[
             )
         batch.entries.append(_entry_view(entry, post, board, rev))
     return list(batches.values())
+
+
+def claim(session: Session, target_id: int) -> Batch | None:
+    """Lock one target for this transaction and read its pending entries afresh.
+
+    On PostgreSQL the row lock is taken with SKIP LOCKED: None means another worker is sending
+    to this target right now. (SQLite has no row locks; there a run-wide lease serializes.)
+    """
+    locked = session.scalar(
+        select(Target.id).where(Target.id == target_id).with_for_update(skip_locked=True)
+    )
+    if locked is None:
+        return None
+    batches = pending(session, targets=[target_id])
+    return batches[0] if batches else None
 
 
 def _entry_view(entry: Delivery, post: Post, board: Board, rev: Revision | None) -> dict[str, Any]:

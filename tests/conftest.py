@@ -8,18 +8,43 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.slack import SlackRecorder
 
 SCRAPE = shutil.which("scrape", path=str(Path(sys.executable).parent)) or "scrape"
+PG_URL = os.environ.get("BOARDWATCH_TEST_PG_URL")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: SQLite by default; tests parametrized over BACKENDS also
+    get a new PostgreSQL database of their own when BOARDWATCH_TEST_PG_URL is set."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'boardwatch.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL: BOARDWATCH_TEST_PG_URL is not set")
+    name = f"bw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @dataclass
@@ -41,6 +66,7 @@ class Workspace:
     """A scratch directory with a scrape.toml, and the real `scrape` command to run in it."""
 
     path: Path
+    db_url: str
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -54,7 +80,7 @@ class Workspace:
     def run(self, *args: str, timeout: float = 120, check: int | None = None) -> Result:
         env = {
             **os.environ,
-            "SCRAPE_DATABASE_URL": "",
+            "SCRAPE_DATABASE_URL": self.db_url,
             **self.env,
             "SCRAPE_CONFIG": str(self.config),
         }
@@ -71,6 +97,13 @@ class Workspace:
         if check is not None:
             assert result.code == check, f"exit {result.code}, expected {check}:\n{result.all}"
         return result
+
+    def sql(self, statement: str, **params: Any) -> None:
+        """Change the store behind the command's back (to stand in for time passing)."""
+        engine = create_engine(self.db_url)
+        with engine.begin() as conn:
+            conn.execute(text(statement), params)
+        engine.dispose()
 
 
 @pytest.fixture
@@ -97,8 +130,8 @@ def slack() -> Iterator[SlackRecorder]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, slack: SlackRecorder) -> Workspace:
-    return Workspace(tmp_path, env=slack.env())
+def workspace(tmp_path: Path, backend: str, slack: SlackRecorder) -> Workspace:
+    return Workspace(tmp_path, backend, env=slack.env())
 
 
 def esg_config(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,21 +31,31 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
 
 @contextmanager
 def started(ws: Workspace, *args: str) -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "SCRAPE_DATABASE_URL": "", **ws.env, "SCRAPE_CONFIG": str(ws.config)}
+    """The real command in the background; its log goes to a file (a full pipe would stall it)."""
+    env = {
+        **os.environ,
+        "SCRAPE_DATABASE_URL": ws.db_url,
+        **ws.env,
+        "SCRAPE_CONFIG": str(ws.config),
+    }
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
-        [SCRAPE, *args],
-        cwd=ws.path,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [SCRAPE, *args], cwd=ws.path, env=env, text=True, stdout=subprocess.DEVNULL, stderr=log
     )
+    proc.log = log  # type: ignore[attr-defined]
     try:
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        log.close()
+
+
+def log_of(proc: subprocess.Popen[str]) -> str:
+    log = proc.log  # type: ignore[attr-defined]
+    log.seek(0)
+    return str(log.read())
 
 
 def deliveries(smtp: SmtpSink, posts: list[Post]) -> Counter[int]:
@@ -69,7 +79,7 @@ def test_daemon_delivers_within_10s_once_and_exits_0_on_sigterm(
         start = time.monotonic()
         code = daemon.wait(timeout=10)
         assert code == 0 and time.monotonic() - start < 10
-        assert "stopped" in daemon.stderr.read()  # type: ignore[union-attr]
+        assert "stopped" in log_of(daemon)
 
 
 def test_two_runs_started_together_deliver_each_post_once(
@@ -81,7 +91,7 @@ def test_two_runs_started_together_deliver_each_post_once(
     board.delay = 0.3
     with started(workspace, "once") as first, started(workspace, "once") as second:
         codes = first.wait(timeout=90), second.wait(timeout=90)
-        logs = first.stderr.read() + second.stderr.read()  # type: ignore[operator, union-attr]
+        logs = log_of(first) + log_of(second)
     assert codes == (0, 0), logs
     assert "skipped, another run is crawling it" in logs
     assert deliveries(smtp, new) == Counter({p.id: 1 for p in new})
@@ -114,12 +124,12 @@ def test_lease_of_a_killed_run_expires_and_a_live_one_is_respected(
     workspace.run("once", check=0)
 
     def hold(expires: datetime) -> None:
-        with sqlite3.connect(workspace.path / "boardwatch.db") as db:
-            db.execute("DELETE FROM locks")
-            db.execute(
-                "INSERT INTO locks VALUES ('board:esg', 'gone-host:4242:abcd', ?, ?)",
-                (datetime.now(UTC).strftime("%F %T"), expires.strftime("%F %T")),
-            )
+        workspace.sql("DELETE FROM locks")
+        workspace.sql(
+            "INSERT INTO locks VALUES ('board:esg', 'gone-host:4242:abcd', :at, :until)",
+            at=datetime.now(UTC).replace(tzinfo=None),
+            until=expires.replace(tzinfo=None),
+        )
 
     hold(datetime.now(UTC) + timedelta(minutes=5))  # a live run holds the board
     board.requests.clear()

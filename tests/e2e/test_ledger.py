@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -96,9 +95,8 @@ def test_daily_cron_subscriber_gets_one_digest_after_the_fire_time_and_nothing_b
     }
     assert pending["daily"] == 2
     # Time passes: the subscriber was last served the day before yesterday, so 09:00 has fired.
-    with sqlite3.connect(workspace.path / "boardwatch.db") as db:
-        long_ago = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
-        db.execute("UPDATE subscribers SET first_seen = ? WHERE name = 'daily'", (long_ago,))
+    long_ago = (datetime.now(UTC) - timedelta(days=2)).replace(tzinfo=None)
+    workspace.sql("UPDATE subscribers SET first_seen = :at WHERE name = 'daily'", at=long_ago)
     third = board.add("아침 이후 게시글")
     workspace.run("once", check=0)
     (digest,) = to(smtp, "daily@example.com")

@@ -8,6 +8,7 @@ fail pages, robots.txt) and read `requests` to see what the crawler fetched.
 from __future__ import annotations
 
 import html
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,16 +56,22 @@ class Post:
 
 
 class EsgBoard:
-    """The board's content; every method is safe to call while the server runs."""
+    """The board's content; every method is safe to call while the server runs.
+
+    Post ids are unique across boards (each board draws its own block), like keys on real sites.
+    """
+
+    _blocks = itertools.count()
 
     def __init__(self, posts: int = 3265, per_page: int = 20, notices: int = 2) -> None:
+        base = 1000 + 100_000 * next(self._blocks)
         self.lock = threading.Lock()
         self.per_page = per_page
         self.today = datetime.now(SEOUL).date()
         old = self.today - timedelta(days=30)
         self.posts = [
             Post(
-                1000 + i,
+                base + i,
                 f"{SEED_TITLES[i % len(SEED_TITLES)]} (제{i + 1}호)",
                 old - timedelta(days=(posts - i) // 5),
                 views=i % 97,
@@ -73,14 +80,14 @@ class EsgBoard:
         ]
         self.notices = [
             Post(
-                900 + i,
+                base - 100 + i,
                 f"[안내] ESG 정책뉴스 게시판 이용 안내 {i + 1}",
                 old - timedelta(days=400),
                 notice=True,
             )
             for i in range(notices)
         ]
-        self.next_id = 1000 + posts
+        self.next_id = base + posts
         self.robots = "User-agent: *\nDisallow: /admin/\n"
         self.failures: dict[str, int] = {}  # path or "list"/"detail"/"robots" -> status
         self.requests: list[str] = []

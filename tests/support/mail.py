@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
@@ -54,6 +55,7 @@ class SmtpSink:
         self.port = 0
         self.messages: list[EmailMessage] = []
         self.fail_with: str | None = None
+        self.stall = 0.0  # seconds to hold the "250 OK" back after storing a message
         self._cond = threading.Condition()
         self._controller = _FreePortController(
             self,
@@ -81,6 +83,8 @@ class SmtpSink:
         with self._cond:
             self.messages.append(msg)
             self._cond.notify_all()
+        if self.stall:  # accepted, but the sender has not heard so yet
+            await asyncio.sleep(self.stall)
         return "250 OK"
 
     # -- test API ----------------------------------------------------------
