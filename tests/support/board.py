@@ -272,14 +272,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many crawlers connect at once; the default backlog is 5
+    daemon_threads = True
+
+
 class BoardServer:
     """`with BoardServer(EsgBoard()) as server: server.list_url`"""
 
     def __init__(self, board: EsgBoard) -> None:
         self.board = board
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.board = board  # type: ignore[attr-defined]
-        self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
