@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +31,13 @@ class CrawlReport:
     alert_errors: list[str] = field(default_factory=list)
 
 
-def settings_for(cfg: Config, board: BoardConfig, *, dry_run: bool) -> dict[str, Any]:
+def settings_for(cfg: Config, *, dry_run: bool) -> dict[str, Any]:
+    """One crawl's Scrapy settings: concurrency and delay are per site, across its boards."""
     crawl = cfg.crawl
     return {
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": False,  # the spider checks robots.txt itself before any list page
-        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS": max(16, crawl.concurrency),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency,
         "DOWNLOAD_DELAY": crawl.delay,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
@@ -52,20 +54,14 @@ def settings_for(cfg: Config, board: BoardConfig, *, dry_run: bool) -> dict[str,
         "DOWNLOADER_MIDDLEWARES": {"scraper.middlewares.BackoffMiddleware": 560},
         "ITEM_PIPELINES": {"scraper.pipelines.StorePipeline": 300},
         "BOARDWATCH_DATABASE_URL": cfg.storage.url,
-        "BOARDWATCH_BACKFILL": board.backfill,
         "BOARDWATCH_DRY_RUN": dry_run,
     }
 
 
-async def crawl_board(
-    runner: Any, cfg: Config, board: BoardConfig, store: Store, *, dry_run: bool
-) -> CrawlReport:
-    from scrapy.crawler import Crawler
-    from scrapy.settings import Settings
+def task_for(cfg: Config, board: BoardConfig, baselined: bool) -> Any:
+    from scraper.spiders.board import BoardTask
 
-    from scraper.spiders.board import BoardSpider, BoardTask
-
-    task = BoardTask(
+    return BoardTask(
         name=board.name,
         url=board.url,
         profile=cfg.profile(board.profile),
@@ -75,13 +71,28 @@ async def crawl_board(
         encoding=board.encoding,
         obey_robots=cfg.crawl.obey_robots_txt,
         user_agent=cfg.crawl.user_agent,
-        detail_budget=None if _baselined(store, board.name) else board.backfill,
+        detail_budget=None if baselined else board.backfill,
+        backfill=board.backfill,
     )
-    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, board, dry_run=dry_run)))
+
+
+async def crawl_boards(
+    runner: Any, cfg: Config, boards: Sequence[BoardConfig], store: Store, *, dry_run: bool
+) -> list[CrawlReport]:
+    """Walk `boards` in one crawl; a report per board."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    from scraper.spiders.board import BoardSpider
+
+    baselined = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
+    tasks = [task_for(cfg, board, board.name in baselined) for board in boards]
+    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, dry_run=dry_run)))
     started, clock = datetime.now(UTC), time.monotonic()
-    await runner.crawl(crawler, task=task, lookup=_lookup(store, board.name))
+    await runner.crawl(crawler, tasks=tasks, lookup=_lookup(store))
+    seconds = time.monotonic() - clock
     spider: Any = crawler.spider
-    return _report(board.name, spider.outcome, store, started, time.monotonic() - clock)
+    return [_report(b.name, spider.walks[b.name].outcome, store, started, seconds) for b in boards]
 
 
 async def probe(cfg: Config, url: str, profile: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -89,31 +100,22 @@ async def probe(cfg: Config, url: str, profile: str) -> tuple[list[dict[str, Any
     from scrapy.crawler import AsyncCrawlerRunner, Crawler
     from scrapy.settings import Settings
 
-    from scraper.spiders.board import BoardSpider, BoardTask
+    from scraper.spiders.board import BoardSpider
 
-    task = BoardTask(
-        name="probe",
-        url=url,
-        profile=cfg.profile(profile),
-        timezone=cfg.timezone,
-        max_pages=1,
-        details=False,
-        obey_robots=cfg.crawl.obey_robots_txt,
-        user_agent=cfg.crawl.user_agent,
-    )
-    board = BoardConfig(name="probe", url=url, profile=profile)
-    settings = settings_for(cfg, board, dry_run=True)
+    board = BoardConfig(name="probe", url=url, profile=profile, max_pages=1, details=False)
+    settings = settings_for(cfg, dry_run=True)
     settings["ITEM_PIPELINES"] = {"scraper.pipelines.CollectPipeline": 300}
     crawler = Crawler(BoardSpider, Settings(settings))
-    await AsyncCrawlerRunner().crawl(crawler, task=task, lookup=lambda keys: {})
+    task = task_for(cfg, board, baselined=True)
+    await AsyncCrawlerRunner().crawl(crawler, tasks=[task], lookup=lambda board, keys: {})
     spider: Any = crawler.spider
-    rows = sorted(spider.outcome.rows, key=lambda row: row["seq"])
-    return rows, spider.outcome.error
+    outcome = spider.walks["probe"].outcome
+    return sorted(outcome.rows, key=lambda row: row["seq"]), outcome.error
 
 
-def _lookup(store: Store, board: str) -> Callable[[Sequence[str]], Mapping[str, bool]]:
-    def lookup(keys: Sequence[str]) -> Mapping[str, bool]:
-        with store.session() as session:
+def _lookup(store: Store) -> Callable[[str, Sequence[str]], Mapping[str, bool]]:
+    def lookup(board: str, keys: Sequence[str]) -> Mapping[str, bool]:
+        with store.session(commit=False) as session:
             return posts.lookup(session, board, keys)
 
     return lookup
@@ -145,13 +147,13 @@ def _report(
     )
 
 
-def _baselined(store: Store, board: str) -> bool:
-    with store.session() as session:
-        return posts.baselined(session, board)
+def _baselined(store: Store, boards: Sequence[str]) -> set[str]:
+    with store.session(commit=False) as session:
+        return posts.baselined(session, boards)
 
 
 def _has_posts(store: Store, board: str) -> bool:
-    with store.session() as session:
+    with store.session(commit=False) as session:
         bid = posts.board_id(session, board)
         return bid is not None and posts.count(session, bid) > 0
 

@@ -11,10 +11,10 @@ from typing import Any
 from scheduler import deliver
 from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
-from scheduler.crawl import CrawlReport, crawl_board
-from scheduler.lease import Busy, lease
+from scheduler.crawl import CrawlReport, crawl_boards
+from scheduler.lease import Busy, lease, leases, who
 from scheduler.logs import LOG
-from storage import runs
+from storage import locks, runs
 
 
 @dataclass
@@ -64,31 +64,49 @@ async def run_once(
 
     sync(ctx)
     runner = runner or AsyncCrawlerRunner()
-    jobs = [crawl_guarded(ctx, runner, board, dry_run=dry_run) for board in boards]
-    report = CycleReport(crawls=[c for c in await asyncio.gather(*jobs) if c is not None])
+    report = CycleReport(crawls=await crawl_guarded(ctx, runner, boards, dry_run=dry_run))
     if notify and not dry_run:
         report.deliveries = await deliver_guarded(ctx)
     return report
 
 
 async def crawl_guarded(
-    ctx: Context, runner: Any, board: BoardConfig, *, dry_run: bool = False, daemon: bool = False
-) -> CrawlReport | None:
-    """Crawl one board under its lease and record its health; None when another run has it."""
+    ctx: Context,
+    runner: Any,
+    boards: Sequence[BoardConfig],
+    *,
+    dry_run: bool = False,
+    daemon: bool = False,
+) -> list[CrawlReport]:
+    """Crawl the boards no other run is crawling (one lease each), in one crawl, and record
+    their health. A board another run holds is skipped with a log line."""
     if dry_run:
-        crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=True)
+        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, dry_run=True)
     else:
-        try:
-            async with lease(ctx.store, f"board:{board.name}", ttl=ctx.lease_ttl):
-                crawl = await crawl_board(runner, ctx.cfg, board, ctx.store, dry_run=False)
-                crawl.alert_errors = await asyncio.to_thread(record_health, ctx, crawl)
-        except Busy as busy:
-            # one line for a cron run; a daemon among several workers meets this every interval
-            level = logging.DEBUG if daemon else logging.INFO
-            LOG.log(level, "%s: skipped, another run is crawling it (%s)", board.name, busy.holder)
-            return None
-    _log_crawl(crawl, dry_run)
-    return crawl
+        names = {f"board:{board.name}": board for board in boards}
+        async with leases(ctx.store, names, ttl=ctx.lease_ttl) as held:
+            await _log_skipped(ctx, [name for name in names if name not in held], daemon)
+            mine = [board for name, board in names.items() if name in held]
+            crawls = (
+                await crawl_boards(runner, ctx.cfg, mine, ctx.store, dry_run=False) if mine else []
+            )
+            await asyncio.to_thread(record_health, ctx, crawls)
+    for crawl in crawls:
+        _log_crawl(crawl, dry_run)
+    return crawls
+
+
+async def _log_skipped(ctx: Context, names: list[str], daemon: bool) -> None:
+    if not names:
+        return
+    holders = await asyncio.to_thread(locks.holders, ctx.store, names)
+    # one line for a cron run; a daemon among several workers meets this every interval
+    level = logging.DEBUG if daemon else logging.INFO
+    for name in names:
+        board = name.removeprefix("board:")
+        LOG.log(
+            level, "%s: skipped, another run is crawling it (%s)", board, who(holders.get(name))
+        )
 
 
 async def deliver_guarded(
@@ -106,33 +124,35 @@ async def deliver_guarded(
         return []
 
 
-def record_health(ctx: Context, crawl: CrawlReport) -> list[str]:
-    """Store the run; alert the admins once when a board starts failing and once on recovery."""
-    record = runs.RunRecord(
-        crawl.board,
-        crawl.started_at,
-        crawl.finished_at,
-        crawl.pages,
-        len(crawl.new),
-        crawl.error,
-        crawl.alarm,
-    )
+def record_health(ctx: Context, crawls: Sequence[CrawlReport]) -> None:
+    """Store the runs; alert the admins once when a board starts failing and once on recovery."""
+    changes = []
     with ctx.store.session() as session:
-        change = runs.record_run(session, record, ctx.cfg.notify.failure_threshold)
-        streak = runs.streak(session, crawl.board)
-    if change is None:
-        return []
-    board = ctx.cfg.board(crawl.board)
-    return deliver.alert(
-        ctx,
-        {
-            "kind": change,
-            "board": board.name,
-            "title": board.display_title,
-            "error": crawl.error,
-            "streak": streak,
-        },
-    )
+        for crawl in crawls:
+            record = runs.RunRecord(
+                crawl.board,
+                crawl.started_at,
+                crawl.finished_at,
+                crawl.pages,
+                len(crawl.new),
+                crawl.error,
+                crawl.alarm,
+            )
+            change = runs.record_run(session, record, ctx.cfg.notify.failure_threshold)
+            if change:
+                changes.append((crawl, change, runs.streak(session, crawl.board)))
+    for crawl, change, streak in changes:
+        board = ctx.cfg.board(crawl.board)
+        crawl.alert_errors = deliver.alert(
+            ctx,
+            {
+                "kind": change,
+                "board": board.name,
+                "title": board.display_title,
+                "error": crawl.error,
+                "streak": streak,
+            },
+        )
 
 
 def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:

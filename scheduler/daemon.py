@@ -97,8 +97,8 @@ def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:
 
 async def crawl_job(ctx: Context, runner: Any, board: BoardConfig) -> None:
     """Crawl one board; immediate subscribers are served right after a crawl that found posts."""
-    crawl = await crawl_guarded(ctx, runner, board, daemon=True)
-    if crawl is not None and crawl.queued:
+    crawls = await crawl_guarded(ctx, runner, [board], daemon=True)
+    if any(crawl.queued for crawl in crawls):
         await deliver_guarded(ctx)
 
 

@@ -1,4 +1,4 @@
-"""Holding a lease (see `storage.locks`) while a coroutine works: bounded wait, heartbeat."""
+"""Holding leases (see `storage.locks`) while a coroutine works: bounded wait, heartbeat."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -30,28 +30,50 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def who(owner: str | None) -> str | None:
+    """host:pid of an owner id, for log lines."""
+    return owner.rsplit(":", 1)[0] if owner else None
+
+
+@asynccontextmanager
+async def leases(
+    store: Store, names: Collection[str], *, wait: float = 0.0, ttl: float = TTL
+) -> AsyncIterator[set[str]]:
+    """Hold what can be had of `names` for the block (waiting up to `wait` s for all of them)."""
+    owner = owner_id()
+    deadline = time.monotonic() + wait
+    held: set[str] = set()
+    while True:
+        held |= await asyncio.to_thread(
+            locks.acquire, store, set(names) - held, owner, ttl, datetime.now(UTC)
+        )
+        if held >= set(names) or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(POLL)
+    beat = asyncio.create_task(_heartbeat(store, owner, ttl, len(held))) if held else None
+    try:
+        yield held
+    finally:
+        if beat is not None:
+            beat.cancel()
+            await asyncio.to_thread(locks.release, store, owner)
+
+
 @asynccontextmanager
 async def lease(
     store: Store, name: str, *, wait: float = 0.0, ttl: float = TTL
 ) -> AsyncIterator[None]:
-    """Hold `name` for the block, waiting up to `wait` seconds for it; raises Busy if not had."""
-    owner = owner_id()
-    deadline = time.monotonic() + wait
-    while not await asyncio.to_thread(locks.acquire, store, name, owner, ttl, datetime.now(UTC)):
-        if time.monotonic() >= deadline:
-            held_by = await asyncio.to_thread(locks.holder, store, name)
-            raise Busy(name, held_by.rsplit(":", 1)[0] if held_by else None)
-        await asyncio.sleep(POLL)
-    beat = asyncio.create_task(_heartbeat(store, name, owner, ttl))
-    try:
+    """Hold `name` for the block, waiting up to `wait` seconds; raises Busy if not had."""
+    async with leases(store, [name], wait=wait, ttl=ttl) as held:
+        if not held:
+            holder = (await asyncio.to_thread(locks.holders, store, [name])).get(name)
+            raise Busy(name, who(holder))
         yield
-    finally:
-        beat.cancel()
-        await asyncio.to_thread(locks.release, store, name, owner)
 
 
-async def _heartbeat(store: Store, name: str, owner: str, ttl: float) -> None:
+async def _heartbeat(store: Store, owner: str, ttl: float, count: int) -> None:
     while True:
         await asyncio.sleep(ttl / 4)
-        if not await asyncio.to_thread(locks.renew, store, name, owner, ttl, datetime.now(UTC)):
-            LOG.error("lost the lease on %s (the database was unreachable for %ds?)", name, ttl)
+        kept = await asyncio.to_thread(locks.renew, store, owner, ttl, datetime.now(UTC))
+        if kept < count:
+            LOG.error("lost %d lease(s) (the database was unreachable for %ds?)", count - kept, ttl)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import css2xpath
 
 from scraper import dates
 from scraper.profiles import KEY_PATTERNS, Profile
@@ -15,25 +20,21 @@ from scraper.profiles import KEY_PATTERNS, Profile
 NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]"})
 _MARKERS = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_HIDDEN_CLASSES = (
-    "sound_only",
-    "blind",
-    "sr-only",
-    "screen_out",
-    "visually-hidden",
-    "hidden",
-    "hide",
-    "mobile",
-    "m_only",
-    "mobile-only",
-    "visible-xs",
-    "skip",
-)
-_HIDDEN = "ancestor-or-self::*[{}]".format(
-    " or ".join(
-        f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _HIDDEN_CLASSES
-    )
-    + " or self::script or self::style or @hidden or @aria-hidden='true'"
+_HIDDEN_CLASSES = frozenset(
+    {
+        "sound_only",
+        "blind",
+        "sr-only",
+        "screen_out",
+        "visually-hidden",
+        "hidden",
+        "hide",
+        "mobile",
+        "m_only",
+        "mobile-only",
+        "visible-xs",
+        "skip",
+    }
 )
 _DEPARTMENT = re.compile(r"담당\s*부서\s*[:：]\s*(.+)")
 SUMMARY_CHARS = 200
@@ -43,10 +44,49 @@ def select(root: Selector, query: str) -> SelectorList[Selector]:
     return root.xpath(query) if query.startswith(("/", "./", "(")) else root.css(query)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(query: str) -> etree.XPath:
+    return etree.XPath(query if query.startswith(("/", "./", "(")) else css2xpath(query))
+
+
+def find(node: Any, query: str) -> list[Any]:
+    """Matches of a profile selector under an lxml element: elements, or strings for text()."""
+    found = _compiled(query)(node)
+    return found if isinstance(found, list) else [found]
+
+
 def text_of(nodes: SelectorList[Selector]) -> str:
     """Visible text, whitespace folded; screen-reader-only and script text left out."""
-    parts = nodes.xpath(f".//text()[not({_HIDDEN})]").getall() if nodes else []
+    return _text(node.root for node in nodes)
+
+
+def _text(items: Iterable[Any]) -> str:
+    parts: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, etree._Element) and not _hidden(item):
+            _walk(item, parts)
     return _SPACE.sub(" ", " ".join(parts)).strip()
+
+
+def _walk(element: Any, parts: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and not _hidden(child):
+            _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _hidden(element: Any) -> bool:
+    if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+        return True
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    classes = element.get("class")
+    return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.split())
 
 
 def clean_title(text: str) -> str:
@@ -64,18 +104,16 @@ def parse_rows(
             return []
         profile = detected
     rows = []
-    for node in select(root, profile.row):
-        row = parse_row(node, base_url, profile, now)
+    for node in find(root.root, profile.row):
+        row = parse_row(node, base_url, profile, now) if isinstance(node, etree._Element) else None
         if row is not None:
             rows.append(row)
     return rows
 
 
-def parse_row(
-    node: Selector, base_url: str, profile: Profile, now: datetime
-) -> dict[str, Any] | None:
-    link = select(node, profile.title)[:1]
-    if not link:
+def parse_row(node: Any, base_url: str, profile: Profile, now: datetime) -> dict[str, Any] | None:
+    link = next((e for e in find(node, profile.title) if isinstance(e, etree._Element)), None)
+    if link is None:
         return None
     number = _cell(node, profile.number)
     key = _key(link, profile, number)
@@ -90,38 +128,54 @@ def parse_row(
         "author": _cell(node, profile.author) or None,
         "date": dates.resolve(when, now) if when else None,
         "views": _int(_cell(node, profile.views)),
-        "new_marker": bool(profile.new_marker and select(node, profile.new_marker)),
+        "new_marker": bool(profile.new_marker and find(node, profile.new_marker)),
         "notice": _is_notice(node, number, profile),
     }
 
 
-def _title(link: SelectorList[Selector], profile: Profile) -> str:
+def _title(link: Any, profile: Profile) -> str:
     """The link's visible text without what `drop` names (comment counts, categories …)."""
-    if not profile.drop or not link.xpath(".//*"):
-        return clean_title(text_of(link))
-    fragment = Selector(text=link[0].get())
-    for node in fragment.css(profile.drop):
-        node.drop()
-    return clean_title(text_of(fragment.xpath("//body")))
+    if profile.drop and len(link):
+        link = copy.deepcopy(link)
+        for element in find(link, profile.drop):
+            if isinstance(element, etree._Element) and element is not link:
+                _remove(element)
+    return clean_title(_text([link]))
 
 
-def _cell(node: Selector, query: str | None) -> str:
-    return text_of(select(node, query)) if query else ""
+def _remove(element: Any) -> None:
+    """Take `element` out of the tree, keeping the text that follows it."""
+    parent, tail = element.getparent(), element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
 
 
-def _key(link: SelectorList[Selector], profile: Profile, number: str) -> str | None:
+def _cell(node: Any, query: str | None) -> str:
+    return _text(find(node, query)) if query else ""
+
+
+def _key(link: Any, profile: Profile, number: str) -> str | None:
     """The post's own id from its link; the number column only when the link carries none."""
-    texts = link.xpath("@href").getall() + link.xpath("@onclick | ../@onclick").getall()
+    parent = link.getparent()
+    texts = [
+        link.get("href"),
+        link.get("onclick"),
+        parent.get("onclick") if parent is not None else None,
+    ]
     for pattern in ([profile.key] if profile.key else []) + list(KEY_PATTERNS):
-        for text in texts:
+        for text in filter(None, texts):
             if match := re.search(pattern, text):
                 return next(group for group in match.groups() if group)
     digits = number.replace(",", "")
     return digits if digits.isdigit() else None
 
 
-def _url(link: SelectorList[Selector], key: str, base_url: str, profile: Profile) -> str:
-    href = (link.attrib.get("href") or "").strip()
+def _url(link: Any, key: str, base_url: str, profile: Profile) -> str:
+    href = (link.get("href") or "").strip()
     usable = bool(href) and not href.startswith(("javascript:", "#"))
     if profile.link and not (usable and key in href):
         fields = dict(parse_qsl(urlsplit(base_url).query))
@@ -142,13 +196,13 @@ def _int(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _is_notice(node: Selector, number: str, profile: Profile) -> bool:
+def _is_notice(node: Any, number: str, profile: Profile) -> bool:
     """공지 / 공지사항 in the number cell, a notice icon, or a row the board marks as a notice."""
     if number.strip().casefold() in NOTICE_WORDS:
         return True
-    if profile.notice and select(node, profile.notice):
+    if profile.notice and find(node, profile.notice):
         return True
-    icons = node.xpath("./td[1]//img/@alt").getall()
+    icons = find(node, "./td[1]//img/@alt")
     return any("공지" in alt or "notice" in alt.lower() for alt in icons)
 
 
@@ -167,7 +221,7 @@ def parse_detail(root: Selector, page_url: str, profile: Profile) -> dict[str, A
     return {
         "summary": summarize(text),
         "department": _department(root, profile),
-        "organisation": _cell(root, profile.organisation) or None,
+        "organisation": _cell(root.root, profile.organisation) or None,
         "source_url": _source(body, page_url),
         "attachments": _attachments(root, page_url, profile),
     }
@@ -182,7 +236,7 @@ def summarize(text: str) -> str | None:
 
 
 def _department(root: Selector, profile: Profile) -> str | None:
-    text = _cell(root, profile.department) if profile.department else ""
+    text = _cell(root.root, profile.department) if profile.department else ""
     match = _DEPARTMENT.search(text)
     return match.group(1).strip() if match else (text or None)
 

@@ -1,11 +1,13 @@
-"""The store pipeline: a walk's posts are stored together when the spider closes.
+"""Item pipelines: storing each board's walk when the crawl ends (or collecting rows for probe).
 
 Storing once per walk keeps one transaction per board run; the walk's outcome decides whether
-its posts count as settled (see `storage.posts.ingest`).
+its posts count as settled (see `storage.posts.ingest`). One board's failure to store is that
+board's error, never the others'.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,42 +15,48 @@ from scrapy.crawler import Crawler
 
 from storage import open_store, posts
 
+LOG = logging.getLogger(__name__)
+
 
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        settings = crawler.settings
-        self.url = settings["BOARDWATCH_DATABASE_URL"]
-        self.backfill = settings.getint("BOARDWATCH_BACKFILL")
-        self.dry_run = settings.getbool("BOARDWATCH_DRY_RUN")
-        self.rows: list[dict[str, Any]] = []
+        self.url = crawler.settings["BOARDWATCH_DATABASE_URL"]
+        self.dry_run = crawler.settings.getbool("BOARDWATCH_DRY_RUN")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        self.rows.append(item)
+        spider: Any = self.crawler.spider
+        spider.walks[item["board"]].outcome.rows.append(item)
         return item
 
     def close_spider(self) -> None:
         spider: Any = self.crawler.spider
-        outcome = spider.outcome
-        rows = sorted(self.rows, key=lambda row: row["seq"])
         store = open_store(self.url)
-        with store.session(commit=not self.dry_run) as session:
-            outcome.ingest = posts.ingest(
-                session,
-                spider.task.name,
-                rows,
-                complete=outcome.complete and outcome.error is None,
-                backfill=self.backfill,
-                now=datetime.now(UTC),
-            )
+        now = datetime.now(UTC)
+        for name, walk in spider.walks.items():
+            outcome = walk.outcome
+            rows = sorted(outcome.rows, key=lambda row: row["seq"])
+            try:
+                with store.session(commit=not self.dry_run) as session:
+                    outcome.ingest = posts.ingest(
+                        session,
+                        name,
+                        rows,
+                        complete=outcome.complete and outcome.error is None,
+                        backfill=walk.task.backfill,
+                        now=now,
+                    )
+            except Exception as exc:  # that board's run fails; the others are stored
+                LOG.exception("%s: could not store the walk", name)
+                outcome.error = f"could not store the walk: {type(exc).__name__}: {exc}"
 
 
 class CollectPipeline:
-    """For `scrape probe`: keep the rows on the spider's outcome; nothing is stored."""
+    """For `scrape probe`: keep the rows on the walk's outcome; nothing is stored."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -59,5 +67,5 @@ class CollectPipeline:
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider: Any = self.crawler.spider
-        spider.outcome.rows.append(item)
+        spider.walks[item["board"]].outcome.rows.append(item)
         return item

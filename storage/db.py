@@ -30,6 +30,11 @@ class Store:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # reads need no write lock: on SQLite they get an engine that begins DEFERRED
+        reader = (
+            _engine(url, immediate=False) if self.engine.dialect.name == "sqlite" else self.engine
+        )
+        self._readers = sessionmaker(reader, expire_on_commit=False)
         self.board_ids: dict[str, int] = {}
 
     @property
@@ -38,8 +43,8 @@ class Store:
 
     @contextmanager
     def session(self, commit: bool = True) -> Iterator[Session]:
-        """One transaction: committed on success (or rolled back when `commit` is False)."""
-        with self._sessions() as session:
+        """One transaction: committed on success; `commit=False` is for reading (rolled back)."""
+        with (self._sessions if commit else self._readers)() as session:
             try:
                 yield session
                 session.commit() if commit else session.rollback()
@@ -76,7 +81,7 @@ def open_store(url: str) -> Store:
     return store
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, immediate: bool = True) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
@@ -88,7 +93,7 @@ def _engine(url: str) -> Engine:
         raise StoreError(f"cannot use database URL: {exc}", "e.g. sqlite:///boardwatch.db") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin if immediate else _sqlite_deferred)
     return engine
 
 
@@ -100,6 +105,10 @@ def _sqlite_begin(conn: Connection) -> None:
     fail writes that follow reads. Waiting for the lock up front makes them wait instead.
     """
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_deferred(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -38,9 +38,10 @@ def board_id(session: Session, name: str) -> int | None:
     return session.scalar(select(Board.id).where(Board.name == name))
 
 
-def baselined(session: Session, board: str) -> bool:
-    when = session.scalar(select(Board.baselined_at).where(Board.name == board))
-    return when is not None
+def baselined(session: Session, boards: Sequence[str]) -> set[str]:
+    """Which of `boards` have finished their first (baseline) walk."""
+    query = select(Board.name).where(Board.name.in_(boards), Board.baselined_at.is_not(None))
+    return set(session.scalars(query))
 
 
 def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, bool]:

@@ -1,4 +1,6 @@
-"""The board spider: walks list pages from the first until it reaches posts already stored.
+"""The board spider: walks each board's list pages from the first until it reaches posts
+already stored. One crawl walks many boards, so boards on one site share its politeness budget
+(concurrency, delay) and one robots.txt.
 
 It only parses and yields plain items; what is "stored" it learns through `lookup`, a callable
 the caller hands in, so the spider never touches the database itself.
@@ -22,7 +24,7 @@ from twisted.python.failure import Failure
 from scraper.parse import parse_detail, parse_rows
 from scraper.profiles import Profile
 
-Lookup = Callable[[Sequence[str]], Mapping[str, bool]]
+Lookup = Callable[[str, Sequence[str]], Mapping[str, bool]]  # (board, keys) -> {key: settled}
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,12 @@ class BoardTask:
     obey_robots: bool = True
     user_agent: str = "boardwatch"
     detail_budget: int | None = None  # a baseline fetches details only for what it will send
+    backfill: int = 0
 
 
 @dataclass
 class WalkOutcome:
-    """What the walk did; `complete` means it reached known posts, the end, or max_pages."""
+    """What a walk did; `complete` means it reached known posts, the end, or max_pages."""
 
     pages: int = 0
     complete: bool = False
@@ -52,56 +55,84 @@ class WalkOutcome:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-class BoardSpider(Spider):
-    name = "board"
+@dataclass
+class Walk:
+    """One board's walk within a crawl."""
 
-    def __init__(self, task: BoardTask, lookup: Lookup, **kwargs: Any) -> None:
-        super().__init__(name=f"board.{task.name}", **kwargs)
-        self.task, self.lookup = task, lookup
-        self.outcome = WalkOutcome()
-        self.seen: set[str] = set()
-        self.robots: Protego | None = None
-        self.order = 0
-        self.details_fetched = 0
+    task: BoardTask
+    outcome: WalkOutcome = field(default_factory=WalkOutcome)
+    seen: set[str] = field(default_factory=set)
+    order: int = 0
+    details_fetched: int = 0
+
+
+class BoardSpider(Spider):
+    name = "boards"
+
+    def __init__(self, tasks: Sequence[BoardTask], lookup: Lookup, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.walks = {task.name: Walk(task) for task in tasks}
+        self.lookup = lookup
+        self.robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
 
     async def start(self) -> AsyncIterator[Request]:
-        if self.task.obey_robots:
-            yield Request(
-                _robots_url(self.task.url),
-                callback=self.parse_robots,
-                errback=self.robots_failed,
-                meta={"handle_httpstatus_all": True},
-                dont_filter=True,
-            )
-        else:
-            yield self.list_request(1)
+        sites: dict[str, list[Walk]] = {}
+        for walk in self.walks.values():
+            sites.setdefault(_site(walk.task.url), []).append(walk)
+        for site, walks in sites.items():
+            if any(walk.task.obey_robots for walk in walks):
+                yield Request(
+                    f"{site}/robots.txt",
+                    callback=self.parse_robots,
+                    errback=self.robots_failed,
+                    cb_kwargs={"site": site},
+                    meta={"handle_httpstatus_all": True},
+                    dont_filter=True,
+                )
+            else:
+                for walk in walks:
+                    yield self.list_request(walk, 1)
 
-    def parse_robots(self, response: Response) -> Iterator[Request]:
+    def parse_robots(self, response: Response, site: str) -> Iterator[Request]:
+        rules = None
         if response.status < 400 and isinstance(response, TextResponse):
-            self.robots = Protego.parse(response.text)
+            rules = Protego.parse(response.text)
         elif response.status >= 500:
-            self.logger.warning("robots.txt answered %s; crawling as allowed", response.status)
-        if not self.allowed(self.task.url):
-            self.outcome.robots_blocked = True
-            self.outcome.error = f"robots.txt disallows the list page {self.task.url}"
-            return
-        yield self.list_request(1)
+            self.logger.warning(
+                "%s answered %s; crawling as allowed", response.url, response.status
+            )
+        yield from self.begin(site, rules)
 
     def robots_failed(self, failure: Failure) -> Iterator[Request]:
+        site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
         self.logger.warning(
-            "robots.txt could not be fetched (%s); crawling as allowed", failure.value
+            "%s/robots.txt could not be fetched (%s); crawling as allowed", site, failure.value
         )
-        yield self.list_request(1)
+        yield from self.begin(site, None)
 
-    def allowed(self, url: str) -> bool:
-        return self.robots is None or self.robots.can_fetch(url, self.task.user_agent)
+    def begin(self, site: str, rules: Protego | None) -> Iterator[Request]:
+        """Robots.txt is known for `site`: start its boards' walks, or refuse them."""
+        self.robots[site] = rules
+        for walk in self.walks.values():
+            if _site(walk.task.url) != site:
+                continue
+            if self.allowed(walk, walk.task.url):
+                yield self.list_request(walk, 1)
+            else:
+                walk.outcome.robots_blocked = True
+                walk.outcome.error = f"robots.txt disallows the list page {walk.task.url}"
 
-    def list_request(self, page: int) -> Request:
+    def allowed(self, walk: Walk, url: str) -> bool:
+        rules = self.robots.get(_site(url)) if walk.task.obey_robots else None
+        return rules is None or rules.can_fetch(url, walk.task.user_agent)
+
+    def list_request(self, walk: Walk, page: int) -> Request:
+        task = walk.task
         return Request(
-            _page_url(self.task.url, self.task.profile.page_param, page),
+            _page_url(task.url, task.profile.page_param, page),
             callback=self.parse_list,
             errback=self.list_failed,
-            cb_kwargs={"page": page},
+            cb_kwargs={"board": task.name, "page": page},
             dont_filter=True,
         )
 
@@ -112,38 +143,42 @@ class BoardSpider(Spider):
             reason = f"HTTP {error.response.status}"
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
-        self.outcome.error = f"list page {request.url} failed: {reason}"
+        walk = self.walks[request.cb_kwargs["board"]]
+        walk.outcome.error = f"list page {request.url} failed: {reason}"
 
-    def parse_list(self, response: Response, page: int) -> Iterator[Any]:
-        self.outcome.pages += 1
-        response = self.decoded(response)
-        rows = parse_rows(response.selector, response.url, self.task.profile, self.now())
-        fresh = [row for row in rows if row["key"] not in self.seen]
+    def parse_list(self, response: Response, board: str, page: int) -> Iterator[Any]:
+        walk = self.walks[board]
+        walk.outcome.pages += 1
+        page_response = decode(response, walk.task.encoding)
+        rows = parse_rows(
+            page_response.selector, page_response.url, walk.task.profile, self.now(walk)
+        )
+        fresh = [row for row in rows if row["key"] not in walk.seen]
         if not fresh:
-            self.outcome.empty = page == 1
-            self.outcome.complete = True
+            walk.outcome.empty = page == 1
+            walk.outcome.complete = True
             return
-        stored = self.lookup([row["key"] for row in rows])
-        known = all(stored.get(r["key"]) or (r["notice"] and r["key"] in self.seen) for r in rows)
+        stored = self.lookup(board, [row["key"] for row in rows])
+        known = all(stored.get(r["key"]) or (r["notice"] and r["key"] in walk.seen) for r in rows)
         for row in fresh:
-            yield from self.emit(row, stored)
-        yield from self.next_page(page, done=known)
+            yield from self.emit(walk, row, stored)
+        yield from self.next_page(walk, page, done=known)
 
-    def next_page(self, page: int, done: bool) -> Iterator[Request]:
-        request = self.list_request(page + 1)
-        if done or page >= self.task.max_pages or not self.allowed(request.url):
-            self.outcome.complete = True
+    def next_page(self, walk: Walk, page: int, done: bool) -> Iterator[Request]:
+        request = self.list_request(walk, page + 1)
+        if done or page >= walk.task.max_pages or not self.allowed(walk, request.url):
+            walk.outcome.complete = True
         else:
             yield request
 
-    def emit(self, row: dict[str, Any], stored: Mapping[str, bool]) -> Iterator[Any]:
-        self.seen.add(row["key"])
-        self.order += 1
-        row["seq"] = self.order
-        if row["key"] in stored or not self.wants_details(row):
+    def emit(self, walk: Walk, row: dict[str, Any], stored: Mapping[str, bool]) -> Iterator[Any]:
+        walk.seen.add(row["key"])
+        walk.order += 1
+        row.update(board=walk.task.name, seq=walk.order)
+        if row["key"] in stored or not self.wants_details(walk, row):
             yield row
             return
-        self.details_fetched += 1
+        walk.details_fetched += 1
         yield Request(
             row["url"],
             callback=self.parse_detail,
@@ -152,19 +187,20 @@ class BoardSpider(Spider):
             dont_filter=True,
         )
 
-    def wants_details(self, row: dict[str, Any]) -> bool:
-        url, budget = row["url"], self.task.detail_budget
-        if budget is not None and (row["notice"] or self.details_fetched >= budget):
+    def wants_details(self, walk: Walk, row: dict[str, Any]) -> bool:
+        url, budget = row["url"], walk.task.detail_budget
+        if budget is not None and (row["notice"] or walk.details_fetched >= budget):
             return False  # a baseline sends only the newest `backfill` posts, never notices
-        if not self.task.details:
+        if not walk.task.details:
             return False
-        same_site = urlsplit(url).netloc == urlsplit(self.task.url).netloc
-        return same_site and url != self.task.url and self.allowed(url)
+        same_site = urlsplit(url).netloc == urlsplit(walk.task.url).netloc
+        return same_site and url != walk.task.url and self.allowed(walk, url)
 
     def parse_detail(self, response: Response, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        response = self.decoded(response)
+        task = self.walks[row["board"]].task
         try:
-            row.update(parse_detail(response.selector, response.url, self.task.profile))
+            page = decode(response, task.encoding)
+            row.update(parse_detail(page.selector, page.url, task.profile))
         except Exception:  # a broken detail page costs its details, never the post
             self.logger.exception("could not parse the detail page %s", response.url)
         yield row
@@ -174,11 +210,8 @@ class BoardSpider(Spider):
         self.logger.warning("detail page %s failed: %s", request.url, failure.getErrorMessage())
         yield request.cb_kwargs["row"]
 
-    def decoded(self, response: Response) -> TextResponse:
-        return decode(response, self.task.encoding)
-
-    def now(self) -> datetime:
-        return datetime.now(ZoneInfo(self.task.timezone))
+    def now(self, walk: Walk) -> datetime:
+        return datetime.now(ZoneInfo(walk.task.timezone))
 
 
 def decode(response: Response, encoding: str = "auto") -> TextResponse:
@@ -200,9 +233,9 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _robots_url(url: str) -> str:
+def _site(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 def _page_url(url: str, param: str, page: int) -> str:
