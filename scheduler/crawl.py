@@ -113,8 +113,8 @@ async def probe(cfg: Config, url: str, profile: str) -> tuple[list[dict[str, Any
     return sorted(outcome.rows, key=lambda row: row["seq"]), outcome.error
 
 
-def _lookup(store: Store) -> Callable[[str, Sequence[str]], Mapping[str, bool]]:
-    def lookup(board: str, keys: Sequence[str]) -> Mapping[str, bool]:
+def _lookup(store: Store) -> Callable[[str, Sequence[str]], Mapping[str, tuple[bool, str]]]:
+    def lookup(board: str, keys: Sequence[str]) -> Mapping[str, tuple[bool, str]]:
         with store.session(commit=False) as session:
             return posts.lookup(session, board, keys)
 

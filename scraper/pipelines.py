@@ -40,6 +40,9 @@ class StorePipeline:
         for name, walk in spider.walks.items():
             outcome = walk.outcome
             rows = sorted(outcome.rows, key=lambda row: row["seq"])
+            if not rows and walk.task.detail_budget is None:  # quiet, baselined: nothing to write
+                outcome.ingest = posts.IngestResult()
+                continue
             try:
                 with store.session(commit=not self.dry_run) as session:
                     outcome.ingest = posts.ingest(

@@ -44,15 +44,15 @@ def baselined(session: Session, boards: Sequence[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, bool]:
-    """Which of `keys` are stored for `board`, each with its `settled` flag."""
+def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, tuple[bool, str]]:
+    """Which of `keys` are stored for `board`, each with its `settled` flag and its title."""
     bid = board_id(session, board)
     if bid is None or not keys:
         return {}
     rows = session.execute(
-        select(Post.key, Post.settled).where(Post.board_id == bid, Post.key.in_(keys))
+        select(Post.key, Post.settled, Post.title).where(Post.board_id == bid, Post.key.in_(keys))
     )
-    return {key: settled for key, settled in rows}
+    return {key: (settled, title) for key, settled, title in rows}
 
 
 def ingest(

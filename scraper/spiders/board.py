@@ -24,7 +24,8 @@ from twisted.python.failure import Failure
 from scraper.parse import parse_detail, parse_rows
 from scraper.profiles import Profile
 
-Lookup = Callable[[str, Sequence[str]], Mapping[str, bool]]  # (board, keys) -> {key: settled}
+# (board, keys) -> {key: (settled, title)} for the keys already stored
+Lookup = Callable[[str, Sequence[str]], Mapping[str, tuple[bool, str]]]
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,12 @@ class BoardSpider(Spider):
             walk.outcome.complete = True
             return
         stored = self.lookup(board, [row["key"] for row in rows])
-        known = all(stored.get(r["key"]) or (r["notice"] and r["key"] in walk.seen) for r in rows)
+        settled = {key for key, (is_settled, _) in stored.items() if is_settled}
+        known = all(r["key"] in settled or (r["notice"] and r["key"] in walk.seen) for r in rows)
         for row in fresh:
+            if row["key"] in settled and stored[row["key"]][1] == row["title"]:
+                walk.seen.add(row["key"])  # stored, settled, unchanged: nothing to do
+                continue
             yield from self.emit(walk, row, stored)
         yield from self.next_page(walk, page, done=known)
 
@@ -171,7 +176,9 @@ class BoardSpider(Spider):
         else:
             yield request
 
-    def emit(self, walk: Walk, row: dict[str, Any], stored: Mapping[str, bool]) -> Iterator[Any]:
+    def emit(
+        self, walk: Walk, row: dict[str, Any], stored: Mapping[str, tuple[bool, str]]
+    ) -> Iterator[Any]:
         walk.seen.add(row["key"])
         walk.order += 1
         row.update(board=walk.task.name, seq=walk.order)

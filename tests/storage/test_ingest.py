@@ -80,11 +80,16 @@ def test_unfinished_walk_leaves_posts_unsettled_until_a_walk_completes(store: St
     ingest(store, [row(1)])
     ingest(store, [row(3), row(2)], complete=False)
     with store.session() as s:
-        assert posts.lookup(s, "esg", ["3", "2", "1", "0"]) == {"3": False, "2": False, "1": True}
+        found = posts.lookup(s, "esg", ["3", "2", "1", "0"])
+        assert {k: settled for k, (settled, _) in found.items()} == {
+            "3": False,
+            "2": False,
+            "1": True,
+        }
     assert pending(store) == {"team-mail": ["3", "2"]}  # found posts are queued at once
     ingest(store, [row(3), row(2), row(1)])
     with store.session() as s:
-        assert posts.lookup(s, "esg", ["3", "2"]) == {"3": True, "2": True}
+        assert posts.lookup(s, "esg", ["3", "2"]) == {"3": (True, "post 3"), "2": (True, "post 2")}
     assert pending(store) == {"team-mail": ["3", "2"]}  # and never queued twice
 
 
