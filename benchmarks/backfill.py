@@ -57,7 +57,7 @@ def main() -> int:
         f"  {posts} posts: {walked} list pages, {stored} posts stored, crawl {seconds:.2f} s "
         f"→ {rate:.0f} list pages/s (target ≥ {TARGET:.0f}); command {wall:.2f} s, {rss:.0f} MiB"
     )
-    return 0 if rate >= TARGET and walked == pages and stored == posts else 1
+    return 0 if rate >= TARGET and walked == pages + 1 and stored == posts else 1  # +1: the end
 
 
 if __name__ == "__main__":

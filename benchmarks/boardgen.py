@@ -66,6 +66,9 @@ class Boards:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out as two writes: without TCP_NODELAY a keep-alive client waits for
+    # its delayed ACK (~40 ms) on every response, which no real web server makes it do
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         boards: Boards = self.server.boards  # type: ignore[attr-defined]

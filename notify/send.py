@@ -30,7 +30,10 @@ def send(url: str, message: Message) -> Outcome:
     """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers."""
     import apprise
 
-    asset = apprise.AppriseAsset(app_id="boardwatch", app_desc="boardwatch digest")
+    # one target per call, sent in the calling thread (boardwatch runs its own senders)
+    asset = apprise.AppriseAsset(
+        app_id="boardwatch", app_desc="boardwatch digest", async_mode=False
+    )
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
         return Outcome(False, "not a valid Apprise URL")

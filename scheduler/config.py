@@ -149,6 +149,7 @@ class NotifyConfig(Strict):
     admin_urls: list[str] = []
     templates: str = ""
     failure_threshold: int = Field(3, ge=1)
+    send_concurrency: int = Field(8, ge=1, le=64)  # digests sent at once (each target on its own)
     retry_backoff: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1m"
     retry_max_delay: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1h"
 

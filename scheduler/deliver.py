@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -73,7 +74,13 @@ def deliver(
     """
     now = ctx.now()
     due = due_batches(ctx, names, now, retry_now=retry_now)
-    reports = [r for r in (_send_batch(ctx, batch.target_id, now) for batch in due) if r]
+    if not due:
+        return []
+    _ = ctx.renderer  # built once, before the senders share it
+    workers = min(ctx.cfg.notify.send_concurrency, len(due))
+    with ThreadPoolExecutor(workers, thread_name_prefix="send") as pool:
+        sent = pool.map(lambda batch: _send_batch(ctx, batch.target_id, now), due)
+        reports = [report for report in sent if report]
     _record_rounds(ctx, reports, now)
     return reports
 

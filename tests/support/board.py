@@ -239,6 +239,7 @@ DETAIL_PAGE = """<!DOCTYPE html>
 
 class _Handler(BaseHTTPRequestHandler):
     board: EsgBoard
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between headers and body
 
     def do_GET(self) -> None:
         board = self.server.board  # type: ignore[attr-defined]
