@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0003"
+UPGRADE_LOCK = 0x62775F7570  # pg_advisory_xact_lock key for schema upgrades ("bw_up")
 
 
 class StoreError(Exception):
@@ -58,6 +59,11 @@ class Store:
             if self.revision() == HEAD:
                 return False
             with self.engine.begin() as conn:
+                # several workers may start together: one migrates, the others wait and find it done
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+                if _revision(conn) == HEAD:
+                    return False
                 _run_alembic(conn)
             return True
         except SQLAlchemyError as exc:
@@ -68,9 +74,7 @@ class Store:
 
     def revision(self) -> str | None:
         with self.engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return _revision(conn)
 
 
 @functools.cache
@@ -118,6 +122,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _run_alembic(conn: Connection) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import BACKENDS
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "store" in metafunc.fixturenames:
+    if "store" in metafunc.fixturenames or "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 

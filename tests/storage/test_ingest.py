@@ -146,3 +146,14 @@ def test_each_target_has_its_own_ledger_entries(store: Store) -> None:
     assert pending(store) == {"mail": ["2"]}
     with store.session() as s:
         assert ledger.pending_counts(s) == {"team": 1}
+
+
+def test_workers_upgrading_a_new_database_together_migrate_it_once(backend: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = [Store(backend) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        upgraded = list(pool.map(lambda store: store.upgrade(), stores))
+    assert upgraded.count(True) == 1 and all(s.revision() == "0003" for s in stores)
+    for store in stores:
+        store.engine.dispose()
