@@ -91,7 +91,9 @@ def test_worker_killed_mid_crawl_loses_nothing(
 def test_worker_killed_mid_delivery_repeats_only_the_digest_in_flight(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
-    config = esg_config(board_server, urls=[], extra='[storage]\nlease_ttl = "2s"')
+    # one sender, so exactly one digest is in flight when the worker dies (with N senders, up to N)
+    extra = '[storage]\nlease_ttl = "2s"\n[notify]\nsend_concurrency = 1'
+    config = esg_config(board_server, urls=[], extra=extra)
     workspace.write(config + subscribers(smtp, "alpha", "beta"))
     workspace.run("once", check=0)
     new = board.add_many(3)
