@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from scrapy.crawler import Crawler
 
@@ -18,20 +18,29 @@ from storage import open_store, posts
 LOG = logging.getLogger(__name__)
 
 
-class StorePipeline:
+class CollectPipeline:
+    """Keeps each row on its walk's outcome; `scrape probe` uses it alone (nothing is stored)."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.url = crawler.settings["BOARDWATCH_DATABASE_URL"]
-        self.dry_run = crawler.settings.getbool("BOARDWATCH_DRY_RUN")
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider: Any = self.crawler.spider
         spider.walks[item["board"]].outcome.rows.append(item)
         return item
+
+
+class StorePipeline(CollectPipeline):
+    """Collects, then stores each board's walk in its own transaction when the crawl ends."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.url = crawler.settings["BOARDWATCH_DATABASE_URL"]
+        self.dry_run = crawler.settings.getbool("BOARDWATCH_DRY_RUN")
 
     def close_spider(self) -> None:
         spider: Any = self.crawler.spider
@@ -56,19 +65,3 @@ class StorePipeline:
             except Exception as exc:  # that board's run fails; the others are stored
                 LOG.exception("%s: could not store the walk", name)
                 outcome.error = f"could not store the walk: {type(exc).__name__}: {exc}"
-
-
-class CollectPipeline:
-    """For `scrape probe`: keep the rows on the walk's outcome; nothing is stored."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CollectPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        spider: Any = self.crawler.spider
-        spider.walks[item["board"]].outcome.rows.append(item)
-        return item
