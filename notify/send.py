@@ -12,14 +12,6 @@ from notify.digest import Message
 from notify.masking import mask_text, secrets_of
 
 
-class DeliveryError(Exception):
-    """A target refused a message: names the subscriber and the masked target."""
-
-    def __init__(self, subscriber: str, target: str, reason: str) -> None:
-        super().__init__(f"{subscriber}: {target}: {reason}")
-        self.subscriber, self.target, self.reason = subscriber, target, reason
-
-
 @dataclass(frozen=True)
 class Outcome:
     ok: bool

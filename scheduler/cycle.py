@@ -24,7 +24,9 @@ class CycleReport:
 
     @property
     def failed(self) -> bool:
-        return any(c.error for c in self.crawls) or any(d.error for d in self.deliveries)
+        """A board failed, a digest was refused, or an admin alert could not be delivered."""
+        failures = [c.error for c in self.crawls] + [d.error for d in self.deliveries]
+        return any(failures) or bool(self.alert_errors)
 
     @property
     def alert_errors(self) -> list[str]:

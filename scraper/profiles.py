@@ -8,7 +8,7 @@ is a profile the parser completes from the list's header labels (see `scraper.pa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 # The id a post's link carries: query parameters, an argument of an onclick handler, or the last
@@ -131,8 +131,6 @@ BUILTIN: dict[str, Profile] = {
     ),
     "auto": Profile(name="auto", row="auto", title="auto"),
 }
-
-FIELDS = frozenset(f.name for f in fields(Profile)) - {"name"}
 
 
 def resolve(name: str, custom: Mapping[str, Mapping[str, Any]]) -> Profile:

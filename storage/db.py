@@ -36,7 +36,6 @@ class Store:
             _engine(url, immediate=False) if self.engine.dialect.name == "sqlite" else self.engine
         )
         self._readers = sessionmaker(reader, expire_on_commit=False)
-        self.board_ids: dict[str, int] = {}
 
     @property
     def is_sqlite(self) -> bool:

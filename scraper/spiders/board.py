@@ -51,7 +51,6 @@ class WalkOutcome:
     complete: bool = False
     error: str | None = None
     empty: bool = False
-    robots_blocked: bool = False
     ingest: Any = None
     rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -120,7 +119,6 @@ class BoardSpider(Spider):
             if self.allowed(walk, walk.task.url):
                 yield self.list_request(walk, 1)
             else:
-                walk.outcome.robots_blocked = True
                 walk.outcome.error = f"robots.txt disallows the list page {walk.task.url}"
 
     def allowed(self, walk: Walk, url: str) -> bool:

@@ -227,3 +227,17 @@ def test_notify_test_reports_each_target(
     failed = workspace.run("notify-test")
     assert failed.code == 1 and "slack://t0…/****\tFAILED" in failed.out
     assert "xoxSECRET" not in failed.all and "s3cretPW" not in failed.all
+
+
+def test_an_admin_alert_that_cannot_be_delivered_makes_the_run_fail(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    notify = f'[notify]\nadmin_urls = ["{smtp.url("admin@example.com")}"]\nfailure_threshold = 1\n'
+    workspace.write(esg_config(board_server, urls=[], extra=notify))
+    workspace.run("once", check=0)
+    board.failures["list"] = 503
+    assert workspace.run("once").code == 1  # the board fails; its alert goes out
+    del board.failures["list"]
+    smtp.fail_with = "451 4.3.0 Try again later"
+    recovered = workspace.run("once")  # the board is fine, but nobody heard of its recovery
+    assert recovered.code == 1 and "admin alert to mailto://bw:****@" in recovered.err
