@@ -6,7 +6,7 @@ transaction) up to the target size with posts the board no longer shows; then R 
 stored post costs the same at both sizes. Target: 1M ≤ 1.2 × 1k.
 
     python benchmarks/store_scale.py [--sizes 1000 1000000] [--rounds 5]
-    python benchmarks/store_scale.py --smoke     # 1,000 vs 20,000, two rounds
+    python benchmarks/store_scale.py --smoke     # 1,000 vs 20,000, one round
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.sizes, args.rounds = [1000, 20_000], 2
+        args.sizes, args.rounds = [1000, 20_000], 1
     small, large = (quiet_cost(size, args.rounds) for size in args.sizes)
     ratio = large / small
     print("store scale: median wall time of a quiet `scrape once` by posts stored")

@@ -18,6 +18,15 @@ from urllib.parse import quote, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from notify.records import (
+    BoardAlert,
+    BoardView,
+    DeliveryAlert,
+    DigestContext,
+    Entry,
+    PostView,
+)
+
 TEMPLATES = Path(__file__).parent / "templates"
 DIGEST_TEMPLATES = {"html": "digest.html.j2", "slack": "digest.slack.j2", "text": "digest.txt.j2"}
 FORMATS = {"html": "html", "slack": "markdown", "text": "text"}
@@ -43,44 +52,40 @@ def medium_for(url: str) -> str:
     return "slack" if scheme == "slack" else "text"
 
 
-def build(
-    subscriber: str, entries: Sequence[Mapping[str, Any]], generated_at: datetime
-) -> dict[str, Any]:
+def build(subscriber: str, entries: Sequence[Entry], generated_at: datetime) -> DigestContext:
     """The template context: boards in order of their newest entry, posts and updates apart."""
-    boards: dict[str, dict[str, Any]] = {}
+    boards: dict[str, BoardView] = {}
     for entry in entries:
         board = boards.setdefault(entry["board"], _board(entry))
-        board["updated" if entry.get("updated") else "posts"].append(_post(entry))
-    updated = sum(1 for entry in entries if entry.get("updated"))
-    return {
-        "subscriber": subscriber,
-        "boards": list(boards.values()),
-        "count": len(entries),
-        "new_count": len(entries) - updated,
-        "updated_count": updated,
-        "generated_at": generated_at,
-    }
+        board["updated" if entry["updated"] else "posts"].append(_post(entry))
+    updated = sum(1 for entry in entries if entry["updated"])
+    return DigestContext(
+        subscriber=subscriber,
+        boards=list(boards.values()),
+        count=len(entries),
+        new_count=len(entries) - updated,
+        updated_count=updated,
+        generated_at=generated_at,
+    )
 
 
-def _board(entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": entry["board"],
-        "title": entry.get("board_title") or entry["board"],
-        "posts": [],
-        "updated": [],
-    }
+def _board(entry: Entry) -> BoardView:
+    return BoardView(
+        name=entry["board"], title=entry["board_title"] or entry["board"], posts=[], updated=[]
+    )
 
 
-def _post(entry: Mapping[str, Any]) -> dict[str, Any]:
+def _post(entry: Entry) -> PostView:
     """Plain post data; links that are not http(s) are dropped, so no template can emit them."""
-    post = dict(entry)
-    post["url"] = safe_url(entry.get("url")) or ""
-    post["source_url"] = safe_url(entry.get("source_url"))
-    post["attachments"] = [
-        {"name": a.get("name") or "", "url": safe_url(a.get("url"))}
-        for a in entry.get("attachments") or []
-    ]
-    return post
+    return {
+        **entry,
+        "url": safe_url(entry["url"]) or "",
+        "source_url": safe_url(entry["source_url"]),
+        "attachments": [
+            {"name": a.get("name") or "", "url": safe_url(a.get("url"))}
+            for a in entry["attachments"] or []
+        ],
+    }
 
 
 def safe_url(url: str | None) -> str | None:
@@ -112,17 +117,18 @@ class Renderer:
         for env in self.envs.values():
             env.filters.update(date=_date, link=_slack_link)
 
-    def render(self, template: str, medium: str, context: Mapping[str, Any]) -> str:
+    def render(self, template: str, medium: str, context: Mapping[str, object]) -> str:
         return self.envs[medium].get_template(template).render(context)
 
-    def digest(self, context: Mapping[str, Any], medium: str) -> Message:
+    def digest(self, context: DigestContext, medium: str) -> Message:
         body = self.render(DIGEST_TEMPLATES[medium], medium, context)
         return Message(self.subject(context), body.strip() + "\n", FORMATS[medium])
 
-    def subject(self, context: Mapping[str, Any]) -> str:
+    def subject(self, context: DigestContext) -> str:
         return _one_line(self.render("subject.txt.j2", "text", context))
 
-    def alert(self, context: Mapping[str, Any]) -> Message:
+    def alert(self, alert: BoardAlert | DeliveryAlert, generated_at: datetime) -> Message:
+        context = {**alert, "generated_at": generated_at}
         text = self.render("alert.txt.j2", "text", context).strip()
         title, _, body = text.partition("\n")
         return Message(_one_line(title), body.strip() + "\n", "text")

@@ -1,58 +1,56 @@
 """Delivery through Apprise, one target URL at a time, so each target's answer is known.
 
-Sending never raises: it reports whether the target accepted, with a masked reason when not.
+Sending never raises: it returns None when the target accepted the message, else a
+`DeliveryError` whose reason comes from Apprise's own record of that one call (its result and
+the log lines it captured for it), never from the process-wide Apprise logger, which other
+targets' sends write to at the same time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from notify.digest import Message
-from notify.masking import mask_text, secrets_of
+from notify.errors import DeliveryError
+from notify.masking import mask_text, mask_url, secrets_of
+
+_DETAIL = ("exception", "refused", "timed out", "error")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    error: str | None = None
-
-
-def send(url: str, message: Message) -> Outcome:
+def send(url: str, message: Message) -> DeliveryError | None:
     """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers."""
     import apprise
 
-    # one target per call, sent in the calling thread (boardwatch runs its own senders)
     asset = apprise.AppriseAsset(
         app_id="boardwatch", app_desc="boardwatch digest", async_mode=False
     )
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
-        return Outcome(False, "not a valid Apprise URL")
-    capture = apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s %(message)s")  # type: ignore[no-untyped-call]
-    with capture as log:
-        try:
-            accepted = bool(
-                notifier.notify(body=message.body, title=message.title, body_format=message.format)
-            )
-        except Exception as exc:  # a plugin bug must not stop the other targets
-            return Outcome(False, mask_text(f"{type(exc).__name__}: {exc}", secrets_of(url)))
-    if accepted:
-        return Outcome(True)
-    return Outcome(False, mask_text(_reason(log.getvalue()), secrets_of(url)))
+        return DeliveryError(mask_url(url), "not a valid Apprise URL", "check the URL's form")
+    try:
+        result = notifier.notify(
+            body=message.body,
+            title=message.title,
+            body_format=message.format,
+            log_level=logging.DEBUG,
+        )
+    except Exception as exc:  # a plugin bug must not stop the other targets
+        reason = mask_text(f"{type(exc).__name__}: {exc}", secrets_of(url))
+        return DeliveryError(mask_url(url), reason)
+    if result:
+        return None
+    lines = [(entry.level, entry.message) for service in result for entry in service.logs()]
+    return DeliveryError(mask_url(url), mask_text(reason_of(lines), secrets_of(url)))
 
 
-_DETAIL = ("exception", "refused", "timed out")
-
-
-def _reason(log: str) -> str:
-    """Apprise's warnings, with the low-level detail (SMTP code, HTTP status) it logs as debug."""
-    warnings, details = [], []
-    for line in log.splitlines():
-        level, _, text = line.strip().partition(" ")
-        if level in {"WARNING", "ERROR", "CRITICAL"}:
-            warnings.append(text)
-        elif level == "DEBUG" and any(word in text.lower() for word in _DETAIL):
-            details.append(text)
-    reason = " ".join(warnings[-2:]) or "the target did not accept the message"
+def reason_of(lines: list[tuple[str, str]]) -> str:
+    """Apprise's warnings for one call, with the low-level detail (SMTP code, HTTP status) it
+    logs at debug level."""
+    warnings = [text for level, text in lines if level in {"WARNING", "ERROR", "CRITICAL"}]
+    details = [
+        text
+        for level, text in lines
+        if level == "DEBUG" and any(word in text.lower() for word in _DETAIL)
+    ]
+    reason = " ".join(dict.fromkeys(warnings[-2:])) or "the target did not accept the message"
     return f"{reason} ({details[-1][:300]})" if details else reason

@@ -11,13 +11,20 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from notify.errors import DeliveryError
 from scheduler import config as config_mod
 from scheduler import logs
 from scheduler.config import ConfigError
 from scheduler.context import Context, open_context, sync
 from scheduler.logs import LOG
+from scraper.errors import CrawlError
+from storage.errors import StoreError
+from storage.records import POST_FIELDS
+
+if TYPE_CHECKING:
+    from scheduler.verdict import CrawlReport
 
 OK, FAILED, USAGE = 0, 1, 2
 
@@ -66,9 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `scrape posts | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
-    except Exception as exc:  # the store's and everything unexpected: one clear line, -v for more
-        hint = getattr(exc, "hint", "")
-        return _fail(FAILED, f"error: {exc}" + (f" (hint: {hint})" if hint else ""), args.verbose)
+    except (StoreError, CrawlError, DeliveryError) as exc:
+        hint = f" (hint: {exc.hint})" if exc.hint else ""
+        return _fail(FAILED, f"error: {exc}{hint}", args.verbose)
+    except Exception as exc:  # a bug: one clear line, -v for the traceback
+        message = f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)"
+        return _fail(FAILED, message, args.verbose)
 
 
 def _fail(code: int, message: str, verbose: int) -> int:
@@ -107,7 +117,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     return FAILED if report.failed else OK
 
 
-def _print_dry_run(crawls: Sequence[Any]) -> None:
+def _print_dry_run(crawls: Sequence[CrawlReport]) -> None:
     for crawl in crawls:
         print(
             f"# {crawl.board}: {len(crawl.new)} new post(s), {crawl.queued} entries would be queued"
@@ -130,7 +140,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     ctx = _context(args)
     sync(ctx)
-    with ctx.store.session(commit=False) as session:
+    with ctx.store.read() as session:
         data = _zoned(runs.status(session), ctx)
     if args.json:
         _print_json(data)
@@ -151,33 +161,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return OK
 
 
-POST_FIELDS = (
-    "board",
-    "key",
-    "number",
-    "title",
-    "url",
-    "author",
-    "date",
-    "views",
-    "new_marker",
-    "notice",
-    "first_seen",
-    "summary",
-    "department",
-    "organisation",
-    "source_url",
-    "attachments",
-)
-
-
 def cmd_posts(args: argparse.Namespace) -> int:
     from storage import posts
 
     ctx = _context(args)
-    with ctx.store.session(commit=False) as session:
+    with ctx.store.read() as session:
         rows = posts.listing(session, args.board, args.limit)
-    shown = [{k: _jsonable(row[k], ctx) for k in POST_FIELDS} for row in rows]
+    shown = [{k: _jsonable(row[k], ctx) for k in POST_FIELDS} for row in rows]  # type: ignore[literal-required]
     if args.json:
         _print_json(shown)
         return OK
@@ -198,9 +188,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
             "--profile",
             f"unknown profile {args.profile!r}; known: {', '.join(cfg.known_profiles())}",
         )
-    rows, error = run_in_reactor(lambda: probe(cfg, args.url, args.profile))
+    result = run_in_reactor(lambda: probe(cfg, args.url, args.profile))
+    rows, error = result.rows, result.error
     if args.json:
-        _print_json([{k: _iso(v) for k, v in row.items() if k != "seq"} for row in rows])
+        _print_json([{k: _iso(v) for k, v in row.items()} for row in rows])
     for row in [] if args.json else rows:
         cells = [
             row["key"],
@@ -223,27 +214,27 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from scheduler import deliver
     from scheduler.cycle import deliver_guarded
+    from scheduler.preview import preview
 
     ctx = _context(args)
     sync(ctx)
     names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
     if args.preview:
-        sys.stdout.write(deliver.preview(ctx, names))
+        sys.stdout.write(preview(ctx, names))
         return OK
-    reports = asyncio.run(deliver_guarded(ctx, names, retry_now=True))
-    return FAILED if any(r.error for r in reports) else OK
+    reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
+    return FAILED if any(r.error or r.alert_errors for r in reports) else OK
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
-    from scheduler import deliver
+    from scheduler.delivery import notify_test
 
     ctx = _context(args)
     subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
     failed = False
     for sub in subs:
-        for report in deliver.notify_test(ctx, sub):
+        for report in notify_test(ctx, sub):
             result = f"FAILED: {report.error}" if report.error else "ok"
             print(f"{sub.name}\t{report.target}\t{result}")
             failed |= report.error is not None

@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+    with_config,
 )
 
 from notify.masking import mask_url
@@ -35,12 +36,12 @@ DEFAULT_PATH = "scrape.toml"
 
 
 class ConfigError(Exception):
-    """Bad configuration: the file, the key (or line) and what is wrong."""
+    """Bad configuration (exit 2): the file, the key (or line) and what is wrong."""
 
-    def __init__(self, path: str | Path, key: str, reason: str) -> None:
-        where = f"{path}: {key}: " if key else f"{path}: "
+    def __init__(self, path: str | Path, key: str, reason: str, *, line: int | None = None) -> None:
+        where = f"{path}: {key}: " if key else (f"{path}: line {line}: " if line else f"{path}: ")
         super().__init__(where + reason)
-        self.path, self.key, self.reason = str(path), key, reason
+        self.path, self.key, self.reason, self.line = str(path), key, reason, line
 
 
 def interval_seconds(value: str) -> int:
@@ -72,6 +73,10 @@ def check_quiet_hours(value: str | None) -> str | None:
     if not (_HHMM.match(start.strip()) and _HHMM.match(end.strip())):
         raise ValueError(f'{value!r} is not a window like "22:00-07:00"')
     return value
+
+
+# A user's [profiles.NAME] is validated as the `Profile` record itself: one schema, no copy.
+with_config(ConfigDict(extra="forbid"))(Profile)
 
 
 class Strict(BaseModel):
@@ -161,31 +166,6 @@ class NotifyConfig(Strict):
         return float(min(base * 2 ** (failures - 2), cap))
 
 
-class CustomProfile(Strict):
-    row: str
-    title: str
-    key: str
-    number: str | None = None
-    date: str | None = None
-    author: str | None = None
-    views: str | None = None
-    new_marker: str | None = None
-    notice: str | None = None
-    link: str | None = None
-    page_param: str = "page"
-    body: str | None = None
-    department: str | None = None
-    organisation: str | None = None
-    attachments: str | None = None
-
-    @field_validator("key")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        if re.compile(value).groups < 1:
-            raise ValueError("the key pattern needs a group: (\\d+)")
-        return value
-
-
 class Config(Strict):
     timezone: Annotated[str, AfterValidator(check_zone)] = "Asia/Seoul"
     storage: Storage = Storage()
@@ -193,8 +173,26 @@ class Config(Strict):
     boards: list[BoardConfig] = []
     subscribers: list[SubscriberConfig] = []
     notify: NotifyConfig = NotifyConfig()
-    profiles: dict[str, CustomProfile] = {}
+    profiles: dict[str, Profile] = {}  # a user's [profiles.NAME]: the `Profile` record itself
     path: str = Field(DEFAULT_PATH, exclude=True)
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _profile_names(cls, value: Any) -> Any:
+        """A `[profiles.NAME]` table is a `Profile` whose name is NAME."""
+        if not isinstance(value, dict):
+            return value
+        return {k: {**v, "name": k} if isinstance(v, dict) else v for k, v in value.items()}
+
+    @field_validator("profiles")
+    @classmethod
+    def _key_patterns(cls, value: dict[str, Profile]) -> dict[str, Profile]:
+        for name, profile in value.items():
+            if profile.key is not None and re.compile(profile.key).groups < 1:
+                raise _KeyProblem(
+                    f"profiles.{name}.key", "the key pattern needs a group, e.g. (\\d+)"
+                )
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -218,8 +216,7 @@ class Config(Strict):
         return profiles.known(self.profiles)
 
     def profile(self, name: str) -> Profile:
-        custom = {k: v.model_dump() for k, v in self.profiles.items()}
-        return profiles.resolve(name, custom)
+        return profiles.resolve(name, self.profiles)
 
     def board(self, name: str) -> BoardConfig:
         for board in self.boards:

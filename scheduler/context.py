@@ -76,6 +76,6 @@ def sync(ctx: Context) -> None:
         )
         for s in cfg.subscribers
     ]
-    with ctx.store.session() as session:
+    with ctx.store.write() as session:
         posts.sync_boards(session, {b.name: b.display_title for b in cfg.boards})
         ledger.sync_subscribers(session, specs, ctx.now())

@@ -1,40 +1,38 @@
-"""Running board spiders in this process's reactor (Twisted's asyncio reactor)."""
+"""Running board crawls in this process's reactor (Twisted's asyncio reactor).
+
+Each crawl walks many boards with one spider; the store pipeline persists each board's walk as
+it ends, and this module collects the `StoredWalk` items (Scrapy's `item_scraped` signal) and
+has `scheduler.verdict` judge each board's run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from scheduler import verdict
 from scheduler.config import BoardConfig, Config
+from scheduler.verdict import CrawlReport
+from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
 from storage import Store, posts
+
+if TYPE_CHECKING:
+    from scrapy.crawler import AsyncCrawlerRunner
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 T = TypeVar("T")
 
 
-@dataclass
-class CrawlReport:
-    board: str
-    started_at: datetime
-    finished_at: datetime
-    seconds: float
-    pages: int
-    new: list[dict[str, Any]]
-    queued: int
-    error: str | None
-    alarm: bool = False
-    baseline: bool = False
-    alert_errors: list[str] = field(default_factory=list)
-
-
-def settings_for(cfg: Config, *, dry_run: bool) -> dict[str, Any]:
+def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str, object]:
     """One crawl's Scrapy settings: concurrency and delay are per site, across its boards."""
+    from scraper import pipelines
+
     crawl = cfg.crawl
-    return {
+    settings: dict[str, object] = {
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": False,  # the spider checks robots.txt itself before any list page
         "CONCURRENT_REQUESTS": max(16, crawl.concurrency),
@@ -47,20 +45,36 @@ def settings_for(cfg: Config, *, dry_run: bool) -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "COOKIES_ENABLED": False,
-        "EXTENSIONS": {
-            "scrapy.extensions.logstats.LogStats": None,
-            "scrapy.extensions.memusage.MemoryUsage": None,
+        # Only the components a walk uses: Scrapy imports every component listed, even one set
+        # to None (remote control alone pulls in aiohttp, cookies tldextract, telnet conch).
+        "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0},
+        "SPIDER_MIDDLEWARES_BASE": {
+            "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+            "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
         },
-        "DOWNLOADER_MIDDLEWARES": {"scraper.middlewares.BackoffMiddleware": 560},
-        "ITEM_PIPELINES": {"scraper.pipelines.StorePipeline": 300},
-        "BOARDWATCH_DATABASE_URL": cfg.storage.url,
-        "BOARDWATCH_DRY_RUN": dry_run,
+        "DOWNLOADER_MIDDLEWARES_BASE": {
+            "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+            "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+            "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+            "scraper.middlewares.BackoffMiddleware": 560,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+        },
+        "DOWNLOAD_HANDLERS_BASE": {
+            "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+            "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+        },
     }
+    if store is not None:
+        settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
+        settings[pipelines.STORE] = store
+        settings[pipelines.DRY_RUN] = dry_run
+    return settings
 
 
-def task_for(cfg: Config, board: BoardConfig, baselined: bool) -> Any:
-    from scraper.spiders.board import BoardTask
-
+def task_for(cfg: Config, board: BoardConfig, *, baseline: bool) -> BoardTask:
     return BoardTask(
         name=board.name,
         url=board.url,
@@ -71,91 +85,119 @@ def task_for(cfg: Config, board: BoardConfig, baselined: bool) -> Any:
         encoding=board.encoding,
         obey_robots=cfg.crawl.obey_robots_txt,
         user_agent=cfg.crawl.user_agent,
-        detail_budget=None if baselined else board.backfill,
+        baseline=baseline,
         backfill=board.backfill,
     )
 
 
-async def crawl_boards(
-    runner: Any, cfg: Config, boards: Sequence[BoardConfig], store: Store, *, dry_run: bool
-) -> list[CrawlReport]:
-    """Walk `boards` in one crawl; a report per board."""
+@dataclass
+class _Collected:
+    """What one crawl's signals reported: each board's item, and why the crawl closed."""
+
+    items: dict[str, StoredWalk | BoardWalk]
+    reason: str = "finished"
+
+    def item_scraped(self, item: object) -> None:
+        if isinstance(item, StoredWalk):
+            self.items[item.walk.board] = item
+        elif isinstance(item, BoardWalk):
+            self.items[item.board] = item
+
+    def spider_closed(self, reason: str) -> None:
+        self.reason = reason
+
+
+async def crawl(
+    runner: AsyncCrawlerRunner,
+    cfg: Config,
+    tasks: Sequence[BoardTask],
+    lookup: Lookup,
+    store: Store | None,
+    *,
+    dry_run: bool = False,
+) -> _Collected:
+    """One crawl of `tasks`; with a store, each walk is stored as it ends."""
+    from scrapy import signals
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
     from scraper.spiders.board import BoardSpider
 
+    collected = _Collected({})
+    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, dry_run=dry_run)))
+    crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
+    await runner.crawl(crawler, tasks=tasks, lookup=lookup)
+    return collected
+
+
+async def crawl_boards(
+    runner: AsyncCrawlerRunner,
+    cfg: Config,
+    boards: Sequence[BoardConfig],
+    store: Store,
+    *,
+    dry_run: bool,
+) -> list[CrawlReport]:
+    """Walk `boards` in one crawl, store each walk, and judge each board's run."""
     baselined = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
-    tasks = [task_for(cfg, board, board.name in baselined) for board in boards]
-    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, dry_run=dry_run)))
+    tasks = [task_for(cfg, board, baseline=board.name not in baselined) for board in boards]
     started, clock = datetime.now(UTC), time.monotonic()
-    await runner.crawl(crawler, tasks=tasks, lookup=_lookup(store))
-    seconds = time.monotonic() - clock
-    spider: Any = crawler.spider
-    return [_report(b.name, spider.walks[b.name].outcome, store, started, seconds) for b in boards]
+    collected = await crawl(runner, cfg, tasks, _lookup(store), store, dry_run=dry_run)
+    seconds, finished = time.monotonic() - clock, datetime.now(UTC)
+    reports = []
+    for board in boards:
+        item = collected.items.get(board.name)
+        reports.append(
+            verdict.judge(
+                board.name,
+                item if isinstance(item, StoredWalk) else None,
+                interrupted=collected.reason != "finished",
+                started_at=started,
+                finished_at=finished,
+                seconds=seconds,
+            )
+        )
+    return reports
 
 
-async def probe(cfg: Config, url: str, profile: str) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True)
+class Probe:
+    rows: tuple[Row, ...]
+    error: str | None
+
+
+async def probe(cfg: Config, url: str, profile: str) -> Probe:
     """Fetch one list page (robots.txt permitting) and parse it; nothing is stored."""
-    from scrapy.crawler import AsyncCrawlerRunner, Crawler
-    from scrapy.settings import Settings
-
-    from scraper.spiders.board import BoardSpider
+    from scrapy.crawler import AsyncCrawlerRunner
 
     board = BoardConfig(name="probe", url=url, profile=profile, max_pages=1, details=False)
-    settings = settings_for(cfg, dry_run=True)
-    settings["ITEM_PIPELINES"] = {"scraper.pipelines.CollectPipeline": 300}
-    crawler = Crawler(BoardSpider, Settings(settings))
-    task = task_for(cfg, board, baselined=True)
-    await AsyncCrawlerRunner().crawl(crawler, tasks=[task], lookup=lambda board, keys: {})
-    spider: Any = crawler.spider
-    outcome = spider.walks["probe"].outcome
-    return sorted(outcome.rows, key=lambda row: row["seq"]), outcome.error
+    task = task_for(cfg, board, baseline=True)
+    collected = await crawl(AsyncCrawlerRunner(), cfg, [task], _nothing_stored, None)
+    walk = collected.items.get("probe")
+    if not isinstance(walk, BoardWalk):
+        return Probe((), UNREAD)
+    return Probe(walk.rows, str(walk.error) if walk.error else None)
 
 
-def _lookup(store: Store) -> Callable[[str, Sequence[str]], Mapping[str, tuple[bool, str]]]:
-    def lookup(board: str, keys: Sequence[str]) -> Mapping[str, tuple[bool, str]]:
-        with store.session(commit=False) as session:
+UNREAD = "the list page could not be read (see the log above)"
+
+
+def _nothing_stored(board: str, keys: Sequence[str]) -> Mapping[str, KnownPost]:
+    return {}
+
+
+def _lookup(store: Store) -> Lookup:
+    def lookup(board: str, keys: Sequence[str]) -> Mapping[str, KnownPost]:
+        with store.read() as session:
             return posts.lookup(session, board, keys)
 
     return lookup
 
 
-def _report(
-    board: str, outcome: Any, store: Store, started: datetime, seconds: float
-) -> CrawlReport:
-    ingest = outcome.ingest
-    error = outcome.error
-    alarm = False
-    if error is None and ingest is None:
-        error = "the crawl stopped before its posts were stored (see the log above)"
-    elif error is None and not outcome.complete:
-        error = "the walk did not finish (see the log above)"
-    elif error is None and outcome.empty and _has_posts(store, board):
-        error, alarm = "the list page parsed to 0 posts: has the board's layout changed?", True
-    return CrawlReport(
-        board=board,
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        seconds=seconds,
-        pages=outcome.pages,
-        new=ingest.new if ingest else [],
-        queued=ingest.queued if ingest else 0,
-        error=error,
-        alarm=alarm,
-        baseline=bool(ingest and ingest.baseline),
-    )
-
-
 def _baselined(store: Store, boards: Sequence[str]) -> set[str]:
-    with store.session(commit=False) as session:
+    with store.read() as session:
         return posts.baselined(session, boards)
-
-
-def _has_posts(store: Store, board: str) -> bool:
-    with store.session(commit=False) as session:
-        bid = posts.board_id(session, board)
-        return bid is not None and posts.count(session, bid) > 0
 
 
 def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:

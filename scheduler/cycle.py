@@ -1,4 +1,4 @@
-"""One cycle: crawl the boards concurrently in one reactor, record health, send due digests."""
+"""One cycle: crawl the boards in one crawl, record their health, send due digests."""
 
 from __future__ import annotations
 
@@ -6,31 +6,37 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from scheduler import deliver
+from notify.records import BoardAlert
+from scheduler import delivery
+from scheduler.alerts import send_alert
 from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
-from scheduler.crawl import CrawlReport, crawl_boards
+from scheduler.crawl import crawl_boards
 from scheduler.lease import Busy, lease, leases, who
 from scheduler.logs import LOG
+from scheduler.verdict import CrawlReport
 from storage import locks, runs
+
+if TYPE_CHECKING:
+    from scrapy.crawler import AsyncCrawlerRunner
 
 
 @dataclass
 class CycleReport:
     crawls: list[CrawlReport] = field(default_factory=list)
-    deliveries: list[deliver.DeliveryReport] = field(default_factory=list)
+    deliveries: list[delivery.DeliveryReport] = field(default_factory=list)
+    alert_errors: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         """A board failed, a digest was refused, or an admin alert could not be delivered."""
-        failures = [c.error for c in self.crawls] + [d.error for d in self.deliveries]
-        return any(failures) or bool(self.alert_errors)
-
-    @property
-    def alert_errors(self) -> list[str]:
-        return [error for crawl in self.crawls for error in crawl.alert_errors]
+        return (
+            any(crawl.failed for crawl in self.crawls)
+            or any(d.error or d.alert_errors for d in self.deliveries)
+            or bool(self.alert_errors)
+        )
 
 
 PLACEHOLDER = "esg.example.kr"
@@ -60,13 +66,14 @@ async def run_once(
     *,
     notify: bool = True,
     dry_run: bool = False,
-    runner: Any = None,
+    runner: AsyncCrawlerRunner | None = None,
 ) -> CycleReport:
     from scrapy.crawler import AsyncCrawlerRunner
 
     sync(ctx)
     runner = runner or AsyncCrawlerRunner()
-    report = CycleReport(crawls=await crawl_guarded(ctx, runner, boards, dry_run=dry_run))
+    report = CycleReport()
+    report.crawls, report.alert_errors = await crawl_guarded(ctx, runner, boards, dry_run=dry_run)
     if notify and not dry_run:
         report.deliveries = await deliver_guarded(ctx)
     return report
@@ -74,14 +81,16 @@ async def run_once(
 
 async def crawl_guarded(
     ctx: Context,
-    runner: Any,
+    runner: AsyncCrawlerRunner,
     boards: Sequence[BoardConfig],
     *,
     dry_run: bool = False,
     daemon: bool = False,
-) -> list[CrawlReport]:
+) -> tuple[list[CrawlReport], list[str]]:
     """Crawl the boards no other run is crawling (one lease each), in one crawl, and record
-    their health. A board another run holds is skipped with a log line."""
+    their health. A board another run holds is skipped with a log line. Returns the reports
+    and the errors of admin alerts that could not be sent."""
+    alert_errors: list[str] = []
     if dry_run:
         crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, dry_run=True)
     else:
@@ -92,10 +101,10 @@ async def crawl_guarded(
             crawls = (
                 await crawl_boards(runner, ctx.cfg, mine, ctx.store, dry_run=False) if mine else []
             )
-            await asyncio.to_thread(record_health, ctx, crawls)
+            alert_errors = await asyncio.to_thread(record_health, ctx, crawls)
     for crawl in crawls:
         _log_crawl(crawl, dry_run)
-    return crawls
+    return crawls, alert_errors
 
 
 async def _log_skipped(ctx: Context, names: list[str], daemon: bool) -> None:
@@ -112,49 +121,43 @@ async def _log_skipped(ctx: Context, names: list[str], daemon: bool) -> None:
 
 
 async def deliver_guarded(
-    ctx: Context, names: Sequence[str] | None = None, *, retry_now: bool = False
-) -> list[deliver.DeliveryReport]:
+    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool = True
+) -> list[delivery.DeliveryReport]:
     """Send due digests so that no two runs ever send the same entry: on PostgreSQL each target
     is claimed with SKIP LOCKED (workers share the work); SQLite has one delivery lease."""
     if not ctx.store.is_sqlite:
-        return await asyncio.to_thread(deliver.deliver, ctx, names, retry_now=retry_now)
+        return await asyncio.to_thread(delivery.deliver, ctx, names, spaced=spaced)
     try:
         async with lease(ctx.store, "deliver", wait=DELIVER_WAIT, ttl=ctx.lease_ttl):
-            return await asyncio.to_thread(deliver.deliver, ctx, names, retry_now=retry_now)
+            return await asyncio.to_thread(delivery.deliver, ctx, names, spaced=spaced)
     except Busy as busy:
         LOG.info("deliveries skipped: another run is still delivering (%s)", busy.holder)
         return []
 
 
-def record_health(ctx: Context, crawls: Sequence[CrawlReport]) -> None:
-    """Store the runs; alert the admins once when a board starts failing and once on recovery."""
-    changes = []
-    with ctx.store.session() as session:
-        for crawl in crawls:
-            record = runs.RunRecord(
-                crawl.board,
-                crawl.started_at,
-                crawl.finished_at,
-                crawl.pages,
-                len(crawl.new),
-                crawl.error,
-                crawl.alarm,
-            )
-            change = runs.record_run(session, record, ctx.cfg.notify.failure_threshold)
-            if change:
-                changes.append((crawl, change, runs.streak(session, crawl.board)))
-    for crawl, change, streak in changes:
-        board = ctx.cfg.board(crawl.board)
-        crawl.alert_errors = deliver.alert(
-            ctx,
-            {
-                "kind": change,
-                "board": board.name,
-                "title": board.display_title,
-                "error": crawl.error,
-                "streak": streak,
-            },
+def record_health(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
+    """Store the runs (an interrupted one is no run); alert the admins once when a board starts
+    failing and once when it recovers. Returns the alerts' delivery errors."""
+    records = [
+        runs.RunRecord(c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm)
+        for c in crawls
+        if not c.interrupted
+    ]
+    with ctx.store.write() as session:
+        changes = runs.record_runs(session, records, ctx.cfg.notify.failure_threshold)
+    errors: list[str] = []
+    reports = {crawl.board: crawl for crawl in crawls}
+    for change in changes:
+        board = ctx.cfg.board(change.board)
+        alert = BoardAlert(
+            kind=change.change,
+            board=board.name,
+            title=board.display_title,
+            error=reports[change.board].error,
+            streak=change.streak,
         )
+        errors += send_alert(ctx, alert)
+    return errors
 
 
 def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from scheduler.config import BoardConfig, interval_seconds
 from scheduler.context import Context, sync
 from scheduler.cycle import crawl_guarded, deliver_guarded, select_boards
+from scheduler.due import cron_trigger
 from scheduler.logs import LOG
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
@@ -50,7 +51,6 @@ def _stop_event() -> asyncio.Event:
 
 def _scheduler(ctx: Context, runner: Any) -> Any:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     scheduler = AsyncIOScheduler(timezone=ctx.zone, job_defaults=JOB_DEFAULTS)
@@ -67,7 +67,7 @@ def _scheduler(ctx: Context, runner: Any) -> Any:
     for name, expr in _cron_subscribers(ctx):
         scheduler.add_job(
             deliver_job,
-            CronTrigger.from_crontab(expr, timezone=ctx.zone),
+            cron_trigger(expr, ctx.zone),
             args=(ctx, [name]),
             id=f"digest:{name}",
             name=f"digest {name}",
@@ -83,11 +83,10 @@ def _scheduler(ctx: Context, runner: Any) -> Any:
 
 
 def _board_trigger(board: BoardConfig, ctx: Context) -> Any:
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     if board.cron:
-        return CronTrigger.from_crontab(board.cron, timezone=ctx.zone)
+        return cron_trigger(board.cron, ctx.zone)
     return IntervalTrigger(seconds=interval_seconds(board.interval), timezone=ctx.zone)
 
 
@@ -97,7 +96,7 @@ def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:
 
 async def crawl_job(ctx: Context, runner: Any, board: BoardConfig) -> None:
     """Crawl one board; immediate subscribers are served right after a crawl that found posts."""
-    crawls = await crawl_guarded(ctx, runner, [board], daemon=True)
+    crawls, _ = await crawl_guarded(ctx, runner, [board], daemon=True)
     if any(crawl.queued for crawl in crawls):
         await deliver_guarded(ctx)
 

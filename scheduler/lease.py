@@ -1,4 +1,7 @@
-"""Holding leases (see `storage.locks`) while a coroutine works: bounded wait, heartbeat."""
+"""Holding leases (see `storage.locks`) while a coroutine works: bounded wait, heartbeat.
+
+How long a lease lives without renewal is `[storage] lease_ttl`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from datetime import UTC, datetime
 from scheduler.logs import LOG
 from storage import Store, locks
 
-TTL = 60.0  # seconds a lease lives without renewal: how long a killed holder blocks others
 POLL = 0.25
 
 
@@ -37,7 +39,7 @@ def who(owner: str | None) -> str | None:
 
 @asynccontextmanager
 async def leases(
-    store: Store, names: Collection[str], *, wait: float = 0.0, ttl: float = TTL
+    store: Store, names: Collection[str], *, ttl: float, wait: float = 0.0
 ) -> AsyncIterator[set[str]]:
     """Hold what can be had of `names` for the block (waiting up to `wait` s for all of them)."""
     owner = owner_id()
@@ -60,9 +62,7 @@ async def leases(
 
 
 @asynccontextmanager
-async def lease(
-    store: Store, name: str, *, wait: float = 0.0, ttl: float = TTL
-) -> AsyncIterator[None]:
+async def lease(store: Store, name: str, *, ttl: float, wait: float = 0.0) -> AsyncIterator[None]:
     """Hold `name` for the block, waiting up to `wait` seconds; raises Busy if not had."""
     async with leases(store, [name], wait=wait, ttl=ttl) as held:
         if not held:

@@ -46,9 +46,29 @@ def setup(verbose: int, quiet: bool) -> None:
     library = logging.DEBUG if verbose > 1 else (logging.INFO if verbose else logging.WARNING)
     for name in _NOISY:
         logging.getLogger(name).setLevel(library if not quiet else logging.ERROR)
-    # Apprise's own warnings are reported by boardwatch per target; -v shows them as they come.
-    logging.getLogger("apprise").propagate = verbose > 0
+    _apprise(handler, verbose)
     logging.captureWarnings(True)
+
+
+def _apprise(handler: logging.Handler, verbose: int) -> None:
+    """Apprise records everything (each send keeps its own lines for its target's error); none
+    of it reaches the terminal without -v, since boardwatch reports each target's outcome."""
+    apprise = logging.getLogger("apprise")
+    apprise.setLevel(logging.DEBUG)
+    apprise.propagate = False
+    shown = logging.DEBUG if verbose > 1 else logging.WARNING
+    apprise.handlers[:] = [_AtLeast(handler, shown)] if verbose else []
+
+
+class _AtLeast(logging.Handler):
+    """Passes records of `level` and above on to `target`."""
+
+    def __init__(self, target: logging.Handler, level: int) -> None:
+        super().__init__(level)
+        self.target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.target.handle(record)
 
 
 def add_secrets(secrets: Iterable[str]) -> None:

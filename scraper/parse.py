@@ -15,7 +15,8 @@ from parsel import Selector, SelectorList
 from parsel.csstranslator import css2xpath
 
 from scraper import dates
-from scraper.profiles import KEY_PATTERNS, Profile
+from scraper.items import Attachment, Details, Row
+from scraper.profiles import KEY_PATTERNS, NEW_MARKERS, Profile
 
 NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]"})
 _MARKERS = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
@@ -94,9 +95,7 @@ def clean_title(text: str) -> str:
     return _MARKERS.sub("", _SPACE.sub(" ", text).strip()).strip()
 
 
-def parse_rows(
-    root: Selector, base_url: str, profile: Profile, now: datetime
-) -> list[dict[str, Any]]:
+def parse_rows(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
     """The posts of one list page, in the page's order; rows without a usable key are skipped."""
     if profile.row == "auto":
         detected = detect(root, profile)
@@ -111,7 +110,7 @@ def parse_rows(
     return rows
 
 
-def parse_row(node: Any, base_url: str, profile: Profile, now: datetime) -> dict[str, Any] | None:
+def parse_row(node: Any, base_url: str, profile: Profile, now: datetime) -> Row | None:
     link = next((e for e in find(node, profile.title) if isinstance(e, etree._Element)), None)
     if link is None:
         return None
@@ -120,17 +119,17 @@ def parse_row(node: Any, base_url: str, profile: Profile, now: datetime) -> dict
     if key is None:
         return None
     when = _cell(node, profile.date)
-    return {
-        "key": key,
-        "number": _number(number),
-        "title": _title(link, profile),
-        "url": _url(link, key, base_url, profile),
-        "author": _cell(node, profile.author) or None,
-        "date": dates.resolve(when, now) if when else None,
-        "views": _int(_cell(node, profile.views)),
-        "new_marker": bool(profile.new_marker and find(node, profile.new_marker)),
-        "notice": _is_notice(node, number, profile),
-    }
+    return Row(
+        key=key,
+        number=_number(number),
+        title=_title(link, profile),
+        url=_url(link, key, base_url, profile),
+        author=_cell(node, profile.author) or None,
+        date=dates.resolve(when, now) if when else None,
+        views=_int(_cell(node, profile.views)),
+        new_marker=bool(profile.new_marker and find(node, profile.new_marker)),
+        notice=_is_notice(node, number, profile),
+    )
 
 
 def _title(link: Any, profile: Profile) -> str:
@@ -212,19 +211,27 @@ def is_alert_page(root: Selector) -> bool:
     return bool(alerts) and len(text_of(root.xpath("//body"))) < 80
 
 
-def parse_detail(root: Selector, page_url: str, profile: Profile) -> dict[str, Any]:
-    """Summary, department, organisation, source link and attachments of one post's page."""
+def parse_detail(root: Selector, page_url: str, profile: Profile) -> Details | None:
+    """Summary, department, organisation, source link and attachments of one post's page;
+    None for a "deleted post" answer."""
     if is_alert_page(root):
-        return {}
+        return None
     body = select(root, profile.body)[:1] if profile.body else SelectorList([])
     text = text_of(body)
-    return {
-        "summary": summarize(text),
-        "department": _department(root, profile),
-        "organisation": _cell(root.root, profile.organisation) or None,
-        "source_url": _source(body, page_url),
-        "attachments": _attachments(root, page_url, profile),
-    }
+    return Details(
+        summary=summarize(text),
+        department=_department(root, profile),
+        organisation=_cell(root.root, profile.organisation) or None,
+        source_url=_source(body, page_url),
+        attachments=_attachments(root, page_url, profile),
+    )
+
+
+def with_details(row: Row, details: Details | None) -> Row:
+    """The row completed with what its post page said."""
+    if details is None:
+        return row
+    return Row(**row, **details)
 
 
 def summarize(text: str) -> str | None:
@@ -251,11 +258,11 @@ def _source(body: SelectorList[Selector], page_url: str) -> str | None:
     return None
 
 
-def _attachments(root: Selector, page_url: str, profile: Profile) -> list[dict[str, str]]:
+def _attachments(root: Selector, page_url: str, profile: Profile) -> list[Attachment]:
     if not profile.attachments:
         return []
     return [
-        {"name": text_of(SelectorList([a])), "url": urljoin(page_url, a.attrib.get("href", ""))}
+        Attachment(name=text_of(SelectorList([a])), url=urljoin(page_url, a.attrib.get("href", "")))
         for a in select(root, profile.attachments)
     ]
 
@@ -268,7 +275,6 @@ HEADERS = {
     "views": ("조회", "조회수", "조회 수", "hit", "hits"),
 }
 AUTO_LINK = "//a[@href or @onclick][not(contains(@class, 'cate'))][1]"
-AUTO_NEW = "img[alt*='new' i], img[alt*='새글'], img[src*='new'], .new_icon, .icon_new"
 
 
 def detect(root: Selector, base: Profile) -> Profile | None:
@@ -288,7 +294,7 @@ def detect(root: Selector, base: Profile) -> Profile | None:
             date=cell.get("date"),
             author=cell.get("author"),
             views=cell.get("views"),
-            new_marker=AUTO_NEW,
+            new_marker=NEW_MARKERS,
             notice=base.notice,
             page_param=base.page_param,
         )

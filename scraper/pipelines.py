@@ -1,67 +1,63 @@
-"""Item pipelines: storing each board's walk when the crawl ends (or collecting rows for probe).
+"""The store pipeline: each board's walk is stored in its own transaction as soon as the walk is
+done, in a worker thread (never on the reactor's), and comes out as a `StoredWalk`.
 
-Storing once per walk keeps one transaction per board run; the walk's outcome decides whether
-its posts count as settled (see `storage.posts.ingest`). One board's failure to store is that
-board's error, never the others'.
+The walk's end decides whether its posts count as settled (see `storage.posts.ingest`). One
+board's failure to store is that board's error, never the others'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Self
 
 from scrapy.crawler import Crawler
 
-from storage import open_store, posts
+from scraper.items import BoardWalk, StoredWalk, WalkEnd
+from storage import Store, StoreError, posts
+from storage.db import describe
 
 LOG = logging.getLogger(__name__)
+STORE = "BOARDWATCH_STORE"  # the `storage.Store` to write to
+DRY_RUN = "BOARDWATCH_DRY_RUN"  # True: store in a transaction that is rolled back
+QUIET_ENDS = (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
 
 
-class CollectPipeline:
-    """Keeps each row on its walk's outcome; `scrape probe` uses it alone (nothing is stored)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+class StorePipeline:
+    def __init__(self, store: Store, dry_run: bool) -> None:
+        self.store, self.dry_run = store, dry_run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        store = crawler.settings.get(STORE)
+        if not isinstance(store, Store):
+            raise TypeError(f"the {STORE} setting must be a storage.Store")
+        return cls(store, crawler.settings.getbool(DRY_RUN))
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        spider: Any = self.crawler.spider
-        spider.walks[item["board"]].outcome.rows.append(item)
-        return item
+    async def process_item(self, item: object) -> object:
+        if not isinstance(item, BoardWalk):
+            return item
+        if not item.rows and not item.baseline and item.end in QUIET_ENDS:
+            return StoredWalk(item)  # quiet: stored, settled, unchanged — nothing to write
+        return await asyncio.to_thread(self.store_walk, item)
 
-
-class StorePipeline(CollectPipeline):
-    """Collects, then stores each board's walk in its own transaction when the crawl ends."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.url = crawler.settings["BOARDWATCH_DATABASE_URL"]
-        self.dry_run = crawler.settings.getbool("BOARDWATCH_DRY_RUN")
-
-    def close_spider(self) -> None:
-        spider: Any = self.crawler.spider
-        store = open_store(self.url)
-        now = datetime.now(UTC)
-        for name, walk in spider.walks.items():
-            outcome = walk.outcome
-            rows = sorted(outcome.rows, key=lambda row: row["seq"])
-            if not rows and walk.task.detail_budget is None:  # quiet, baselined: nothing to write
-                outcome.ingest = posts.IngestResult()
-                continue
-            try:
-                with store.session(commit=not self.dry_run) as session:
-                    outcome.ingest = posts.ingest(
-                        session,
-                        name,
-                        rows,
-                        complete=outcome.complete and outcome.error is None,
-                        backfill=walk.task.backfill,
-                        now=now,
-                    )
-            except Exception as exc:  # that board's run fails; the others are stored
-                LOG.exception("%s: could not store the walk", name)
-                outcome.error = f"could not store the walk: {type(exc).__name__}: {exc}"
+    def store_walk(self, walk: BoardWalk) -> StoredWalk:
+        sessions = self.store.dry_run if self.dry_run else self.store.write
+        try:
+            with sessions() as session:
+                result = posts.ingest(
+                    session,
+                    walk.board,
+                    walk.rows,
+                    complete=walk.end.complete,
+                    backfill=walk.backfill,
+                    now=datetime.now(UTC),
+                )
+        except Exception as exc:  # that board's run fails; the others are stored
+            LOG.debug("%s: could not store the walk", walk.board, exc_info=True)
+            reason = exc if isinstance(exc, StoreError) else describe(exc)
+            return StoredWalk(walk, error=f"could not store the walk: {reason}")
+        new = {post["key"] for post in result.new}
+        rows = tuple(row for row in walk.rows if row["key"] in new)
+        return StoredWalk(walk, rows, result.queued, result.baseline, result.had_posts)

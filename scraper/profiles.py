@@ -7,9 +7,8 @@ is a profile the parser completes from the list's header labels (see `scraper.pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 # The id a post's link carries: query parameters, an argument of an onclick handler, or the last
 # numeric path segment. Tried in this order over the link's href and onclick.
@@ -46,7 +45,10 @@ class Profile:
     attachments: str | None = None
 
 
-_NEW = "img[alt*='new' i], img[alt*='새글'], img[src*='new'], .new_icon, .addon_new, .icon_new"
+# The New marker as the engines draw it: an icon image, or an element whose class says so.
+NEW_MARKERS = (
+    "img[alt*='new' i], img[alt*='새글'], img[src*='new'], .new_icon, .addon_new, .icon_new"
+)
 
 BUILTIN: dict[str, Profile] = {
     "esg": Profile(
@@ -92,7 +94,7 @@ BUILTIN: dict[str, Profile] = {
         date="td.time, td.date",
         author="td.author",
         views="td.readNum, td.m_no",
-        new_marker=_NEW,
+        new_marker=NEW_MARKERS,
         notice="td.notice",
         page_param="page",
         body=".xe_content, .rd_body",
@@ -107,7 +109,7 @@ BUILTIN: dict[str, Profile] = {
         date="td.kboard-list-date",
         author="td.kboard-list-user",
         views="td.kboard-list-view",
-        new_marker=_NEW,
+        new_marker=NEW_MARKERS,
         notice="./self::tr[contains(@class, 'kboard-list-notice')]",
         page_param="pageid",
         body=".kboard-content",
@@ -122,7 +124,7 @@ BUILTIN: dict[str, Profile] = {
         date="./td[contains(@class, 'date')] | ./td[4]",
         author="./td[3]",
         views="./td[5]",
-        new_marker=_NEW,
+        new_marker=NEW_MARKERS,
         notice="img[alt*='공지']",
         link="selectBoardArticle.do?bbsId={bbsId}&nttId={key}",
         page_param="pageIndex",
@@ -133,12 +135,10 @@ BUILTIN: dict[str, Profile] = {
 }
 
 
-def resolve(name: str, custom: Mapping[str, Mapping[str, Any]]) -> Profile:
+def resolve(name: str, custom: Mapping[str, Profile]) -> Profile:
     """The profile called `name`: a user's `[profiles.NAME]` first, then a built-in."""
-    if name in custom:
-        return Profile(name=name, **{k: v for k, v in custom[name].items() if v is not None})
-    return BUILTIN[name]
+    return custom[name] if name in custom else BUILTIN[name]
 
 
-def known(custom: Mapping[str, Any]) -> list[str]:
+def known(custom: Collection[str]) -> list[str]:
     return sorted(set(BUILTIN) | set(custom))

@@ -13,17 +13,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import StoreError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0003"
+# The newest revision: migration files are named "<revision>_<what>.py", revisions in order.
+HEAD = max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 UPGRADE_LOCK = 0x62775F7570  # pg_advisory_xact_lock key for schema upgrades ("bw_up")
-
-
-class StoreError(Exception):
-    """The database could not be opened, upgraded or written; `hint` says what to check."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 class Store:
@@ -41,16 +36,38 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Store:
+        """A handle on one database: a copy (Scrapy copies its settings) is the same store."""
+        return self
+
     @contextmanager
-    def session(self, commit: bool = True) -> Iterator[Session]:
-        """One transaction: committed on success; `commit=False` is for reading (rolled back)."""
-        with (self._sessions if commit else self._readers)() as session:
+    def write(self) -> Iterator[Session]:
+        """One transaction, committed when the block succeeds, rolled back when it raises."""
+        with self._sessions() as session:
             try:
                 yield session
-                session.commit() if commit else session.rollback()
+                session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A look at the store that changes nothing (and takes no write lock on SQLite)."""
+        with self._readers() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def dry_run(self) -> Iterator[Session]:
+        """Writes that are rolled back at the end: what a run would do, with nothing kept."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def upgrade(self) -> bool:
         """Bring the schema to the newest revision; True when anything was done."""
@@ -67,7 +84,7 @@ class Store:
             return True
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot open or upgrade the database: {type(exc).__name__}: {exc}",
+                f"cannot open or upgrade the database: {describe(exc)}",
                 "check [storage] url / $SCRAPE_DATABASE_URL and that the database is reachable",
             ) from exc
 
@@ -93,7 +110,10 @@ def _engine(url: str, immediate: bool = True) -> Engine:
     try:
         engine = create_engine(url, **kwargs)
     except Exception as exc:  # bad URL forms and missing drivers alike
-        raise StoreError(f"cannot use database URL: {exc}", "e.g. sqlite:///boardwatch.db") from exc
+        raise StoreError(
+            f"cannot use the database URL: {type(exc).__name__}: {exc}",
+            "e.g. sqlite:///boardwatch.db, or postgresql+psycopg://… with boardwatch[postgres]",
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin if immediate else _sqlite_deferred)
@@ -137,3 +157,13 @@ def _run_alembic(conn: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
+
+
+def describe(exc: BaseException) -> str:
+    """A database error in one line, without the SQL statement and parameters SQLAlchemy adds."""
+    if isinstance(exc, SQLAlchemyError) and getattr(exc, "orig", None) is not None:
+        detail = str(getattr(exc, "orig", ""))
+    else:
+        detail = str(exc)
+    first = detail.strip().splitlines()[0] if detail.strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage import health
 from storage.models import Board, Delivery, Post, Revision, Subscriber, Target, post_dict
+from storage.records import Entry, Retitled, StoredPost
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,19 @@ class Batch:
     masked: str
     failures: int = 0  # the target's consecutive failed sends
     last_failure_at: datetime | None = None
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
         return [entry["entry_id"] for entry in self.entries]
+
+
+@dataclass(frozen=True)
+class SubscriberState:
+    """What the due policy needs to know of a subscriber's past digests."""
+
+    first_seen: datetime
+    last_digest_at: datetime | None
 
 
 def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: datetime) -> None:
@@ -76,32 +86,41 @@ def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str
     session.flush()
 
 
-def queue(
+def queue_new(session: Session, board: str, posts: Sequence[StoredPost], now: datetime) -> int:
+    """Queue new posts for every subscriber of `board` whose keywords they match."""
+    pairs = [(post, 0) for post in posts]
+    return _queue(session, board, pairs, now, updates=False)
+
+
+def queue_updates(session: Session, board: str, posts: Sequence[Retitled], now: datetime) -> int:
+    """Queue title changes for the subscribers of `board` who asked for updates."""
+    pairs: list[tuple[StoredPost, int]] = [(post, post["revision"]) for post in posts]
+    return _queue(session, board, pairs, now, updates=True)
+
+
+def _queue(
     session: Session,
     board: str,
-    posts: Sequence[Mapping[str, Any]],
-    *,
-    revision: bool,
+    posts: Sequence[tuple[StoredPost, int]],
     now: datetime,
+    *,
+    updates: bool,
 ) -> int:
-    """Queue `posts` (new posts, or retitled ones) for every subscriber they match."""
     if not posts:
         return 0
     rows = []
     for sub, target_ids in _subscribers(session):
-        if not _wants(sub, board, revision):
+        if not _wants(sub, board, updates):
             continue
-        for post in posts:
+        for post, revision in posts:
             if matches(sub, post):
-                rev = post["revision"] if revision else 0
-                rows += [_entry(t, post["id"], rev, now) for t in target_ids]
+                rows += [
+                    {"target_id": t, "post_id": post["id"], "revision": revision, "queued_at": now}
+                    for t in target_ids
+                ]
     if rows:
         session.execute(insert(Delivery), rows)
     return len(rows)
-
-
-def _entry(target_id: int, post_id: int, revision: int, now: datetime) -> dict[str, Any]:
-    return {"target_id": target_id, "post_id": post_id, "revision": revision, "queued_at": now}
 
 
 def _subscribers(session: Session) -> list[tuple[Subscriber, list[int]]]:
@@ -116,15 +135,15 @@ def _subscribers(session: Session) -> list[tuple[Subscriber, list[int]]]:
     return list(grouped.values())
 
 
-def _wants(sub: Subscriber, board: str, revision: bool) -> bool:
-    if revision and not sub.include_updates:
+def _wants(sub: Subscriber, board: str, updates: bool) -> bool:
+    if updates and not sub.include_updates:
         return False
     return sub.boards is None or board in sub.boards
 
 
-def matches(sub: Subscriber | SubscriberSpec, post: Mapping[str, Any]) -> bool:
+def matches(sub: Subscriber | SubscriberSpec, post: StoredPost) -> bool:
     """Keywords (any) and exclusions (none), case-insensitive, in title and summary."""
-    text = f"{post.get('title') or ''}\n{post.get('summary') or ''}".casefold()
+    text = f"{post['title'] or ''}\n{post['summary'] or ''}".casefold()
     if sub.keywords and not any(k.casefold() in text for k in sub.keywords):
         return False
     return not any(k.casefold() in text for k in sub.exclude_keywords)
@@ -162,7 +181,7 @@ def pending(
                 target.failures,
                 target.last_failure_at,
             )
-        batch.entries.append(_entry_view(entry, post, board, rev))
+        batch.entries.append(_entry(entry, post, board, rev))
     return list(batches.values())
 
 
@@ -181,35 +200,33 @@ def claim(session: Session, target_id: int) -> Batch | None:
     return batches[0] if batches else None
 
 
-def _entry_view(entry: Delivery, post: Post, board: Board, rev: Revision | None) -> dict[str, Any]:
-    view = post_dict(post, board)
-    view.update(entry_id=entry.id, attempts=entry.attempts, updated=rev is not None)
+def _entry(delivery: Delivery, post: Post, board: Board, rev: Revision | None) -> Entry:
+    entry = cast(Entry, post_dict(post, board))  # completed to an Entry right below
+    entry["entry_id"], entry["attempts"] = delivery.id, delivery.attempts
+    entry["updated"] = rev is not None
     if rev is not None:
-        view.update(title=rev.new_title, old_title=rev.old_title)
-    return view
+        entry["title"], entry["old_title"] = rev.new_title, rev.old_title
+    return entry
 
 
 def record_attempt(
     session: Session, batch: Batch, error: str | None, now: datetime, threshold: int = 3
-) -> str | None:
-    """Mark the batch delivered (error None: the target accepted it) or count a failed try.
-
-    Returns "failing" when the target has now failed `threshold` times in a row (once per
-    outage) and "recovered" when a target that was failing accepts again.
-    """
-    values: dict[str, Any] = {"last_attempt_at": now, "attempts": Delivery.attempts + 1}
+) -> health.Change | None:
+    """Mark the batch delivered (error None: the target accepted it) or count a failed try;
+    returns the target's health change (see `storage.health`)."""
+    values: dict[str, object] = {"last_attempt_at": now, "attempts": Delivery.attempts + 1}
     values.update(last_error=error) if error else values.update(delivered_at=now, last_error=None)
     session.execute(update(Delivery).where(Delivery.id.in_(batch.ids)).values(**values))
     target = session.get_one(Target, batch.target_id)
+    state, change = health.step(
+        health.Health(target.failures, target.alerting), error is not None, threshold
+    )
+    target.failures, target.alerting = state.streak, state.alerting
     if error:
-        target.failures, target.last_failure_at = target.failures + 1, now
-        if target.failures >= threshold and not target.alerting:
-            target.alerting = True
-            return "failing"
-        return None
-    subscriber(session, batch.subscriber).last_delivered_at = now
-    target.failures, recovered, target.alerting = 0, target.alerting, False
-    return "recovered" if recovered else None
+        target.last_failure_at = now
+    else:
+        subscriber(session, batch.subscriber).last_delivered_at = now
+    return change
 
 
 def record_errors(session: Session, name: str, errors: Sequence[str]) -> None:
@@ -219,6 +236,11 @@ def record_errors(session: Session, name: str, errors: Sequence[str]) -> None:
 
 def subscriber(session: Session, name: str) -> Subscriber:
     return session.scalars(select(Subscriber).where(Subscriber.name == name)).one()
+
+
+def subscriber_state(session: Session, name: str) -> SubscriberState:
+    record = subscriber(session, name)
+    return SubscriberState(record.first_seen, record.last_digest_at)
 
 
 def pending_counts(session: Session) -> dict[str, int]:

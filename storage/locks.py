@@ -26,7 +26,7 @@ def acquire(
     if not names:
         return set()
     expires = now + timedelta(seconds=ttl)
-    with store.session() as session:
+    with store.write() as session:
         _insert_free(session, store, names, owner, now, expires)
         session.execute(
             update(Lock)
@@ -52,7 +52,7 @@ def _insert_free(
 
 def renew(store: Store, owner: str, ttl: float, now: datetime) -> int:
     """Extend every lease `owner` holds; returns how many it still holds."""
-    with store.session() as session:
+    with store.write() as session:
         kept = session.execute(
             update(Lock).where(Lock.owner == owner).values(expires_at=now + timedelta(seconds=ttl))
         )
@@ -60,11 +60,11 @@ def renew(store: Store, owner: str, ttl: float, now: datetime) -> int:
 
 
 def release(store: Store, owner: str) -> None:
-    with store.session() as session:
+    with store.write() as session:
         session.execute(delete(Lock).where(Lock.owner == owner))
 
 
 def holders(store: Store, names: Collection[str]) -> dict[str, str]:
-    with store.session(commit=False) as session:
+    with store.read() as session:
         rows = session.execute(select(Lock.name, Lock.owner).where(Lock.name.in_(names)))
         return {name: owner for name, owner in rows}

@@ -7,7 +7,6 @@ the real URL stays in the configuration file.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from storage.records import Attachment, StoredPost
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -87,7 +88,7 @@ class Post(Base):
     department: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
     source_url: Mapped[str | None] = mapped_column(Text)
-    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    attachments: Mapped[list[Attachment] | None] = mapped_column(JSON)
 
 
 class Revision(Base):
@@ -169,17 +170,28 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-ROW_FIELDS = ("number", "title", "url", "author", "date", "views", "new_marker", "notice")
-DETAIL_FIELDS = ("summary", "department", "organisation", "source_url", "attachments")
-
-
-def post_dict(post: Post, board: Board) -> dict[str, Any]:
+def post_dict(post: Post, board: Board) -> StoredPost:
     """A post as plain data, the shape `posts --json` and the digest templates use."""
-    data: dict[str, Any] = {"id": post.id, "board": board.name, "board_title": board.title}
-    data["key"] = post.key
-    data.update({name: getattr(post, name) for name in ROW_FIELDS + DETAIL_FIELDS})
-    data["first_seen"] = post.first_seen
-    return data
+    return StoredPost(
+        id=post.id,
+        board=board.name,
+        board_title=board.title,
+        key=post.key,
+        number=post.number,
+        title=post.title,
+        url=post.url,
+        author=post.author,
+        date=post.date,
+        views=post.views,
+        new_marker=post.new_marker,
+        notice=post.notice,
+        first_seen=post.first_seen,
+        summary=post.summary,
+        department=post.department,
+        organisation=post.organisation,
+        source_url=post.source_url,
+        attachments=post.attachments,
+    )
 
 
 class Lock(Base):

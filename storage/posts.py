@@ -4,24 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import ledger
-from storage.models import DETAIL_FIELDS, ROW_FIELDS, Board, Post, Revision, post_dict
+from storage.models import Board, Post, Revision, post_dict
+from storage.records import DATA_FIELDS, PostData, Retitled, StoredPost
 
 CHUNK = 500
 
 
 @dataclass
 class IngestResult:
-    new: list[dict[str, Any]] = field(default_factory=list)
-    retitled: list[dict[str, Any]] = field(default_factory=list)
+    """What storing one walk did: posts first seen, posts retitled, ledger entries queued."""
+
+    new: list[StoredPost] = field(default_factory=list)
+    retitled: list[Retitled] = field(default_factory=list)
     queued: int = 0
     baseline: bool = False
+    had_posts: bool = False  # the board had stored posts before this walk
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored post as a walk needs to know it: settled (a finished walk saw it) and its title."""
+
+    settled: bool
+    title: str
 
 
 def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
@@ -44,21 +55,22 @@ def baselined(session: Session, boards: Sequence[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, tuple[bool, str]]:
+def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, Known]:
     """Which of `keys` are stored for `board`, each with its `settled` flag and its title."""
-    bid = board_id(session, board)
-    if bid is None or not keys:
+    if not keys:
         return {}
-    rows = session.execute(
-        select(Post.key, Post.settled, Post.title).where(Post.board_id == bid, Post.key.in_(keys))
+    query = (
+        select(Post.key, Post.settled, Post.title)
+        .join(Board, Post.board_id == Board.id)
+        .where(Board.name == board, Post.key.in_(keys))
     )
-    return {key: (settled, title) for key, settled, title in rows}
+    return {key: Known(settled, title) for key, settled, title in session.execute(query)}
 
 
 def ingest(
     session: Session,
     board: str,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[PostData],
     *,
     complete: bool,
     backfill: int,
@@ -70,6 +82,7 @@ def ingest(
     """
     record = session.scalars(select(Board).where(Board.name == board)).one()
     result = IngestResult(baseline=record.baselined_at is None)
+    result.had_posts = bool(rows) or count(session, record.id) > 0
     stored = _existing(session, record.id, [row["key"] for row in rows])
     fresh: list[Post] = []
     for row in rows:
@@ -95,12 +108,9 @@ def _existing(session: Session, bid: int, keys: list[str]) -> dict[str, Post]:
     return found
 
 
-def _insert(
-    session: Session, bid: int, row: Mapping[str, Any], *, settled: bool, now: datetime
-) -> Post:
-    values = {name: row.get(name) for name in ROW_FIELDS + DETAIL_FIELDS}
+def _insert(session: Session, bid: int, row: PostData, *, settled: bool, now: datetime) -> Post:
+    values = {name: row.get(name) for name in DATA_FIELDS}
     post = Post(board_id=bid, key=row["key"], first_seen=now, settled=settled, **values)
-    post.date = _as_date(post.date)
     session.add(post)
     return post
 
@@ -108,7 +118,7 @@ def _insert(
 def _refresh(
     session: Session,
     post: Post,
-    row: Mapping[str, Any],
+    row: PostData,
     result: IngestResult,
     board: Board,
     *,
@@ -123,7 +133,7 @@ def _refresh(
         session.add(revision)
         post.title = title
         session.flush()
-        result.retitled.append({**post_dict(post, board), "revision": revision.id})
+        result.retitled.append(Retitled(**post_dict(post, board), revision=revision.id))
 
 
 def _route(
@@ -132,11 +142,11 @@ def _route(
     fresh = result.new
     if result.baseline:
         fresh = [post for post in fresh if not post["notice"]][:backfill]
-    queued = ledger.queue(session, board.name, fresh, revision=False, now=now)
-    return queued + ledger.queue(session, board.name, result.retitled, revision=True, now=now)
+    queued = ledger.queue_new(session, board.name, fresh, now)
+    return queued + ledger.queue_updates(session, board.name, result.retitled, now)
 
 
-def listing(session: Session, board: str | None, limit: int | None) -> list[dict[str, Any]]:
+def listing(session: Session, board: str | None, limit: int | None) -> list[StoredPost]:
     """Stored posts, newest first: latest first_seen first, the board's own order within a run."""
     query = select(Post, Board).join(Board).order_by(Post.first_seen.desc(), Post.id.asc())
     if board:
@@ -148,12 +158,6 @@ def listing(session: Session, board: str | None, limit: int | None) -> list[dict
 
 def count(session: Session, bid: int) -> int:
     return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

@@ -1,15 +1,16 @@
-"""Crawl runs and board health: failure streaks, one alert when failing, one on recovery."""
+"""Crawl runs and board health (see `storage.health`): what `scrape status` reports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from storage import ledger
+from storage import health, ledger
 from storage.models import Board, Post, Run, Subscriber
 
 
@@ -24,33 +25,81 @@ class RunRecord:
     alarm: bool = False  # a layout change: alert at once rather than after a streak
 
 
-def record_run(session: Session, run: RunRecord, threshold: int) -> str | None:
-    """Store a run; returns "failing" or "recovered" when the board's health flips."""
-    board = session.scalars(select(Board).where(Board.name == run.board)).one()
-    result = "error" if run.error else "ok"
-    session.add(
-        Run(
-            board_id=board.id,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            pages=run.pages,
-            new_posts=run.new_posts,
-            result=result,
-            error=run.error,
-        )
+@dataclass(frozen=True)
+class HealthChange:
+    board: str
+    change: health.Change
+    streak: int
+
+
+class BoardStatus(TypedDict):
+    name: str
+    title: str
+    last_run_at: datetime | None
+    last_result: str | None
+    error: str | None
+    posts: int
+    fail_streak: int
+    alerting: bool
+
+
+class SubscriberStatus(TypedDict):
+    name: str
+    pending: int
+    last_delivered_at: datetime | None
+    last_error: str | None
+    digest: str
+
+
+class Status(TypedDict):
+    boards: list[BoardStatus]
+    subscribers: list[SubscriberStatus]
+
+
+def record_runs(
+    session: Session, records: Sequence[RunRecord], threshold: int
+) -> list[HealthChange]:
+    """Store runs (one statement for all) and each board's health; returns the changes."""
+    if not records:
+        return []
+    names = [record.board for record in records]
+    boards = {b.name: b for b in session.scalars(select(Board).where(Board.name.in_(names)))}
+    rows, changes = [], []
+    for record in records:
+        board = boards[record.board]
+        rows.append(_run_row(board.id, record))
+        change = _update_board(board, record, threshold)
+        if change:
+            changes.append(HealthChange(board.name, change, board.fail_streak))
+    session.execute(insert(Run), rows)
+    return changes
+
+
+def _run_row(board_id: int, record: RunRecord) -> dict[str, object]:
+    return {
+        "board_id": board_id,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "pages": record.pages,
+        "new_posts": record.new_posts,
+        "result": "error" if record.error else "ok",
+        "error": record.error,
+    }
+
+
+def _update_board(board: Board, record: RunRecord, threshold: int) -> health.Change | None:
+    failed = record.error is not None
+    state, change = health.step(
+        health.Health(board.fail_streak, board.alerting), failed, threshold, alarm=record.alarm
     )
-    board.last_run_at, board.last_result, board.last_error = run.finished_at, result, run.error
-    board.fail_streak = board.fail_streak + 1 if run.error else 0
-    if run.error and not board.alerting and (run.alarm or board.fail_streak >= threshold):
-        board.alerting = True
-        return "failing"
-    if not run.error and board.alerting:
-        board.alerting = False
-        return "recovered"
-    return None
+    board.fail_streak, board.alerting = state.streak, state.alerting
+    board.last_run_at, board.last_error = record.finished_at, record.error
+    board.last_result = "error" if failed else "ok"
+    return change
 
 
-def status(session: Session) -> dict[str, Any]:
+def status(session: Session) -> Status:
+    """Every board's health and every active subscriber's backlog."""
     query = select(Post.board_id, func.count()).group_by(Post.board_id)
     counts = {bid: n for bid, n in session.execute(query)}
     pending = ledger.pending_counts(session)
@@ -59,31 +108,27 @@ def status(session: Session) -> dict[str, Any]:
         for b in session.scalars(select(Board).order_by(Board.name))
     ]
     subs = session.scalars(select(Subscriber).where(Subscriber.active).order_by(Subscriber.name))
-    return {"boards": boards, "subscribers": [_sub_status(s, pending.get(s.name, 0)) for s in subs]}
+    return Status(boards=boards, subscribers=[_sub_status(s, pending.get(s.name, 0)) for s in subs])
 
 
-def _board_status(board: Board, posts: int) -> dict[str, Any]:
-    return {
-        "name": board.name,
-        "title": board.title,
-        "last_run_at": board.last_run_at,
-        "last_result": board.last_result,
-        "error": board.last_error,
-        "posts": posts,
-        "fail_streak": board.fail_streak,
-        "alerting": board.alerting,
-    }
+def _board_status(board: Board, posts: int) -> BoardStatus:
+    return BoardStatus(
+        name=board.name,
+        title=board.title,
+        last_run_at=board.last_run_at,
+        last_result=board.last_result,
+        error=board.last_error,
+        posts=posts,
+        fail_streak=board.fail_streak,
+        alerting=board.alerting,
+    )
 
 
-def _sub_status(sub: Subscriber, pending: int) -> dict[str, Any]:
-    return {
-        "name": sub.name,
-        "pending": pending,
-        "last_delivered_at": sub.last_delivered_at,
-        "last_error": sub.last_error,
-        "digest": sub.digest,
-    }
-
-
-def streak(session: Session, board: str) -> int:
-    return session.scalar(select(Board.fail_streak).where(Board.name == board)) or 0
+def _sub_status(sub: Subscriber, pending: int) -> SubscriberStatus:
+    return SubscriberStatus(
+        name=sub.name,
+        pending=pending,
+        last_delivered_at=sub.last_delivered_at,
+        last_error=sub.last_error,
+        digest=sub.digest,
+    )

@@ -1,14 +1,14 @@
 """The board spider: walks each board's list pages from the first until it reaches posts
-already stored. One crawl walks many boards, so boards on one site share its politeness budget
-(concurrency, delay) and one robots.txt.
+already stored, then yields one `BoardWalk` item per board. One crawl walks many boards, so
+boards on one site share its politeness budget (concurrency, delay) and one robots.txt.
 
-It only parses and yields plain items; what is "stored" it learns through `lookup`, a callable
-the caller hands in, so the spider never touches the database itself.
+It only parses and yields; what is "stored" it learns through `lookup`, a callable the caller
+hands in, so the spider never touches the database itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,49 +21,40 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from scraper.parse import parse_detail, parse_rows
-from scraper.profiles import Profile
+from scraper.errors import CrawlError
+from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, WalkEnd
+from scraper.parse import parse_detail, parse_rows, with_details
 
-# (board, keys) -> {key: (settled, title)} for the keys already stored
-Lookup = Callable[[str, Sequence[str]], Mapping[str, tuple[bool, str]]]
-
-
-@dataclass(frozen=True)
-class BoardTask:
-    name: str
-    url: str
-    profile: Profile
-    timezone: str = "Asia/Seoul"
-    max_pages: int = 10
-    details: bool = True
-    encoding: str = "auto"
-    obey_robots: bool = True
-    user_agent: str = "boardwatch"
-    detail_budget: int | None = None  # a baseline fetches details only for what it will send
-    backfill: int = 0
+Output = Iterator[Request | BoardWalk]
 
 
 @dataclass
-class WalkOutcome:
-    """What a walk did; `complete` means it reached known posts, the end, or max_pages."""
-
-    pages: int = 0
-    complete: bool = False
-    error: str | None = None
-    empty: bool = False
-    ingest: Any = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Walk:
-    """One board's walk within a crawl."""
+class _Walk:
+    """The spider's bookkeeping for one board's walk."""
 
     task: BoardTask
-    outcome: WalkOutcome = field(default_factory=WalkOutcome)
+    rows: dict[str, Row] = field(default_factory=dict)  # emitted rows, in the board's order
     seen: set[str] = field(default_factory=set)
-    order: int = 0
+    pages: int = 0
+    end: WalkEnd | None = None
+    error: CrawlError | None = None
+    details_pending: int = 0
     details_fetched: int = 0
+    yielded: bool = False
+
+    def stop(self, end: WalkEnd, error: CrawlError | None = None) -> None:
+        self.end, self.error = end, error
+
+    def item(self) -> BoardWalk | None:
+        """The walk's item, once: when its list walk ended and no post page is outstanding."""
+        if self.yielded or self.end is None or self.details_pending:
+            return None
+        self.yielded = True
+        task = self.task
+        rows = tuple(self.rows.values())
+        return BoardWalk(
+            task.name, rows, self.end, self.pages, task.baseline, task.backfill, self.error
+        )
 
 
 class BoardSpider(Spider):
@@ -71,13 +62,13 @@ class BoardSpider(Spider):
 
     def __init__(self, tasks: Sequence[BoardTask], lookup: Lookup, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.walks = {task.name: Walk(task) for task in tasks}
-        self.lookup = lookup
-        self.robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
+        self._walks = {task.name: _Walk(task) for task in tasks}
+        self._lookup = lookup
+        self._robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
 
-    async def start(self) -> AsyncIterator[Request]:
-        sites: dict[str, list[Walk]] = {}
-        for walk in self.walks.values():
+    async def start(self) -> AsyncIterator[Request | BoardWalk]:
+        sites: dict[str, list[_Walk]] = {}
+        for walk in self._walks.values():
             sites.setdefault(_site(walk.task.url), []).append(walk)
         for site, walks in sites.items():
             if any(walk.task.obey_robots for walk in walks):
@@ -93,7 +84,7 @@ class BoardSpider(Spider):
                 for walk in walks:
                     yield self.list_request(walk, 1)
 
-    def parse_robots(self, response: Response, site: str) -> Iterator[Request]:
+    def parse_robots(self, response: Response, site: str) -> Output:
         rules = None
         if response.status < 400 and isinstance(response, TextResponse):
             rules = Protego.parse(response.text)
@@ -103,29 +94,31 @@ class BoardSpider(Spider):
             )
         yield from self.begin(site, rules)
 
-    def robots_failed(self, failure: Failure) -> Iterator[Request]:
+    def robots_failed(self, failure: Failure) -> Output:
         site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
         self.logger.warning(
             "%s/robots.txt could not be fetched (%s); crawling as allowed", site, failure.value
         )
         yield from self.begin(site, None)
 
-    def begin(self, site: str, rules: Protego | None) -> Iterator[Request]:
+    def begin(self, site: str, rules: Protego | None) -> Output:
         """Robots.txt is known for `site`: start its boards' walks, or refuse them."""
-        self.robots[site] = rules
-        for walk in self.walks.values():
+        self._robots[site] = rules
+        for walk in self._walks.values():
             if _site(walk.task.url) != site:
                 continue
             if self.allowed(walk, walk.task.url):
                 yield self.list_request(walk, 1)
             else:
-                walk.outcome.error = f"robots.txt disallows the list page {walk.task.url}"
+                reason = "robots.txt disallows the list page"
+                walk.stop(WalkEnd.ROBOTS, CrawlError(walk.task.name, walk.task.url, reason))
+                yield from self.finish(walk)
 
-    def allowed(self, walk: Walk, url: str) -> bool:
-        rules = self.robots.get(_site(url)) if walk.task.obey_robots else None
+    def allowed(self, walk: _Walk, url: str) -> bool:
+        rules = self._robots.get(_site(url)) if walk.task.obey_robots else None
         return rules is None or rules.can_fetch(url, walk.task.user_agent)
 
-    def list_request(self, walk: Walk, page: int) -> Request:
+    def list_request(self, walk: _Walk, page: int) -> Request:
         task = walk.task
         return Request(
             _page_url(task.url, task.profile.page_param, page),
@@ -135,87 +128,113 @@ class BoardSpider(Spider):
             dont_filter=True,
         )
 
-    def list_failed(self, failure: Failure) -> None:
+    def list_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
         error: Any = failure.value
         if isinstance(error, HttpError):
             reason = f"HTTP {error.response.status}"
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
-        walk = self.walks[request.cb_kwargs["board"]]
-        walk.outcome.error = f"list page {request.url} failed: {reason}"
+        walk = self._walks[request.cb_kwargs["board"]]
+        message = f"list page {request.url} failed: {reason}"
+        walk.stop(WalkEnd.FAILED, CrawlError(walk.task.name, request.url, message))
+        yield from self.finish(walk)
 
-    def parse_list(self, response: Response, board: str, page: int) -> Iterator[Any]:
-        walk = self.walks[board]
-        walk.outcome.pages += 1
-        page_response = decode(response, walk.task.encoding)
-        rows = parse_rows(
-            page_response.selector, page_response.url, walk.task.profile, self.now(walk)
-        )
+    def parse_list(self, response: Response, board: str, page: int) -> Output:
+        walk = self._walks[board]
+        walk.pages += 1
+        try:
+            page_response = decode(response, walk.task.encoding)
+            rows = parse_rows(
+                page_response.selector, page_response.url, walk.task.profile, self.now(walk)
+            )
+        except Exception as exc:  # an unreadable page ends this board's walk, not the crawl
+            self.logger.debug("%s: could not read %s", board, response.url, exc_info=True)
+            reason = f"could not read the list page: {type(exc).__name__}: {exc}"
+            walk.stop(WalkEnd.FAILED, CrawlError(board, response.url, reason))
+            yield from self.finish(walk)
+            return
         fresh = [row for row in rows if row["key"] not in walk.seen]
         if not fresh:
-            walk.outcome.empty = page == 1
-            walk.outcome.complete = True
+            walk.stop(WalkEnd.EMPTY if page == 1 else WalkEnd.END)
+            yield from self.finish(walk)
             return
-        stored = self.lookup(board, [row["key"] for row in rows])
-        settled = {key for key, (is_settled, _) in stored.items() if is_settled}
-        known = all(r["key"] in settled or (r["notice"] and r["key"] in walk.seen) for r in rows)
+        stored = self._lookup(board, [row["key"] for row in rows])
+        settled = {key for key, known in stored.items() if known.settled}
+        caught_up = all(
+            r["key"] in settled or (r["notice"] and r["key"] in walk.seen) for r in rows
+        )
         for row in fresh:
-            if row["key"] in settled and stored[row["key"]][1] == row["title"]:
-                walk.seen.add(row["key"])  # stored, settled, unchanged: nothing to do
-                continue
+            walk.seen.add(row["key"])
+            if row["key"] in settled and stored[row["key"]].title == row["title"]:
+                continue  # stored, settled, unchanged: nothing to do
             yield from self.emit(walk, row, stored)
-        yield from self.next_page(walk, page, done=known)
+        yield from self.next_page(walk, page, caught_up)
 
-    def next_page(self, walk: Walk, page: int, done: bool) -> Iterator[Request]:
+    def next_page(self, walk: _Walk, page: int, caught_up: bool) -> Output:
         request = self.list_request(walk, page + 1)
-        if done or page >= walk.task.max_pages or not self.allowed(walk, request.url):
-            walk.outcome.complete = True
+        if caught_up:
+            walk.stop(WalkEnd.CAUGHT_UP)
+        elif page >= walk.task.max_pages:
+            walk.stop(WalkEnd.MAX_PAGES)
+        elif not self.allowed(walk, request.url):
+            walk.stop(WalkEnd.END)  # robots.txt closes the rest of the board
         else:
             yield request
-
-    def emit(
-        self, walk: Walk, row: dict[str, Any], stored: Mapping[str, tuple[bool, str]]
-    ) -> Iterator[Any]:
-        walk.seen.add(row["key"])
-        walk.order += 1
-        row.update(board=walk.task.name, seq=walk.order)
-        if row["key"] in stored or not self.wants_details(walk, row):
-            yield row
             return
+        yield from self.finish(walk)
+
+    def emit(self, walk: _Walk, row: Row, stored: Mapping[str, KnownPost]) -> Output:
+        walk.rows[row["key"]] = row
+        if row["key"] in stored or not self.wants_details(walk, row):
+            return
+        walk.details_pending += 1
         walk.details_fetched += 1
         yield Request(
             row["url"],
             callback=self.parse_detail,
             errback=self.detail_failed,
-            cb_kwargs={"row": row},
+            cb_kwargs={"board": walk.task.name, "key": row["key"]},
             dont_filter=True,
         )
 
-    def wants_details(self, walk: Walk, row: dict[str, Any]) -> bool:
-        url, budget = row["url"], walk.task.detail_budget
-        if budget is not None and (row["notice"] or walk.details_fetched >= budget):
+    def wants_details(self, walk: _Walk, row: Row) -> bool:
+        task, url = walk.task, row["url"]
+        if task.baseline and (row["notice"] or walk.details_fetched >= task.backfill):
             return False  # a baseline sends only the newest `backfill` posts, never notices
-        if not walk.task.details:
+        if not task.details:
             return False
-        same_site = urlsplit(url).netloc == urlsplit(walk.task.url).netloc
-        return same_site and url != walk.task.url and self.allowed(walk, url)
+        same_site = urlsplit(url).netloc == urlsplit(task.url).netloc
+        return same_site and url != task.url and self.allowed(walk, url)
 
-    def parse_detail(self, response: Response, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        task = self.walks[row["board"]].task
+    def parse_detail(self, response: Response, board: str, key: str) -> Output:
+        walk = self._walks[board]
         try:
-            page = decode(response, task.encoding)
-            row.update(parse_detail(page.selector, page.url, task.profile))
-        except Exception:  # a broken detail page costs its details, never the post
-            self.logger.exception("could not parse the detail page %s", response.url)
-        yield row
+            page = decode(response, walk.task.encoding)
+            details = parse_detail(page.selector, page.url, walk.task.profile)
+            walk.rows[key] = with_details(walk.rows[key], details)
+        except Exception:  # a broken post page costs its details, never the post
+            self.logger.exception("%s: could not read the post page %s", board, response.url)
+        yield from self.detail_done(walk)
 
-    def detail_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def detail_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
-        self.logger.warning("detail page %s failed: %s", request.url, failure.getErrorMessage())
-        yield request.cb_kwargs["row"]
+        board = request.cb_kwargs["board"]
+        self.logger.warning(
+            "%s: post page %s failed: %s", board, request.url, failure.getErrorMessage()
+        )
+        yield from self.detail_done(self._walks[board])
 
-    def now(self, walk: Walk) -> datetime:
+    def detail_done(self, walk: _Walk) -> Output:
+        walk.details_pending -= 1
+        yield from self.finish(walk)
+
+    def finish(self, walk: _Walk) -> Output:
+        item = walk.item()
+        if item is not None:
+            yield item
+
+    def now(self, walk: _Walk) -> datetime:
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 

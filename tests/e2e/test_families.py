@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import pytest
 
-from tests.conftest import Workspace, esg_config
 from tests.scraper.test_families import FAMILIES
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
+from tests.support.workspace import Workspace, esg_config
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 FIXTURES = Path(__file__).parents[1] / "fixtures"

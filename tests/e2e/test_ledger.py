@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import Workspace, esg_config
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.slack import SlackRecorder
+from tests.support.workspace import Workspace, esg_config
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from tests.conftest import Workspace, esg_config
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.slack import SlackRecorder
+from tests.support.workspace import Workspace, esg_config
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

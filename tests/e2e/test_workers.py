@@ -9,21 +9,15 @@ import signal
 import time
 from collections import Counter
 from contextlib import ExitStack
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import Workspace, esg_config
-from tests.e2e.test_daemon import started, wait_until
 from tests.support.board import BoardServer, EsgBoard, Post
 from tests.support.mail import SmtpSink
+from tests.support.workspace import Workspace, esg_config, received, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def received(smtp: SmtpSink, to: str, posts: list[Post]) -> Counter[int]:
-    """How many times each post reached `to` (each appears twice in a digest: link and address)."""
-    bodies = [m.get_body(("html",)).get_content() for m in smtp.messages if m["To"] == to]
-    return Counter({p.id: sum(b.count(f"no={p.id}&amp;page") for b in bodies) // 2 for p in posts})
 
 
 def subscribers(smtp: SmtpSink, *names: str) -> str:
@@ -45,7 +39,7 @@ def test_three_workers_on_twenty_boards_deliver_every_post_exactly_once(
         )
         workspace.write(config + subscribers(smtp, "alpha", "beta"))
         workspace.run("once", check=0)
-        workers = [stack.enter_context(started(workspace, "run")) for _ in range(3)]
+        workers = [stack.enter_context(workspace.started("run")) for _ in range(3)]
         published: list[Post] = []
         rng = random.Random(7)
         for _ in range(40):  # posts arriving throughout, about 8 s
@@ -54,17 +48,18 @@ def test_three_workers_on_twenty_boards_deliver_every_post_exactly_once(
         want = Counter({p.id: 1 for p in published})
         wait_until(
             lambda: all(
-                received(smtp, f"{n}@example.com", published) == want for n in ("alpha", "beta")
+                received(smtp, published, f"{n}@example.com") == want for n in ("alpha", "beta")
             ),
             60,
             "every post to both subscribers",
         )
-        time.sleep(4)  # a few more cycles: nothing is sent again
+        seen = workspace.runs()
+        wait_until(lambda: workspace.runs() >= seen + 40, 30, "two more crawls of each board")
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
         assert [w.wait(timeout=15) for w in workers] == [0, 0, 0]
     for name in ("alpha", "beta"):
-        assert received(smtp, f"{name}@example.com", published) == want
+        assert received(smtp, published, f"{name}@example.com") == want
 
 
 def test_worker_killed_mid_crawl_loses_nothing(
@@ -76,16 +71,16 @@ def test_worker_killed_mid_crawl_loses_nothing(
     workspace.run("once", check=0)
     new = board.add_many(30)  # two list pages of new posts
     board.delay = 1.5
-    with started(workspace, "once") as doomed:
+    with workspace.started("once") as doomed:
         wait_until(
             lambda: any("page=2" in r for r in board.list_requests()), 20, "the walk to page 2"
         )
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=5)
     board.delay = 0
-    time.sleep(2.5)  # the killed run's lease runs out
+    wait_until(lambda: leases_expired(workspace), 10, "the killed run's lease to run out")
     workspace.run("once", check=0)
-    assert received(smtp, "team@example.com", new) == Counter({p.id: 1 for p in new})
+    assert received(smtp, new, "team@example.com") == Counter({p.id: 1 for p in new})
 
 
 def test_worker_killed_mid_delivery_repeats_only_the_digest_in_flight(
@@ -98,16 +93,21 @@ def test_worker_killed_mid_delivery_repeats_only_the_digest_in_flight(
     workspace.run("once", check=0)
     new = board.add_many(3)
     smtp.stall = 30.0  # alpha's server stores the digest, then keeps its answer back
-    with started(workspace, "once") as doomed:
+    with workspace.started("once") as doomed:
         wait_until(lambda: len(smtp.messages) == 1, 20, "the digest in flight")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=5)
     smtp.stall = 0
-    time.sleep(2.5)
+    wait_until(lambda: leases_expired(workspace), 10, "the killed run's lease to run out")
     workspace.run("once", check=0)
     once = Counter({p.id: 1 for p in new})
-    assert received(smtp, "beta@example.com", new) == once  # never sent before the kill
-    in_flight = received(smtp, "alpha@example.com", new)
+    assert received(smtp, new, "beta@example.com") == once  # never sent before the kill
+    in_flight = received(smtp, new, "alpha@example.com")
     assert in_flight == Counter({p.id: 2 for p in new})  # the documented window, nothing more
     workspace.run("once", check=0)
-    assert received(smtp, "alpha@example.com", new) == in_flight
+    assert received(smtp, new, "alpha@example.com") == in_flight
+
+
+def leases_expired(workspace: Workspace) -> bool:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return not workspace.scalar("SELECT count(*) FROM locks WHERE expires_at >= :now", now=now)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from notify.digest import Renderer, build, medium_for
+from notify.records import DigestContext, Entry
 
 GOLDEN = Path(__file__).parent / "golden"
 AT = datetime(2025, 7, 23, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
@@ -21,8 +22,8 @@ HOSTILE = (
 )
 
 
-def entry(key: int, title: str, **extra: object) -> dict[str, object]:
-    return {
+def entry(key: int, title: str, **extra: object) -> Entry:
+    return {  # type: ignore[return-value,typeddict-item]
         "id": key,
         "board": "esg",
         "board_title": "ESG 정책뉴스",
@@ -40,11 +41,13 @@ def entry(key: int, title: str, **extra: object) -> dict[str, object]:
         "organisation": "한국생산성본부",
         "source_url": "https://www.korea.kr/briefing/pressReleaseView.do?newsId=156624390",
         "attachments": [{"name": "보도자료.pdf", "url": "https://esg.example.kr/d.php?no=1"}],
+        "first_seen": AT,
+        "updated": False,
         **extra,
     }
 
 
-def context() -> dict[str, object]:
+def context() -> DigestContext:
     entries = [
         entry(4478, "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다."),
         entry(4477, HOSTILE, new_marker=False, department=None, attachments=[]),
@@ -78,8 +81,8 @@ def test_alert_matches_golden_file() -> None:
             "title": "ESG 정책뉴스",
             "error": "list page failed: HTTP 503",
             "streak": 3,
-            "generated_at": AT,
-        }
+        },
+        AT,
     )
     rendered = f"{message.title}\n{message.body}"
     golden = GOLDEN / "alert.txt"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Workspace
+from tests.support.cli import scrape
+from tests.support.workspace import Workspace
 
 GOOD_BOARD = """
+[crawl]
+retries = 0
+
 [[boards]]
 name = "esg"
 url = "http://127.0.0.1:9/bbs/board.php?page=1"
@@ -14,7 +18,7 @@ url = "http://127.0.0.1:9/bbs/board.php?page=1"
 SECRET_SUB = """
 [[subscribers]]
 name = "team"
-urls = ["mailto://bw:hunter2SECRET@mail.example.com:2525?to=a@example.com"]
+urls = ["mailto://bw:hunter2SECRET@127.0.0.1:9?to=a@example.com"]
 """
 
 CASES = [
@@ -67,18 +71,25 @@ CASES = [
     ("text", "key", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_bad_config_exits_2_naming_file_key_and_reason(
-    workspace: Workspace, text: str, key: str, reason: str
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    key: str,
+    reason: str,
 ) -> None:
     workspace.write(text)
-    result = workspace.run("once")
+    result = scrape(workspace, capsys, monkeypatch, "status")
     assert result.code == 2
     assert f"{workspace.config}: {key}" in result.err
     assert reason in result.err
     assert "hunter2SECRET" not in result.all
 
 
-def test_missing_config_file(workspace: Workspace) -> None:
-    result = workspace.run("status")
+def test_missing_config_file(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = scrape(workspace, capsys, monkeypatch, "status")
     assert result.code == 2 and "no such file" in result.err and "scrape init" in result.err
 
 
@@ -103,7 +114,7 @@ def test_password_never_appears_in_output_at_any_verbosity(workspace: Workspace)
     for args in (["-vv", "once"], ["-vv", "notify-test"], ["status", "--json"], ["-vv", "digest"]):
         result = workspace.run(*args)
         assert "hunter2SECRET" not in result.all, args
-    assert "bw:****@mail.example.com" in workspace.run("-v", "notify-test").out
+    assert "bw:****@127.0.0.1:9" in workspace.run("-v", "notify-test").out
 
 
 def test_database_url_from_environment_wins(workspace: Workspace) -> None:

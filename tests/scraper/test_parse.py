@@ -95,4 +95,4 @@ def test_deleted_post_answered_with_200_and_a_script_alert_gives_no_details() ->
         text="<html><head><script>alert('삭제된 게시물입니다.'); history.back();"
         "</script></head><body></body></html>"
     )
-    assert parse_detail(page, "https://esg.example.kr/bbs/board.php?no=1", BUILTIN["esg"]) == {}
+    assert parse_detail(page, "https://esg.example.kr/bbs/board.php?no=1", BUILTIN["esg"]) is None

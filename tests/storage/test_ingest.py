@@ -2,36 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from storage import Store, ledger, posts
+from storage.db import HEAD, MIGRATIONS
 from storage.models import Post
+from storage.posts import Known
+from storage.records import PostData
 
 T0 = datetime(2025, 7, 23, 0, 0, tzinfo=UTC)
 RUNS: list[datetime] = []
 
 
-def row(key: int, title: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {
-        "key": str(key),
-        "number": str(key),
-        "title": title or f"post {key}",
-        "url": f"http://b/{key}",
-        "author": "a",
-        "date": "2025-07-23",
-        "views": 1,
-        "new_marker": False,
-        "notice": False,
-        **extra,
-    }
+def row(key: int, title: str | None = None, **extra: Any) -> PostData:
+    data = PostData(
+        key=str(key),
+        number=str(key),
+        title=title or f"post {key}",
+        url=f"http://b/{key}",
+        author="a",
+        date=date(2025, 7, 23),
+        views=1,
+        new_marker=False,
+        notice=False,
+    )
+    data.update(extra)  # type: ignore[typeddict-item]
+    return data
 
 
 def setup(store: Store, *subs: ledger.SubscriberSpec) -> None:
-    with store.session() as s:
+    with store.write() as s:
         posts.sync_boards(s, {"esg": "ESG 정책뉴스"})
         ledger.sync_subscribers(s, list(subs) or [sub("team")], T0)
 
@@ -41,16 +45,16 @@ def sub(name: str, *targets: str, **kw: Any) -> ledger.SubscriberSpec:
 
 
 def ingest(
-    store: Store, rows: list[dict[str, Any]], complete: bool = True, backfill: int = 0
+    store: Store, rows: list[PostData], complete: bool = True, backfill: int = 0
 ) -> posts.IngestResult:
     """One walk's rows, each walk a minute after the last."""
     RUNS.append(T0 + timedelta(minutes=len(RUNS)))
-    with store.session() as s:
+    with store.write() as s:
         return posts.ingest(s, "esg", rows, complete=complete, backfill=backfill, now=RUNS[-1])
 
 
 def pending(store: Store) -> dict[str, list[str]]:
-    with store.session() as s:
+    with store.write() as s:
         return {b.masked: [e["key"] for e in b.entries] for b in ledger.pending(s)}
 
 
@@ -68,9 +72,9 @@ def test_a_post_is_stored_once_per_board_and_key(store: Store) -> None:
     setup(store)
     ingest(store, [row(1)])
     ingest(store, [row(1), row(1)])
-    with store.session() as s:
+    with store.write() as s:
         assert posts.count(s, posts.board_id(s, "esg") or 0) == 1
-    with pytest.raises(IntegrityError), store.session() as s:
+    with pytest.raises(IntegrityError), store.write() as s:
         bid = posts.board_id(s, "esg")
         s.add(Post(board_id=bid, key="1", title="dup", url="u", first_seen=T0, settled=True))
 
@@ -79,17 +83,20 @@ def test_unfinished_walk_leaves_posts_unsettled_until_a_walk_completes(store: St
     setup(store)
     ingest(store, [row(1)])
     ingest(store, [row(3), row(2)], complete=False)
-    with store.session() as s:
+    with store.write() as s:
         found = posts.lookup(s, "esg", ["3", "2", "1", "0"])
-        assert {k: settled for k, (settled, _) in found.items()} == {
+        assert {k: known.settled for k, known in found.items()} == {
             "3": False,
             "2": False,
             "1": True,
         }
     assert pending(store) == {"team-mail": ["3", "2"]}  # found posts are queued at once
     ingest(store, [row(3), row(2), row(1)])
-    with store.session() as s:
-        assert posts.lookup(s, "esg", ["3", "2"]) == {"3": (True, "post 3"), "2": (True, "post 2")}
+    with store.write() as s:
+        assert posts.lookup(s, "esg", ["3", "2"]) == {
+            "3": Known(True, "post 3"),
+            "2": Known(True, "post 2"),
+        }
     assert pending(store) == {"team-mail": ["3", "2"]}  # and never queued twice
 
 
@@ -100,7 +107,7 @@ def test_title_change_is_recorded_and_routed_to_update_subscribers_only(store: S
     assert pending(store) == {}
     result = ingest(store, [row(1, "new title")])
     assert [p["title"] for p in result.retitled] == ["new title"]
-    with store.session() as s:
+    with store.write() as s:
         (batch,) = ledger.pending(s)
     assert batch.subscriber == "updates"
     assert [(e["title"], e["old_title"], e["updated"]) for e in batch.entries] == [
@@ -139,12 +146,12 @@ def test_each_target_has_its_own_ledger_entries(store: Store) -> None:
     setup(store, sub("team", "mail", "slack"))
     ingest(store, [row(1)])
     ingest(store, [row(2)])
-    with store.session() as s:
+    with store.write() as s:
         batches = {b.masked: b for b in ledger.pending(s)}
         ledger.record_attempt(s, batches["slack"], None, T0)
         ledger.record_attempt(s, batches["mail"], "451 try later", T0)
     assert pending(store) == {"mail": ["2"]}
-    with store.session() as s:
+    with store.write() as s:
         assert ledger.pending_counts(s) == {"team": 1}
 
 
@@ -154,6 +161,16 @@ def test_workers_upgrading_a_new_database_together_migrate_it_once(backend: str)
     stores = [Store(backend) for _ in range(4)]
     with ThreadPoolExecutor(4) as pool:
         upgraded = list(pool.map(lambda store: store.upgrade(), stores))
-    assert upgraded.count(True) == 1 and all(s.revision() == "0003" for s in stores)
+    assert upgraded.count(True) == 1 and all(s.revision() == HEAD for s in stores)
     for store in stores:
         store.engine.dispose()
+
+
+def test_the_schema_head_is_the_newest_alembic_revision() -> None:
+    """A new migration is found by name, so no database silently skips an upgrade."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD

@@ -1,0 +1,77 @@
+"""The plain records notify works with: what a digest is built from, what templates receive,
+and what an admin alert says. Cheap to import (no Jinja2, no Apprise)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Literal, NotRequired, TypedDict
+
+
+class Attachment(TypedDict):
+    name: str
+    url: str
+
+
+class Entry(TypedDict):
+    """One post (or title change) a digest carries: the `posts --json` fields plus details."""
+
+    board: str
+    board_title: str
+    key: str
+    number: str | None
+    title: str
+    url: str
+    author: str | None
+    date: date | None
+    views: int | None
+    new_marker: bool
+    notice: bool
+    first_seen: datetime
+    summary: str | None
+    department: str | None
+    organisation: str | None
+    source_url: str | None
+    attachments: list[Attachment] | None
+    updated: bool
+    old_title: NotRequired[str]
+
+
+# A post as templates see it: its entry with every link made safe (see `_post`).
+PostView = Mapping[str, object]
+
+
+class BoardView(TypedDict):
+    name: str
+    title: str
+    posts: list[PostView]
+    updated: list[PostView]
+
+
+class DigestContext(TypedDict):
+    subscriber: str
+    boards: list[BoardView]
+    count: int
+    new_count: int
+    updated_count: int
+    generated_at: datetime
+
+
+class BoardAlert(TypedDict):
+    """A board started failing, or recovered (see `alert.txt.j2`)."""
+
+    kind: Literal["failing", "recovered"]
+    board: str
+    title: str
+    error: str | None
+    streak: int
+
+
+class DeliveryAlert(TypedDict):
+    """A delivery target started refusing digests, or accepts them again."""
+
+    kind: Literal["delivery_failing", "delivery_recovered"]
+    subscriber: str
+    target: str  # masked
+    error: str | None
+    streak: int

@@ -1,0 +1,26 @@
+"""Where admins are alerted: a board or a delivery target starting to fail, and recovering.
+
+`storage.health` decides *when* (one alert per outage, one per recovery); this module words the
+alert (`alert.txt.j2`) and sends it to every `[notify] admin_urls` target.
+"""
+
+from __future__ import annotations
+
+from notify.records import BoardAlert, DeliveryAlert
+from scheduler.context import Context
+from scheduler.logs import LOG
+
+
+def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
+    """Send one alert to every admin target; returns the targets' errors (masked)."""
+    from notify.send import send
+
+    message = ctx.renderer.alert(alert, ctx.now())
+    LOG.warning("%s", message.title)
+    errors = []
+    for url in ctx.cfg.notify.admin_urls:
+        error = send(url, message)
+        if error is not None:
+            errors.append(str(error))
+            LOG.error("admin alert to %s failed: %s", error.target, error.reason)
+    return errors

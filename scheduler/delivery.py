@@ -1,0 +1,143 @@
+"""Sending digests, target by target, and marking what each target accepted.
+
+Which digests are due is `scheduler.due`'s to say, and when a failed target is tried again
+`scheduler.retries`'; this module claims each due target, renders and sends its digest, and
+records the answer. `notify_test` sends a test message to each target of a subscriber.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from notify.records import DeliveryAlert
+from scheduler import due, retries
+from scheduler.alerts import send_alert
+from scheduler.config import SubscriberConfig, interval_seconds
+from scheduler.context import Context
+from scheduler.logs import LOG
+from storage import ledger
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    subscriber: str
+    target: str  # masked
+    entries: int
+    error: str | None
+    alert_errors: tuple[str, ...] = ()
+
+
+def due_batches(
+    ctx: Context, names: Sequence[str] | None, now: datetime, *, spaced: bool
+) -> list[ledger.Batch]:
+    """Pending batches to send now: the subscriber's digest is due, or the batch holds entries a
+    failed send still owes; either way not while a `spaced` run holds the target back."""
+    base = interval_seconds(ctx.cfg.notify.retry_backoff)
+    cap = interval_seconds(ctx.cfg.notify.retry_max_delay)
+    with ctx.store.write() as session:
+        batches = [
+            batch
+            for batch in ledger.pending(session, names)
+            if retries.may_try(batch.failures, batch.last_failure_at, now, base, cap, spaced=spaced)
+        ]
+        subscribers = {batch.subscriber for batch in batches}
+        states = {name: ledger.subscriber_state(session, name) for name in subscribers}
+    on_time = {name for name, state in states.items() if _due(ctx, name, state, now)}
+    return [b for b in batches if b.subscriber in on_time or any(e["attempts"] for e in b.entries)]
+
+
+def _due(ctx: Context, name: str, state: ledger.SubscriberState, now: datetime) -> bool:
+    sub = ctx.cfg.subscriber(name)
+    since = state.last_digest_at or state.first_seen
+    return due.is_due(sub.digest, sub.quiet_hours, since, now, ctx.zone)
+
+
+def deliver(
+    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool = True
+) -> list[DeliveryReport]:
+    """Send every due digest, one message per target, and record each target's answer."""
+    now = ctx.now()
+    batches = due_batches(ctx, names, now, spaced=spaced)
+    if not batches:
+        return []
+    _ = ctx.renderer  # built once, before the senders share it
+    workers = min(ctx.cfg.notify.send_concurrency, len(batches))
+    with ThreadPoolExecutor(workers, thread_name_prefix="send") as pool:
+        sent = pool.map(lambda batch: _send_batch(ctx, batch.target_id, now), batches)
+        reports = [report for report in sent if report]
+    _record_rounds(ctx, reports, now)
+    return reports
+
+
+def _send_batch(ctx: Context, target_id: int, now: datetime) -> DeliveryReport | None:
+    """Claim one target, send its digest, record the answer: one short transaction per target,
+    committed right after the target answered (the window a crash could repeat a send)."""
+    from notify.digest import build, medium_for
+    from notify.send import send
+
+    with ctx.store.write() as session:
+        batch = ledger.claim(session, target_id)
+        if batch is None:
+            return None  # another worker is sending to it, or it was just delivered
+        if ctx.store.is_sqlite:
+            session.commit()  # SQLite locks the whole file: never hold it across a network send
+        url = ctx.urls[batch.url_hash]
+        message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
+        error = send(url, message)
+        reason = error.reason if error else None
+        threshold = ctx.cfg.notify.failure_threshold
+        change = ledger.record_attempt(session, batch, reason, now, threshold)
+    level, result = (
+        (logging.INFO, "ok") if error is None else (logging.WARNING, f"failed: {reason}")
+    )
+    LOG.log(
+        level,
+        "digest %s → %s: %d post(s), %s",
+        batch.subscriber,
+        batch.masked,
+        len(batch.entries),
+        result,
+    )
+    alert_errors: list[str] = []
+    if change:
+        alert = DeliveryAlert(
+            kind="delivery_failing" if change == "failing" else "delivery_recovered",
+            subscriber=batch.subscriber,
+            target=batch.masked,
+            error=reason,
+            streak=batch.failures + 1,
+        )
+        alert_errors = send_alert(ctx, alert)
+    return DeliveryReport(
+        batch.subscriber, batch.masked, len(batch.entries), reason, tuple(alert_errors)
+    )
+
+
+def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:
+    with ctx.store.write() as session:
+        for name in dict.fromkeys(r.subscriber for r in reports):
+            mine = [r for r in reports if r.subscriber == name]
+            ledger.record_errors(session, name, [f"{r.target}: {r.error}" for r in mine if r.error])
+            ledger.subscriber(session, name).last_digest_at = now
+
+
+def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
+    """A short test message to each of `sub`'s targets, and each target's answer."""
+    from notify.digest import Message
+    from notify.masking import mask_url
+    from notify.send import send
+
+    message = Message(
+        "[boardwatch] 테스트 메시지 / test message",
+        f"boardwatch can reach this target for subscriber {sub.name}.\n",
+        "text",
+    )
+    reports = []
+    for url in sub.urls:
+        error = send(url, message)
+        reports.append(DeliveryReport(sub.name, mask_url(url), 0, error.reason if error else None))
+    return reports

@@ -1,0 +1,74 @@
+"""Where a board's run is judged: ok, failed (and why), a layout alarm, or interrupted.
+
+The spider reports how each walk ended and the store pipeline what storing it did; this module
+alone decides what that means for the board, in one line a user can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from scraper.items import Row, StoredWalk, WalkEnd
+
+LAYOUT = "the list page parsed to 0 posts: has the board's layout changed? (try `scrape probe`)"
+UNFINISHED = "the walk did not finish (see the log above)"
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    board: str
+    started_at: datetime
+    finished_at: datetime
+    seconds: float
+    pages: int = 0
+    new: tuple[Row, ...] = ()
+    queued: int = 0
+    error: str | None = None
+    alarm: bool = False  # a layout change: alert at once
+    baseline: bool = False
+    interrupted: bool = False  # stopped by a shutdown: neither a success nor a failure
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None and not self.interrupted
+
+
+def judge(
+    board: str,
+    stored: StoredWalk | None,
+    *,
+    interrupted: bool,
+    started_at: datetime,
+    finished_at: datetime,
+    seconds: float,
+) -> CrawlReport:
+    """The report of one board's run in a crawl (`stored` None: its walk never ended)."""
+    report = CrawlReport(board, started_at, finished_at, seconds)
+    if stored is None:
+        if interrupted:
+            return replace(report, error="interrupted", interrupted=True)
+        return replace(report, error=UNFINISHED)
+    error, alarm = _problem(stored)
+    return replace(
+        report,
+        pages=stored.walk.pages,
+        new=stored.new,
+        queued=stored.queued,
+        error=error,
+        alarm=alarm,
+        baseline=stored.baseline,
+    )
+
+
+def _problem(stored: StoredWalk) -> tuple[str | None, bool]:
+    walk = stored.walk
+    if stored.error:
+        return stored.error, False
+    if walk.error is not None:
+        return str(walk.error), False
+    if not walk.end.complete:
+        return UNFINISHED, False
+    if walk.end is WalkEnd.EMPTY and stored.had_posts:
+        return LAYOUT, True
+    return None, False

@@ -1,0 +1,127 @@
+"""What crosses the crawl's boundaries, as typed records.
+
+In: a `BoardTask` per board to walk. Out: one `BoardWalk` item per board when its walk and its
+post pages are done (the spider yields it), which the store pipeline turns into a `StoredWalk`.
+The scheduler learns each board's result from that item (Scrapy's `item_scraped` signal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import NotRequired, Protocol, TypedDict
+
+from scraper.errors import CrawlError
+from scraper.profiles import Profile
+
+
+class Attachment(TypedDict):
+    name: str
+    url: str
+
+
+class Row(TypedDict):
+    """One post as read from its list row (and its own page, when fetched).
+
+    The store's `storage.records.PostData` has the same fields: the store pipeline hands rows
+    over as they are, and mypy checks that the two agree.
+    """
+
+    key: str
+    number: str | None
+    title: str
+    url: str
+    author: str | None
+    date: date | None
+    views: int | None
+    new_marker: bool
+    notice: bool
+    summary: NotRequired[str | None]
+    department: NotRequired[str | None]
+    organisation: NotRequired[str | None]
+    source_url: NotRequired[str | None]
+    attachments: NotRequired[list[Attachment]]
+
+
+class Details(TypedDict):
+    """What a post's own page adds to its row."""
+
+    summary: str | None
+    department: str | None
+    organisation: str | None
+    source_url: str | None
+    attachments: list[Attachment]
+
+
+class KnownPost(Protocol):
+    """A post already stored, as a walk needs to know it."""
+
+    @property
+    def settled(self) -> bool: ...  # seen by a walk that finished
+
+    @property
+    def title(self) -> str: ...
+
+
+# (board, keys) -> the keys already stored; the caller's window on the store.
+Lookup = Callable[[str, Sequence[str]], Mapping[str, KnownPost]]
+
+
+@dataclass(frozen=True)
+class BoardTask:
+    """One board to walk in a crawl."""
+
+    name: str
+    url: str
+    profile: Profile
+    timezone: str = "Asia/Seoul"
+    max_pages: int = 10
+    details: bool = True
+    encoding: str = "auto"
+    obey_robots: bool = True
+    user_agent: str = "boardwatch"
+    baseline: bool = False  # the board's first walk: post pages only for what it will send
+    backfill: int = 0
+
+
+class WalkEnd(Enum):
+    """How a walk ended."""
+
+    CAUGHT_UP = "reached posts already stored"
+    END = "reached the end of the board"
+    MAX_PAGES = "walked max_pages list pages"
+    EMPTY = "the first list page held no post"
+    FAILED = "a list page could not be fetched"
+    ROBOTS = "robots.txt disallows the list page"
+
+    @property
+    def complete(self) -> bool:
+        """The walk saw every page it had to: what it did not store is not on the board."""
+        return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES, WalkEnd.EMPTY)
+
+
+@dataclass(frozen=True)
+class BoardWalk:
+    """The item a board's walk ends as: its rows in the board's order, and how it ended."""
+
+    board: str
+    rows: tuple[Row, ...]
+    end: WalkEnd
+    pages: int
+    baseline: bool
+    backfill: int
+    error: CrawlError | None = None
+
+
+@dataclass(frozen=True)
+class StoredWalk:
+    """A walk after the store pipeline: what storing it did (or why it could not)."""
+
+    walk: BoardWalk
+    new: tuple[Row, ...] = ()  # rows first seen by this walk
+    queued: int = 0  # ledger entries queued
+    baseline: bool = False  # this walk was the board's baseline
+    had_posts: bool = True  # the board had stored posts (a walk that found none: a layout change?)
+    error: str | None = None  # the store refused the walk
