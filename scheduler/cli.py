@@ -7,11 +7,13 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 from notify.errors import DeliveryError
 from scheduler import config as config_mod
@@ -24,6 +26,7 @@ from storage.errors import StoreError
 from storage.records import POST_FIELDS
 
 if TYPE_CHECKING:
+    from scheduler.crawl import Probe
     from scheduler.verdict import CrawlReport
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -35,7 +38,10 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
     top.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("init", help="write a starter config and create or upgrade the database")
+    init = sub.add_parser("init", help="write a starter config and create or upgrade the database")
+    init.add_argument(
+        "url", nargs="?", help="a board's first list page: the config watches it (profile found)"
+    )
     once = sub.add_parser("once", help="crawl the boards once, store what is new, send due digests")
     once.add_argument("--board", action="append", default=[], metavar="NAME")
     once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
@@ -50,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="fetch one list page and print the rows it parses")
     probe.add_argument("url")
     probe.add_argument(
-        "--profile", default="auto", help="a built-in or [profiles.NAME] (default auto)"
+        "--profile", help="a built-in or [profiles.NAME] (default: the one that reads it best)"
     )
     probe.add_argument("--json", action="store_true")
     digest = sub.add_parser("digest", help="send due digests now")
@@ -95,7 +101,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     path = config_mod.config_path(args.config)
     if path.exists():
         raise ConfigError(path, "", "already exists; boardwatch never overwrites a config file")
-    path.write_text(files("scheduler").joinpath("starter.toml").read_text("utf-8"), "utf-8")
+    starter = files("scheduler").joinpath("starter.toml").read_text("utf-8")
+    if args.url:
+        found = _probe(config_mod.validate(path, {}), args.url, None)
+        if found.error or not found.rows:
+            LOG.error("%s: %s", args.url, found.error or NOTHING_READ.format(url=args.url))
+            return FAILED
+        starter = starter_for(starter, args.url, found.profile)
+        _say(f"{args.url}: read with profile {found.profile!r} ({len(found.rows)} rows)")
+    path.write_text(starter, "utf-8")
     LOG.info("wrote %s", path)
     ctx = open_context(config_mod.load(path))
     sync(ctx)
@@ -177,19 +191,25 @@ def cmd_posts(args: argparse.Namespace) -> int:
     return OK
 
 
-def cmd_probe(args: argparse.Namespace) -> int:
-    from scheduler.crawl import probe, run_in_reactor
+NOTHING_READ = (
+    "no profile reads a list of posts on this page: is {url} the board's first list page? "
+    "(else write a [profiles.NAME]: README, Board profiles)"
+)
 
+
+def cmd_probe(args: argparse.Namespace) -> int:
     path = config_mod.config_path(args.config)
-    cfg = config_mod.load(path) if path.exists() else config_mod.validate(path, {})
-    if args.profile not in cfg.known_profiles():
+    cfg = config_mod.load(path, secrets=False) if path.exists() else config_mod.validate(path, {})
+    if args.profile is not None and args.profile not in cfg.known_profiles():
         raise ConfigError(
             path,
             "--profile",
             f"unknown profile {args.profile!r}; known: {', '.join(cfg.known_profiles())}",
         )
-    result = run_in_reactor(lambda: probe(cfg, args.url, args.profile))
+    result = _probe(cfg, args.url, args.profile)
     rows, error = result.rows, result.error
+    if args.profile is None and rows:
+        _say(f"profile {result.profile!r} reads this page best (tried {', '.join(result.tried)})")
     if args.json:
         _print_json([{k: _iso(v) for k, v in row.items()} for row in rows])
     for row in [] if args.json else rows:
@@ -203,14 +223,62 @@ def cmd_probe(args: argparse.Namespace) -> int:
         ]
         print("\t".join(cells))
     if error or not rows:
-        LOG.error(
-            "%s",
-            error
-            or f"no rows parsed with profile {args.profile!r}: try another "
-            "--profile, or write a [profiles.NAME] (README: Configuration)",
+        nothing = (
+            f"no rows parsed with profile {args.profile!r}: try without --profile, or write a "
+            "[profiles.NAME] (README: Board profiles)"
+            if args.profile
+            else NOTHING_READ.format(url=args.url)
         )
+        LOG.error("%s", error or nothing)
         return FAILED
     return OK
+
+
+def _probe(cfg: config_mod.Config, url: str, profile: str | None) -> Probe:
+    from scheduler.crawl import probe, run_in_reactor
+
+    return run_in_reactor(lambda: probe(cfg, url, profile))
+
+
+def _say(line: str) -> None:
+    """A result meant for the person at the terminal, on stderr (stdout holds the rows)."""
+    print(line, file=sys.stderr)
+
+
+def starter_for(starter: str, url: str, profile: str) -> str:
+    """The starter config, watching the board at `url` with `profile`."""
+    name = board_name(url)
+    return (
+        starter.replace(STARTER_URL, url)
+        .replace('name = "esg"', f'name = "{name}"')
+        .replace('title = "ESG 정책뉴스"', f'title = "{name}"')
+        .replace('profile = "esg"', f'profile = "{profile}"')
+        .replace('boards = ["esg"]', f'boards = ["{name}"]')
+        .replace(
+            "# REPLACE with the address of the board's first list page",
+            "# the board's first list page",
+        )
+    )
+
+
+STARTER_URL = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&page=1"
+
+
+def board_name(url: str) -> str:
+    """A board name from its address: `bo_table`, `mid` or `bbsId`, else its path, else host."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    for key in ("bo_table", "mid", "bbsId", "board", "bbs", "code"):
+        if query.get(key):
+            return _slug(query[key])
+    words = [w for w in parts.path.split("/") if w and "." not in w]
+    host = parts.hostname or ""
+    site = "" if host.replace(".", "").isdigit() else host.split(".")[0]
+    return _slug(words[-1] if words else site or "board")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-") or "board"
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

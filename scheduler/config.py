@@ -247,8 +247,12 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get("SCRAPE_CONFIG") or DEFAULT_PATH)
 
 
-def load(path: Path) -> Config:
-    """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`."""
+def load(path: Path, *, secrets: bool = True) -> Config:
+    """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`.
+
+    `secrets=False` (for `scrape probe`) leaves subscribers, admin targets and the store out:
+    reading a board needs none of them, nor their `${VAR}`s.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -257,6 +261,11 @@ def load(path: Path) -> Config:
         raise ConfigError(path, "", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    if not secrets:
+        data = {k: v for k, v in data.items() if k not in ("subscribers", "storage")}
+        if isinstance(data.get("notify"), dict):
+            data["notify"] = {k: v for k, v in data["notify"].items() if k != "admin_urls"}
+        return validate(path, data)
     data = _expand(path, data)
     if os.environ.get("SCRAPE_DATABASE_URL"):
         data.setdefault("storage", {})["url"] = os.environ["SCRAPE_DATABASE_URL"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +18,7 @@ from scheduler import verdict
 from scheduler.config import BoardConfig, Config
 from scheduler.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
+from scraper.profiles import PROBE_ORDER
 from storage import Store, posts
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str
         "SPIDER_MIDDLEWARES_BASE": {
             "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
         },
         "DOWNLOADER_MIDDLEWARES_BASE": {
             "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
@@ -151,6 +153,7 @@ async def crawl_boards(
         reports.append(
             verdict.judge(
                 board.name,
+                board.url,
                 item if isinstance(item, StoredWalk) else None,
                 interrupted=collected.reason != "finished",
                 started_at=started,
@@ -165,19 +168,25 @@ async def crawl_boards(
 class Probe:
     rows: tuple[Row, ...]
     error: str | None
+    profile: str  # the profile that read the page (the best of all, without --profile)
+    tried: tuple[str, ...] = ()
 
 
-async def probe(cfg: Config, url: str, profile: str) -> Probe:
-    """Fetch one list page (robots.txt permitting) and parse it; nothing is stored."""
+async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
+    """Fetch one list page (robots.txt permitting) and parse it, with `profile` or with the
+    built-in (or configured) profile that reads it best; nothing is stored."""
     from scrapy.crawler import AsyncCrawlerRunner
 
-    board = BoardConfig(name="probe", url=url, profile=profile, max_pages=1, details=False)
-    task = task_for(cfg, board, baseline=True)
+    names = [profile] if profile else [*cfg.profiles, *PROBE_ORDER]
+    candidates = tuple(cfg.profile(name) for name in names)
+    board = BoardConfig(name="probe", url=url, profile=names[0], max_pages=1, details=False)
+    task = replace(task_for(cfg, board, baseline=True), candidates=candidates[1:] and candidates)
     collected = await crawl(AsyncCrawlerRunner(), cfg, [task], _nothing_stored, None)
     walk = collected.items.get("probe")
     if not isinstance(walk, BoardWalk):
-        return Probe((), UNREAD)
-    return Probe(walk.rows, str(walk.error) if walk.error else None)
+        return Probe((), UNREAD, names[0], tuple(names))
+    error = f"{walk.error}; {walk.error.hint}" if walk.error and walk.error.hint else walk.error
+    return Probe(walk.rows, str(error) if error else None, walk.profile, tuple(names))
 
 
 UNREAD = "the list page could not be read (see the log above)"

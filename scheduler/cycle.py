@@ -166,4 +166,5 @@ def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:
     verb = "would queue" if dry_run else "queued"
     kind = "baseline (first crawl: stored, only `backfill` sent), " if crawl.baseline else ""
     line = f"{crawl.board}: {kind}{pages}, {len(crawl.new)} new, {verb} {crawl.queued}"
-    LOG.info("%s, %.1fs, %s", line, crawl.seconds, result)
+    level = logging.ERROR if crawl.failed else logging.INFO  # -q shows every failed board
+    LOG.log(level, "%s, %.1fs, %s", line, crawl.seconds, result)

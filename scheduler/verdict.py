@@ -11,7 +11,13 @@ from datetime import datetime
 
 from scraper.items import Row, StoredWalk, WalkEnd
 
-LAYOUT = "the list page parsed to 0 posts: has the board's layout changed? (try `scrape probe`)"
+LAYOUT = (
+    "the list page parsed to 0 posts: has the board's layout changed? (try `scrape probe {url}`)"
+)
+UNREAD = (
+    "the first crawl found no post on the list page with profile {profile!r}: is it the board's "
+    "first list page, read with the right profile? (try `scrape probe {url}`)"
+)
 UNFINISHED = "the walk did not finish (see the log above)"
 
 
@@ -36,6 +42,7 @@ class CrawlReport:
 
 def judge(
     board: str,
+    url: str,
     stored: StoredWalk | None,
     *,
     interrupted: bool,
@@ -49,7 +56,7 @@ def judge(
         if interrupted:
             return replace(report, error="interrupted", interrupted=True)
         return replace(report, error=UNFINISHED)
-    error, alarm = _problem(stored)
+    error, alarm = _problem(stored, url)
     return replace(
         report,
         pages=stored.walk.pages,
@@ -61,14 +68,17 @@ def judge(
     )
 
 
-def _problem(stored: StoredWalk) -> tuple[str | None, bool]:
+def _problem(stored: StoredWalk, url: str) -> tuple[str | None, bool]:
     walk = stored.walk
     if stored.error:
         return stored.error, False
     if walk.error is not None:
-        return str(walk.error), False
+        hint = f"; {walk.error.hint}" if walk.error.hint else ""
+        return f"{walk.error}{hint}", False
     if not walk.end.complete:
         return UNFINISHED, False
     if walk.end is WalkEnd.EMPTY and stored.had_posts:
-        return LAYOUT, True
+        return LAYOUT.format(url=url), True
+    if walk.end is WalkEnd.EMPTY:  # a first crawl that read nothing: refuse, don't baseline
+        return UNREAD.format(profile=walk.profile, url=url), False
     return None, False

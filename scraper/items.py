@@ -46,13 +46,16 @@ class Row(TypedDict):
 
 
 class Details(TypedDict):
-    """What a post's own page adds to its row."""
+    """What a post's own page adds to its row (and, for a cut title or a year-less date, what
+    it says in full)."""
 
     summary: str | None
     department: str | None
     organisation: str | None
     source_url: str | None
     attachments: list[Attachment]
+    title: str | None
+    date: date | None
 
 
 class KnownPost(Protocol):
@@ -61,8 +64,7 @@ class KnownPost(Protocol):
     @property
     def settled(self) -> bool: ...  # seen by a walk that finished
 
-    @property
-    def title(self) -> str: ...
+    def same_title(self, title: str) -> bool: ...  # `title` is no change (or a cut of it)
 
 
 # (board, keys) -> the keys already stored; the caller's window on the store.
@@ -84,6 +86,7 @@ class BoardTask:
     user_agent: str = "boardwatch"
     baseline: bool = False  # the board's first walk: post pages only for what it will send
     backfill: int = 0
+    candidates: tuple[Profile, ...] = ()  # `probe`: read page 1 with each, keep the best
 
 
 class WalkEnd(Enum):
@@ -94,12 +97,18 @@ class WalkEnd(Enum):
     MAX_PAGES = "walked max_pages list pages"
     EMPTY = "the first list page held no post"
     FAILED = "a list page could not be fetched"
+    REFUSED = "a list page could not be read right"
     ROBOTS = "robots.txt disallows the list page"
 
     @property
     def complete(self) -> bool:
         """The walk saw every page it had to: what it did not store is not on the board."""
         return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES, WalkEnd.EMPTY)
+
+    @property
+    def settles(self) -> bool:
+        """The walk may settle what it saw (a page that read nothing settles nothing)."""
+        return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class BoardWalk:
     baseline: bool
     backfill: int
     error: CrawlError | None = None
+    profile: str = ""  # the profile that read it (a probe's choice)
 
 
 @dataclass(frozen=True)

@@ -1,48 +1,41 @@
-"""Turn a list page into rows and a detail page into details, as a profile describes them."""
+"""Turn a list page into rows, or refuse it: the rows of the board's list, with the key each
+post's link carries, its clean title, New and notice markers, number, date, author and views.
+
+Built-in profiles read tables by their header labels (`scraper.tables`); a profile's selectors
+are hints that win where they match, never a requirement. A page is refused, not misread, when
+its rows share a key under different titles, when some rows could only be keyed by their running
+number, or when a post's address cannot be known.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel import Selector
 from parsel.csstranslator import css2xpath
 
-from scraper import dates
-from scraper.items import Attachment, Details, Row
-from scraper.profiles import KEY_PATTERNS, NEW_MARKERS, Profile
+from scraper import dates, keys
+from scraper.items import Row
+from scraper.profiles import Profile
+from scraper.tables import Layout, find_layout
+from scraper.text import Element, classes, is_element, remove, visible
 
-NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]"})
-_MARKERS = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
-_HIDDEN_CLASSES = frozenset(
-    {
-        "sound_only",
-        "blind",
-        "sr-only",
-        "screen_out",
-        "visually-hidden",
-        "hidden",
-        "hide",
-        "mobile",
-        "m_only",
-        "mobile-only",
-        "visible-xs",
-        "skip",
-    }
+NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]", "필독"})
+MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})
+_TRAILING = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
+_NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
+_NEW_SRC = re.compile(r"(?:^|[/_\-.])new(?:[_\-.\d]|$)", re.IGNORECASE)
+_NOT_TITLE_LINK = frozenset(
+    {"category", "cate", "bo_cate_link", "replynum", "cnt_cmt", "comment", "cmt", "sv_member"}
 )
-_DEPARTMENT = re.compile(r"담당\s*부서\s*[:：]\s*(.+)")
-SUMMARY_CHARS = 200
-
-
-def select(root: Selector, query: str) -> SelectorList[Selector]:
-    return root.xpath(query) if query.startswith(("/", "./", "(")) else root.css(query)
+_COUNT = re.compile(r"^[\[(]?\d+[\])]?$")
+_YEAR = re.compile(r"\d{4}\s*[-./]|^\d{2}[-./]\d{1,2}[-./]\d{1,2}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -50,144 +43,250 @@ def _compiled(query: str) -> etree.XPath:
     return etree.XPath(query if query.startswith(("/", "./", "(")) else css2xpath(query))
 
 
-def find(node: Any, query: str) -> list[Any]:
-    """Matches of a profile selector under an lxml element: elements, or strings for text()."""
+def find(node: Element, query: str | None) -> list[Element]:
+    """Elements a profile selector (CSS, or XPath from `/`, `./` or `(`) matches under `node`."""
+    if not query:
+        return []
     found = _compiled(query)(node)
-    return found if isinstance(found, list) else [found]
+    return [e for e in (found if isinstance(found, list) else [found]) if is_element(e)]
 
 
-def text_of(nodes: SelectorList[Selector]) -> str:
-    """Visible text, whitespace folded; screen-reader-only and script text left out."""
-    return _text(node.root for node in nodes)
+def select(root: Selector, query: str) -> list[Element]:
+    return find(root.root, query)
 
 
-def _text(items: Iterable[Any]) -> str:
-    parts: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            parts.append(item)
-        elif isinstance(item, etree._Element) and not _hidden(item):
-            _walk(item, parts)
-    return _SPACE.sub(" ", " ".join(parts)).strip()
+@dataclass
+class ListPage:
+    """One list page read with one profile: its posts, or why it must be refused."""
+
+    rows: list[Row] = field(default_factory=list)
+    vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
+    problem: str | None = None
+    hinted: bool = False  # the profile's own selectors found the rows
+    family: int = 0  # how much of the profile's engine the page shows (its `signature`, ≤ 10)
+
+    @property
+    def score(self) -> tuple[int, int, int, int]:
+        """How well the page was read: usable rows, rows with a date, the profile's engine,
+        its own selectors."""
+        if self.problem:
+            return (0, 0, 0, 0)
+        dated = sum(1 for row in self.rows if row["date"])
+        return (len(self.rows), dated, self.family, int(self.hinted))
 
 
-def _walk(element: Any, parts: list[str]) -> None:
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        if isinstance(child.tag, str) and not _hidden(child):
-            _walk(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+@dataclass
+class _Context:
+    base_url: str
+    profile: Profile
+    now: datetime
+    layout: Layout | None
+    scripts: dict[str, tuple[str, str]]
 
 
-def _hidden(element: Any) -> bool:
-    if not isinstance(element.tag, str) or element.tag in ("script", "style"):
-        return True
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
-        return True
-    classes = element.get("class")
-    return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.split())
-
-
-def clean_title(text: str) -> str:
-    """A title without trailing New / N / 새글 markers and comment counts."""
-    return _MARKERS.sub("", _SPACE.sub(" ", text).strip()).strip()
+def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) -> ListPage:
+    """The posts of one list page in the page's order, or the reason it cannot be read right."""
+    hints = find(root.root, profile.row)
+    layout = find_layout(root.root, hints) if profile.headers else None
+    nodes = layout.rows if layout is not None else hints
+    context = _Context(base_url, profile, now, layout, keys.script_urls(root.root))
+    page = ListPage(
+        hinted=bool(hints) and (layout is None or layout.hinted),
+        family=min(len(find(root.root, profile.signature)), 10),
+    )
+    parsed = [parsed for node in nodes if (parsed := _row(node, context))]
+    return _checked(page, parsed)
 
 
 def parse_rows(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
-    """The posts of one list page, in the page's order; rows without a usable key are skipped."""
-    if profile.row == "auto":
-        detected = detect(root, profile)
-        if detected is None:
-            return []
-        profile = detected
-    rows = []
-    for node in find(root.root, profile.row):
-        row = parse_row(node, base_url, profile, now) if isinstance(node, etree._Element) else None
-        if row is not None:
-            rows.append(row)
-    return rows
+    """The rows of a page that can be read right (none when it must be refused)."""
+    page = read_list(root, base_url, profile, now)
+    return [] if page.problem else page.rows
 
 
-def parse_row(node: Any, base_url: str, profile: Profile, now: datetime) -> Row | None:
-    link = next((e for e in find(node, profile.title) if isinstance(e, etree._Element)), None)
-    if link is None:
+def choose(
+    root: Selector, base_url: str, profiles: Sequence[Profile], now: datetime
+) -> tuple[Profile, ListPage] | None:
+    """The profile that reads the page best (more posts, more dates, its own selectors)."""
+    pages = [(p, read_list(root, base_url, p, now)) for p in profiles]
+    best = max(pages, key=lambda pair: pair[1].score, default=None)
+    return best if best is not None and best[1].score[0] else None
+
+
+@dataclass
+class _Parsed:
+    row: Row
+    kind: keys.Kind
+    vague: bool
+    url_known: bool
+
+
+def _row(node: Element, ctx: _Context) -> _Parsed | None:
+    title_cell = ctx.layout.cell(node, "title") if ctx.layout else None
+    element = _title_element(node, title_cell, ctx.profile)
+    if element is None:
         return None
-    number = _cell(node, profile.number)
-    key = _key(link, profile, number)
+    number = _field(node, "number", ctx)
+    link = keys.link_of(element, node)
+    key = keys.key_of(link, ctx.profile.key, ctx.base_url)
+    digits = number.replace(",", "").strip()
+    if key is None and digits.isdigit():
+        key = keys.Key(digits, "number")
     if key is None:
         return None
-    when = _cell(node, profile.date)
-    return Row(
-        key=key,
-        number=_number(number),
-        title=_title(link, profile),
-        url=_url(link, key, base_url, profile),
-        author=_cell(node, profile.author) or None,
-        date=dates.resolve(when, now) if when else None,
-        views=_int(_cell(node, profile.views)),
-        new_marker=bool(profile.new_marker and find(node, profile.new_marker)),
-        notice=_is_notice(node, number, profile),
+    title, marked = _title(element, ctx.profile)
+    url = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
+    when = _field(node, "date", ctx)
+    row = Row(
+        key=key.value,
+        number=digits if digits.isdigit() else None,
+        title=title,
+        url=url or ctx.base_url,
+        author=_author(node, ctx) or None,
+        date=dates.resolve(when, ctx.now) if when else None,
+        views=_int(_field(node, "views", ctx)),
+        new_marker=marked or _new_marker(node, title_cell, element, ctx.profile),
+        notice=_is_notice(node, number, ctx),
     )
+    return _Parsed(row, key.kind, bool(when) and not _YEAR.search(when), url is not None)
 
 
-def _title(link: Any, profile: Profile) -> str:
-    """The link's visible text without what `drop` names (comment counts, categories …)."""
-    if profile.drop and len(link):
-        link = copy.deepcopy(link)
-        for element in find(link, profile.drop):
-            if isinstance(element, etree._Element) and element is not link:
-                _remove(element)
-    return clean_title(_text([link]))
+def _checked(page: ListPage, parsed: list[_Parsed]) -> ListPage:
+    """Refuse a page whose rows cannot all be told apart and followed."""
+    kinds = {p.kind for p in parsed}
+    if "number" in kinds and len(kinds) > 1:
+        page.problem = "some rows' links carry no id; they cannot be told apart by a running number"
+        return page
+    if any(not p.url_known for p in parsed):
+        page.problem = (
+            "the posts' links are scripts whose address boardwatch cannot build "
+            '(a [profiles.NAME] with `link = "view.do?id={key}"` can say it)'
+        )
+        return page
+    seen: dict[str, _Parsed] = {}
+    for p in parsed:
+        first = seen.get(p.row["key"])
+        if first is None:
+            seen[p.row["key"]] = p
+        elif first.row["title"] != p.row["title"]:
+            page.problem = (
+                f"two rows share the key {p.row['key']!r} under different titles "
+                f"({first.row['title']!r}, {p.row['title']!r})"
+            )
+            return page
+        else:  # a post pinned as a notice and listed again: one post
+            first.row["notice"] = first.row["notice"] or p.row["notice"]
+    page.rows = [p.row for p in seen.values()]
+    page.vague_dates = {p.row["key"] for p in seen.values() if p.vague}
+    return page
 
 
-def _remove(element: Any) -> None:
-    """Take `element` out of the tree, keeping the text that follows it."""
-    parent, tail = element.getparent(), element.tail or ""
-    previous = element.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + tail
-    else:
-        parent.text = (parent.text or "") + tail
-    parent.remove(element)
+def _title_element(node: Element, cell: Element | None, profile: Profile) -> Element | None:
+    """The post's link: the profile's title selector where it matches, else the best link of
+    the title column (not a category, comment-count or author link)."""
+    hinted = find(node, profile.title)
+    if hinted and not profile.headers:
+        return hinted[0]
+    scope = cell if cell is not None else (node if not profile.headers else None)
+    candidates = hinted or ([] if scope is None else _links(scope))
+    usable = [c for c in candidates if _is_title_link(c)]
+    return max(usable, key=lambda e: (_points_somewhere(e), len(visible([e]))), default=None)
 
 
-def _cell(node: Any, query: str | None) -> str:
-    return _text(find(node, query)) if query else ""
+def _links(scope: Element) -> list[Element]:
+    found = list(scope.iter("a"))
+    found += [i for i in scope.iter("input") if (i.get("type") or "").lower() == "submit"]
+    return found
 
 
-def _key(link: Any, profile: Profile, number: str) -> str | None:
-    """The post's own id from its link; the number column only when the link carries none."""
-    parent = link.getparent()
-    texts = [
-        link.get("href"),
-        link.get("onclick"),
-        parent.get("onclick") if parent is not None else None,
-    ]
-    for pattern in ([profile.key] if profile.key else []) + list(KEY_PATTERNS):
-        for text in filter(None, texts):
-            if match := re.search(pattern, text):
-                return next(group for group in match.groups() if group)
-    digits = number.replace(",", "")
-    return digits if digits.isdigit() else None
+def _is_title_link(element: Element) -> bool:
+    if not _NOT_TITLE_LINK.isdisjoint(classes(element)):
+        return False
+    href = (element.get("href") or "").lower()
+    if any(part in href for part in ("#comment", "_comment", "cwin=")):
+        return False
+    if any(part in href for part in ("sca=", "category=")) and not keys.query_id(href):
+        return False  # a category filter, not a post
+    text = visible([element]) or element.get("value") or element.get("title") or ""
+    return bool(text.strip()) and not _COUNT.match(text.strip())
 
 
-def _url(link: Any, key: str, base_url: str, profile: Profile) -> str:
-    href = (link.get("href") or "").strip()
-    usable = bool(href) and not href.startswith(("javascript:", "#"))
-    if profile.link and not (usable and key in href):
-        fields = dict(parse_qsl(urlsplit(base_url).query))
-        try:
-            return urljoin(base_url, profile.link.format(**{**fields, "key": key}))
-        except KeyError:
-            pass
-    return urljoin(base_url, href) if usable else base_url
+def _points_somewhere(element: Element) -> bool:
+    href = (element.get("href") or "").strip().lower()
+    usable = bool(href) and not href.startswith(("#", "javascript:"))
+    return usable or bool(element.get("onclick")) or element.tag == "input"
 
 
-def _number(text: str) -> str | None:
-    text = text.replace(",", "").strip()
-    return text if text.isdigit() else None
+def _title(element: Element, profile: Profile) -> tuple[str, bool]:
+    """The link's text without markers, counts and categories; True when a marker was in it."""
+    if element.tag == "input":
+        return clean_title(element.get("value") or "")
+    link = copy.deepcopy(element)
+    marked = False
+    for inner in list(link.iter()):
+        if inner is not link and _is_marker(inner):
+            remove(inner)
+            marked = True
+    for inner in find(link, profile.drop):
+        if inner is not link and inner.getparent() is not None:
+            remove(inner)
+    text = visible([link]) or element.get("title") or ""
+    title, trailing = clean_title(text)
+    return title, marked or trailing
+
+
+def clean_title(text: str) -> tuple[str, bool]:
+    """A title without trailing New / N / 새글 markers and comment counts (markers before a
+    title are elements, taken out before); True when a marker word was taken off."""
+    text = " ".join(text.split())
+    cleaned = _TRAILING.sub("", text).strip()
+    marked = any(w.casefold() in MARKER_WORDS for w in text.split() if w not in cleaned.split())
+    return cleaned, marked
+
+
+def _is_marker(element: Element) -> bool:
+    """An element that says "New": an icon, a class that says so, or the word itself."""
+    if not isinstance(element.tag, str):
+        return False
+    if element.tag == "img":
+        words = f"{element.get('alt') or ''} {element.get('title') or ''}".casefold().split()
+        src = (element.get("src") or "").rsplit("/", 1)[-1]
+        return bool({"new", "새글", "n"} & set(words)) or bool(_NEW_SRC.search(src))
+    if any(_NEW_CLASS.search(token) for token in classes(element)):
+        return True
+    own = visible([element]).casefold()
+    return own in MARKER_WORDS and own != "hot" and len(element) <= 1
+
+
+def _new_marker(node: Element, cell: Element | None, link: Element, profile: Profile) -> bool:
+    if profile.new_marker and find(node, profile.new_marker):
+        return True
+    scope = cell if cell is not None else node
+    for element in scope.iter():
+        if element is not link and element not in link.iterdescendants() and _is_marker(element):
+            return True
+    return _bare_marker(scope, link)
+
+
+def _bare_marker(scope: Element, link: Element) -> bool:
+    """The word New / N / 새글 as plain text beside the link (`…</a> New</td>`)."""
+    texts = [scope.text or "", link.tail or ""]
+    texts += [child.tail or "" for child in scope if child is not link]
+    return any(t.strip().casefold() in ("new", "n", "새글") for t in texts)
+
+
+def _field(node: Element, name: str, ctx: _Context) -> str:
+    """A cell's visible text: the profile's selector where it matches, else the header's column."""
+    hinted = find(node, getattr(ctx.profile, name))
+    if hinted:
+        return visible(hinted)
+    cell = ctx.layout.cell(node, name) if ctx.layout else None
+    return visible([cell]) if cell is not None else ""
+
+
+def _author(node: Element, ctx: _Context) -> str:
+    text = _field(node, "author", ctx)
+    return text.split("\n")[0].strip()
 
 
 def _int(text: str) -> int | None:
@@ -195,120 +294,29 @@ def _int(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _is_notice(node: Any, number: str, profile: Profile) -> bool:
-    """공지 / 공지사항 in the number cell, a notice icon, or a row the board marks as a notice."""
+def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
+    """공지 / Notice in the number cell, a notice icon there, or a row the board marks notice."""
     if number.strip().casefold() in NOTICE_WORDS:
         return True
-    if profile.notice and find(node, profile.notice):
+    if ctx.profile.notice and find(node, ctx.profile.notice):
         return True
-    icons = find(node, "./td[1]//img/@alt")
-    return any("공지" in alt or "notice" in alt.lower() for alt in icons)
+    if any("notice" in token for token in classes(node)):
+        return True
+    cell = ctx.layout.cell(node, "number") if ctx.layout else None
+    first = cell if cell is not None else next(iter(node), None)
+    return first is not None and _notice_mark(first)
 
 
-def is_alert_page(root: Selector) -> bool:
-    """A "deleted post" answer: HTTP 200 with little more than a script alert."""
-    alerts = root.xpath("//script[contains(., 'alert(')]")
-    return bool(alerts) and len(text_of(root.xpath("//body"))) < 80
-
-
-def parse_detail(root: Selector, page_url: str, profile: Profile) -> Details | None:
-    """Summary, department, organisation, source link and attachments of one post's page;
-    None for a "deleted post" answer."""
-    if is_alert_page(root):
-        return None
-    body = select(root, profile.body)[:1] if profile.body else SelectorList([])
-    text = text_of(body)
-    return Details(
-        summary=summarize(text),
-        department=_department(root, profile),
-        organisation=_cell(root.root, profile.organisation) or None,
-        source_url=_source(body, page_url),
-        attachments=_attachments(root, page_url, profile),
-    )
-
-
-def with_details(row: Row, details: Details | None) -> Row:
-    """The row completed with what its post page said."""
-    if details is None:
-        return row
-    return Row(**row, **details)
-
-
-def summarize(text: str) -> str | None:
-    text = " ".join(w for w in text.split() if not w.startswith(("http://", "https://")))
-    if len(text) <= SUMMARY_CHARS:
-        return text or None
-    cut = text[:SUMMARY_CHARS].rsplit(" ", 1)[0]
-    return cut + "…"
-
-
-def _department(root: Selector, profile: Profile) -> str | None:
-    text = _cell(root.root, profile.department) if profile.department else ""
-    match = _DEPARTMENT.search(text)
-    return match.group(1).strip() if match else (text or None)
-
-
-def _source(body: SelectorList[Selector], page_url: str) -> str | None:
-    """The first link in the body that leads off the board's site (the original release)."""
-    site = urlsplit(page_url).netloc
-    for href in body.css("a::attr(href)").getall():
-        url = urljoin(page_url, href.strip())
-        if url.startswith("http") and urlsplit(url).netloc != site:
-            return url
-    return None
-
-
-def _attachments(root: Selector, page_url: str, profile: Profile) -> list[Attachment]:
-    if not profile.attachments:
-        return []
-    return [
-        Attachment(name=text_of(SelectorList([a])), url=urljoin(page_url, a.attrib.get("href", "")))
-        for a in select(root, profile.attachments)
-    ]
-
-
-HEADERS = {
-    "number": ("번호", "no", "no.", "순번"),
-    "title": ("제목",),
-    "author": ("글쓴이", "작성자", "등록자", "이름", "작성"),
-    "date": ("날짜", "작성일", "등록일", "게시일", "일자"),
-    "views": ("조회", "조회수", "조회 수", "hit", "hits"),
-}
-AUTO_LINK = "//a[@href or @onclick][not(contains(@class, 'cate'))][1]"
-
-
-def detect(root: Selector, base: Profile) -> Profile | None:
-    """`auto`: the table whose header says 제목, its columns read from their labels."""
-    for index, table in enumerate(root.xpath("//table"), start=1):
-        labels = [text_of(SelectorList([c])).casefold() for c in _header_cells(table)]
-        columns = {name: _column(labels, words) for name, words in HEADERS.items()}
-        if columns["title"] is None:
+def _notice_mark(cell: Element) -> bool:
+    for element in cell.iter():
+        if not isinstance(element.tag, str):
             continue
-        cell = {k: f"./td[{v}]" for k, v in columns.items() if v is not None}
-        return Profile(
-            name="auto",
-            row=f"(//table)[{index}]/tbody/tr[td] | (//table)[{index}]/tr[td]",
-            title=f"./td[{columns['title']}]{AUTO_LINK}",
-            key=base.key,
-            number=cell.get("number"),
-            date=cell.get("date"),
-            author=cell.get("author"),
-            views=cell.get("views"),
-            new_marker=NEW_MARKERS,
-            notice=base.notice,
-            page_param=base.page_param,
-        )
-    return None
-
-
-def _header_cells(table: Selector) -> SelectorList[Selector]:
-    cells = table.xpath("./thead/tr[1]/*")
-    return cells if cells else table.xpath("(./tr | ./tbody/tr)[1]/th")
-
-
-def _column(labels: list[str], words: tuple[str, ...]) -> int | None:
-    wanted = {w.replace(" ", "") for w in words}
-    for position, label in enumerate(labels, start=1):
-        if label.replace(" ", "") in wanted:
-            return position
-    return None
+        alt = f"{element.get('alt') or ''} {element.get('title') or ''}".casefold()
+        if "공지" in alt or "notice" in alt:
+            return True
+        if any("notice" in token for token in classes(element)):
+            return True
+        src = (element.get("src") or "").casefold()
+        if element.tag == "img" and "notice" in src:
+            return True
+    return visible([cell]).casefold() in NOTICE_WORDS

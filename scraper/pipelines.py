@@ -50,7 +50,7 @@ class StorePipeline:
                     session,
                     walk.board,
                     walk.rows,
-                    complete=walk.end.complete,
+                    complete=walk.end.settles,
                     backfill=walk.backfill,
                     now=datetime.now(UTC),
                 )

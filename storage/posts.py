@@ -34,6 +34,20 @@ class Known:
     settled: bool
     title: str
 
+    def same_title(self, title: str) -> bool:
+        """Is `title`, as a list shows it now, the stored title? A cut of it is (see `retitled`)."""
+        return not retitled(self.title, title)
+
+
+def retitled(stored: str, listed: str) -> bool:
+    """Has a post's title changed? A list title the board cut short (`…`, `...`) that is a
+    prefix of the stored one is the same title."""
+    if not listed or listed == stored:
+        return False
+    if listed.endswith(("…", "...")):
+        return not stored.startswith(listed.rstrip("….").rstrip())
+    return True
+
 
 def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
     existing = {b.name: b for b in session.scalars(select(Board))}
@@ -128,7 +142,7 @@ def _refresh(
     """Settle a known post and record a title change (view counts are not changes)."""
     post.settled = post.settled or settled
     title = row["title"]
-    if title and title != post.title:
+    if retitled(post.title, title):
         revision = Revision(post_id=post.id, old_title=post.title, new_title=title, seen_at=now)
         session.add(revision)
         post.title = title

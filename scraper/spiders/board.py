@@ -21,9 +21,11 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from scraper.detail import read_detail, with_details
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, WalkEnd
-from scraper.parse import parse_detail, parse_rows, with_details
+from scraper.parse import ListPage, choose, read_list
+from scraper.profiles import Profile
 
 Output = Iterator[Request | BoardWalk]
 
@@ -33,8 +35,10 @@ class _Walk:
     """The spider's bookkeeping for one board's walk."""
 
     task: BoardTask
+    profile: Profile
     rows: dict[str, Row] = field(default_factory=dict)  # emitted rows, in the board's order
     seen: set[str] = field(default_factory=set)
+    vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
     pages: int = 0
     end: WalkEnd | None = None
     error: CrawlError | None = None
@@ -51,9 +55,16 @@ class _Walk:
             return None
         self.yielded = True
         task = self.task
-        rows = tuple(self.rows.values())
+        rows = () if self.end is WalkEnd.REFUSED else tuple(self.rows.values())
         return BoardWalk(
-            task.name, rows, self.end, self.pages, task.baseline, task.backfill, self.error
+            task.name,
+            rows,
+            self.end,
+            self.pages,
+            task.baseline,
+            task.backfill,
+            self.error,
+            self.profile.name,
         )
 
 
@@ -62,7 +73,7 @@ class BoardSpider(Spider):
 
     def __init__(self, tasks: Sequence[BoardTask], lookup: Lookup, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._walks = {task.name: _Walk(task) for task in tasks}
+        self._walks = {task.name: _Walk(task, task.profile) for task in tasks}
         self._lookup = lookup
         self._robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
 
@@ -144,16 +155,19 @@ class BoardSpider(Spider):
         walk = self._walks[board]
         walk.pages += 1
         try:
-            page_response = decode(response, walk.task.encoding)
-            rows = parse_rows(
-                page_response.selector, page_response.url, walk.task.profile, self.now(walk)
-            )
+            listed = self.read(walk, response, page)
         except Exception as exc:  # an unreadable page ends this board's walk, not the crawl
             self.logger.debug("%s: could not read %s", board, response.url, exc_info=True)
             reason = f"could not read the list page: {type(exc).__name__}: {exc}"
             walk.stop(WalkEnd.FAILED, CrawlError(board, response.url, reason))
             yield from self.finish(walk)
             return
+        if listed.problem:
+            walk.stop(WalkEnd.REFUSED, refusal(walk, response.url, listed.problem))
+            yield from self.finish(walk)
+            return
+        rows = listed.rows
+        walk.vague_dates |= listed.vague_dates
         fresh = [row for row in rows if row["key"] not in walk.seen]
         if not fresh:
             walk.stop(WalkEnd.EMPTY if page == 1 else WalkEnd.END)
@@ -166,10 +180,22 @@ class BoardSpider(Spider):
         )
         for row in fresh:
             walk.seen.add(row["key"])
-            if row["key"] in settled and stored[row["key"]].title == row["title"]:
+            if row["key"] in settled and stored[row["key"]].same_title(row["title"]):
                 continue  # stored, settled, unchanged: nothing to do
             yield from self.emit(walk, row, stored)
         yield from self.next_page(walk, page, caught_up)
+
+    def read(self, walk: _Walk, response: Response, page: int) -> ListPage:
+        """A list page read with the walk's profile (on page 1 of a probe: the best of all)."""
+        html = decode(response, walk.task.encoding)
+        now = self.now(walk)
+        if page == 1 and walk.task.candidates:
+            found = choose(html.selector, html.url, walk.task.candidates, now)
+            if found is None:
+                return ListPage()
+            walk.profile = found[0]
+            return found[1]
+        return read_list(html.selector, html.url, walk.profile, now)
 
     def next_page(self, walk: _Walk, page: int, caught_up: bool) -> Output:
         request = self.list_request(walk, page + 1)
@@ -211,8 +237,9 @@ class BoardSpider(Spider):
         walk = self._walks[board]
         try:
             page = decode(response, walk.task.encoding)
-            details = parse_detail(page.selector, page.url, walk.task.profile)
-            walk.rows[key] = with_details(walk.rows[key], details)
+            row = walk.rows[key]
+            details = read_detail(page.selector, page.url, walk.profile, row)
+            walk.rows[key] = with_details(row, details, vague_date=key in walk.vague_dates)
         except Exception:  # a broken post page costs its details, never the post
             self.logger.exception("%s: could not read the post page %s", board, response.url)
         yield from self.detail_done(walk)
@@ -238,15 +265,28 @@ class BoardSpider(Spider):
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 
+def refusal(walk: _Walk, url: str, problem: str) -> CrawlError:
+    reason = f"the list page cannot be read right with profile {walk.profile.name!r}: {problem}"
+    return CrawlError(walk.task.name, url, reason, f"try `scrape probe {walk.task.url}`")
+
+
+_KOREAN = frozenset({"euc-kr", "euc_kr", "euckr", "ks_c_5601-1987", "ksc5601", "cp949", "uhc"})
+
+
 def decode(response: Response, encoding: str = "auto") -> TextResponse:
-    """The page in the board's encoding: forced, declared, or CP949 when it is not UTF-8."""
+    """The page in the board's encoding: forced; else declared, unless the declaration is
+    wrong (UTF-8 declared, EUC-KR sent); else UTF-8 when it is, CP949 when it is not. EUC-KR is
+    read as CP949, its superset (Korean sites send CP949's extra syllables as "EUC-KR")."""
     if not isinstance(response, TextResponse):
         raise TypeError(f"not a text page: {response.url}")
     if encoding.lower() != "auto":
         return response.replace(encoding=encoding)
-    if response._declared_encoding() or _is_utf8(response.body):
+    declared = (response._declared_encoding() or "").lower().replace("_", "-")
+    if declared in _KOREAN:
+        return response.replace(encoding="cp949")
+    if declared and declared not in ("utf-8", "utf8"):
         return response
-    return response.replace(encoding="cp949")
+    return response if _is_utf8(response.body) else response.replace(encoding="cp949")
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -1,62 +1,214 @@
-"""Board families end to end: `scrape probe`, running numbers, EUC-KR, layout alarms."""
+"""Boards nobody here wrote, through the real command: `probe` finds each family's profile,
+`init URL` + `once` is a working baseline on each, and a page that cannot be read right is an
+error a user sees — never "ok", never a traceback. Then the variations of one board that used
+to be misread: New before the title, cut titles, dates without a year, running numbers."""
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.scraper.test_families import FAMILIES
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.workspace import Workspace, esg_config
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
+CASES = {c["file"]: c for c in json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))}
+# One page of each family, served at the address its case gives (the path, on a local server).
+FAMILY_PAGES = [
+    "esg/no_classes.html",
+    "gnuboard/g5_seo_title_urls.html",
+    "xe/rhymix_default_notice_twice.html",
+    "kboard/default_current_esc_url.html",
+    "egov/cc_article_list_void0_onclick.html",
+]
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+class _Corpus(SimpleHTTPRequestHandler):
+    """Serves each corpus page under its own name, followed by the path its case names:
+    `/esg/no_classes.html/bbs/board.php?bo_table=esg_news&page=1` (every page number alike)."""
+
     extensions_map: ClassVar[dict[str, str]] = {".html": "text/html"}  # no charset given
+
+    def translate_path(self, path: str) -> str:
+        name = urlsplit(path).path.split(".html", 1)[0].lstrip("/") + ".html"
+        return str(CORPUS / name)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @pytest.fixture(scope="module")
-def fixture_server() -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(FIXTURES))
+def corpus_server() -> Iterator[str]:
+    handler = functools.partial(_Corpus, directory=str(CORPUS))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_probe_prints_the_rows_of_each_family(
-    workspace: Workspace, fixture_server: str, family: str
+def served(server: str, name: str) -> str:
+    """The local address of a corpus page: its name, then its case's path and query."""
+    parts = urlsplit(CASES[name]["url"])
+    return f"{server}/{name}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Workspace:
+    """A workspace on SQLite only: these tests read boards, the backend is not what they test."""
+    return Workspace(tmp_path, f"sqlite:///{tmp_path / 'boardwatch.db'}")
+
+
+@pytest.mark.parametrize("name", FAMILY_PAGES)
+def test_probe_without_a_profile_finds_the_family_and_reads_its_rows(
+    plain: Workspace, corpus_server: str, name: str
 ) -> None:
-    fixture, list_url, expected = FAMILIES[family]
-    query = list_url.partition("?")[2]
-    result = workspace.run(
-        "probe", f"{fixture_server}/{fixture}?{query}", "--profile", family, check=0
-    )
-    lines = [line.split("\t") for line in result.out.splitlines()]
-    assert [(c[0], c[1], c[3], c[4]) for c in lines] == [
-        (key, number or "", "New" if new else "", title)
-        for key, number, _notice, new, title, *_ in expected
-    ]
-    assert all(len(c) == 6 and c[2][:2] == "20" and c[0] in c[5] for c in lines)
+    case = CASES[name]
+    result = plain.run("probe", served(corpus_server, name), check=0)
+    assert f"profile {case['family']!r} reads this page best" in result.err
+    keys = [line.split("\t")[0] for line in result.out.splitlines()]
+    assert keys == [row["key"] for row in case["rows"]]
+    titles = [line.split("\t")[4] for line in result.out.splitlines()]
+    assert titles == [row["title"] for row in case["rows"]]
 
 
-def test_probe_with_the_wrong_profile_says_so(workspace: Workspace, fixture_server: str) -> None:
-    result = workspace.run("probe", f"{fixture_server}/xe_list.html", "--profile", "kboard")
-    assert result.code == 1 and "no rows parsed with profile 'kboard'" in result.err
-    assert workspace.run("probe", f"{fixture_server}/xe_list.html", "--profile", "nope").code == 2
+@pytest.mark.parametrize("name", FAMILY_PAGES)
+def test_init_url_then_once_is_a_working_baseline(
+    plain: Workspace, corpus_server: str, name: str
+) -> None:
+    case = CASES[name]
+    url = served(corpus_server, name)
+    plain.run("init", url, check=0)
+    assert f'profile = "{case["family"]}"' in plain.config.read_text(encoding="utf-8")
+    first = plain.run("once", check=0)
+    assert "baseline" in first.err and "error" not in first.err
+    stored = plain.run("posts", "--json", "--limit", "100", check=0).json()
+    assert sorted(p["key"] for p in stored) == sorted(r["key"] for r in case["rows"])
+    assert all(p["url"] != url and p["url"].startswith("http") for p in stored)
+    (status,) = plain.run("status", "--json", check=0).json()["boards"]
+    assert status["last_result"] == "ok"
+
+
+@pytest.mark.parametrize("name", ["esg/refuse_login_page.html", "gnuboard/refuse_empty_board.html"])
+def test_a_first_crawl_that_reads_no_post_is_an_error_not_a_baseline(
+    plain: Workspace, corpus_server: str, name: str
+) -> None:
+    plain.write(board_config(served(corpus_server, name), CASES[name]["family"]))
+    for _ in range(2):  # and it stays one: an empty page never becomes the board's baseline
+        result = plain.run("-q", "once")
+        assert result.code == 1
+        assert "found no post" in result.err and "scrape probe" in result.err
+        assert "Traceback" not in result.all
+    (status,) = plain.run("status", "--json", check=0).json()["boards"]
+    assert status["last_result"] == "error" and "scrape probe" in status["error"]
+    assert plain.run("posts", "--json", check=0).json() == []
+
+
+def test_rows_sharing_a_key_refuse_the_walk_and_store_nothing(
+    plain: Workspace, corpus_server: str
+) -> None:
+    url = served(corpus_server, "esg/refuse_duplicate_keys.html")
+    plain.write(board_config(url, "esg"))
+    result = plain.run("-q", "once")
+    assert result.code == 1
+    assert "esg" in result.err and "'esg'" in result.err and "scrape probe" in result.err
+    assert "share the key" in result.err
+    assert "Traceback" not in result.all and "IntegrityError" not in result.all
+    assert "INSERT" not in result.all
+    assert plain.run("posts", "--json", check=0).json() == []
+
+
+def test_egov_board_with_script_only_links_is_keyed_by_the_onclick_id(
+    plain: Workspace, corpus_server: str
+) -> None:
+    name = "egov/cc_article_list_void0_onclick.html"
+    url = served(corpus_server, name)
+    plain.write(board_config(url, "egov"))
+    plain.run("once", check=0)
+    stored = {p["key"]: p for p in plain.run("posts", "--json", check=0).json()}
+    assert set(stored) == {row["key"] for row in CASES[name]["rows"]}
+    assert "0" not in stored
+    for post in stored.values():
+        assert "selectBoardArticle.do?bbsId=BBSMSTR_000000000012&nttId=" in post["url"]
+        assert post["url"].endswith(f"nttId={post['key']}")
+
+
+def board_config(url: str, profile: str) -> str:
+    return f"""
+[crawl]
+retries = 0
+
+[[boards]]
+name = "esg"
+url = "{url}"
+profile = "{profile}"
+"""
+
+
+def updates_config(server: BoardServer, smtp: SmtpSink) -> str:
+    subs = f'\n[[subscribers]]\nname = "all"\nurls = ["{smtp.url()}"]\ninclude_updates = true\n'
+    return esg_config(server, urls=[], subscribers=subs)
+
+
+def test_a_new_marker_before_the_title_is_no_part_of_it_and_its_going_is_no_update(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    board.new_before = True
+    workspace.write(updates_config(board_server, smtp))
+    workspace.run("once", check=0)
+    post = board.add("기업 인권경영 실사 가이드 발간")
+    workspace.run("once", check=0)
+    (mail,) = smtp.messages
+    assert mail["Subject"] == "[ESG 정책뉴스] 새 글 1건"
+    newest = workspace.run("posts", "--json", "--limit", "1", check=0).json()[0]
+    assert newest["title"] == post.title and newest["new_marker"] is True
+    board.today += timedelta(days=1)  # a day later the badge is gone from every row
+    board.add("다음 날 올라온 게시글")
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 2 and "수정" not in smtp.messages[1]["Subject"]
+    assert workspace.scalar("SELECT count(*) FROM revisions") == 0
+
+
+def test_a_cut_list_title_is_completed_from_the_post_page_and_is_no_change_later(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    board.cut = 20
+    workspace.write(updates_config(board_server, smtp))
+    workspace.run("once", check=0)
+    post = board.add("산업통상자원부, 2026년 탄소중립 산업전환 지원사업 공모 개시 — 중소기업 우대")
+    workspace.run("once", check=0)
+    html = smtp.messages[0].get_body(("html",)).get_content()
+    assert post.title in html
+    stored = workspace.run("posts", "--json", "--limit", "1", check=0).json()[0]
+    assert stored["title"] == post.title
+    workspace.run("once", check=0)
+    board.add("그 다음 게시글")
+    workspace.run("once", check=0)
+    assert workspace.scalar("SELECT count(*) FROM revisions") == 0
+    assert all("수정" not in m["Subject"] for m in smtp.messages)
+
+
+def test_a_list_date_without_a_year_takes_the_post_pages_full_date(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    board.year_less = True
+    workspace.write(esg_config(board_server, urls=[smtp.url()]))
+    workspace.run("once", check=0)
+    post = board.add("작년 이맘때 보도자료를 다시 올립니다")
+    post.day = board.today - timedelta(days=400)  # shown as MM-DD: which year the list can't say
+    workspace.run("once", check=0)
+    stored: dict[str, Any] = workspace.run("posts", "--json", "--limit", "1", check=0).json()[0]
+    assert stored["key"] == str(post.id) and stored["date"] == post.day.isoformat()
 
 
 def test_running_number_board_deleting_one_and_adding_one_reports_only_the_new_post(

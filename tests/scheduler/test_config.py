@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from scheduler import config
 from tests.support.cli import scrape
 from tests.support.workspace import Workspace
 
@@ -124,3 +127,30 @@ def test_database_url_from_environment_wins(workspace: Workspace) -> None:
     assert (workspace.path / "other.db").exists() and not (
         workspace.path / "boardwatch.db"
     ).exists()
+
+
+def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("[profiles.myboard]", 1)[1].split("```", 1)[0]
+    path = tmp_path / "scrape.toml"
+    path.write_text("[profiles.myboard]" + example, encoding="utf-8")
+    profile = config.load(path).profile("myboard")
+    assert (profile.row, profile.title, profile.drop) == (
+        "ul.news-list > li",
+        "a.subject",
+        "span.comments",
+    )
+    assert profile.key == "fnView\\('(\\d+)'\\)" and profile.page_param == "pageIndex"
+
+
+def test_probe_needs_no_subscriber_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "scrape.toml"
+    path.write_text(
+        '[[subscribers]]\nname = "t"\nurls = ["${NO_SUCH_SECRET_BW}"]\n'
+        '[notify]\nadmin_urls = ["slack://${NOR_THIS_ONE_BW}"]\n'
+        '[profiles.mine]\nrow = "li"\ntitle = "a"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(config.ConfigError, match="NO_SUCH_SECRET_BW"):
+        config.load(path)
+    assert "mine" in config.load(path, secrets=False).known_profiles()

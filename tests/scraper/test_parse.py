@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
-from scraper.parse import clean_title, parse_detail, parse_rows
+from scraper.detail import read_detail
+from scraper.items import Row
+from scraper.parse import clean_title, parse_rows
 from scraper.profiles import BUILTIN
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -56,7 +58,12 @@ def test_pinned_notices() -> None:
 def test_detail_page() -> None:
     url = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&no=2401"
     page = Selector(text=(FIXTURES / "esg_view.html").read_text(encoding="utf-8"))
-    detail = parse_detail(page, url, BUILTIN["esg"])
+    detail = read_detail(
+        page,
+        url,
+        BUILTIN["esg"],
+        listed("제조업의 근간, 뿌리산업의 지속가능한 성장 생태계 조성 지원"),
+    )
     assert detail["department"] == "산업통상자원부"
     assert detail["organisation"] == "한국생산성본부"
     assert detail["source_url"].startswith(
@@ -87,7 +94,7 @@ def test_title_markers_are_cleaned() -> None:
         "Plan N": "Plan",
         "New energy policy": "New energy policy",
     }
-    assert {raw: clean_title(raw) for raw in cases} == cases
+    assert {raw: clean_title(raw)[0] for raw in cases} == cases
 
 
 def test_deleted_post_answered_with_200_and_a_script_alert_gives_no_details() -> None:
@@ -95,4 +102,19 @@ def test_deleted_post_answered_with_200_and_a_script_alert_gives_no_details() ->
         text="<html><head><script>alert('삭제된 게시물입니다.'); history.back();"
         "</script></head><body></body></html>"
     )
-    assert parse_detail(page, "https://esg.example.kr/bbs/board.php?no=1", BUILTIN["esg"]) is None
+    url = "https://esg.example.kr/bbs/board.php?no=1"
+    assert read_detail(page, url, BUILTIN["esg"], listed("삭제된 글")) is None
+
+
+def listed(title: str) -> Row:
+    return Row(
+        key="1",
+        number=None,
+        title=title,
+        url="https://esg.example.kr/bbs/board.php?bo_table=esg_news&no=1",
+        author="총괄관리자",
+        date=None,
+        views=None,
+        new_marker=False,
+        notice=False,
+    )

@@ -174,3 +174,13 @@ def test_the_schema_head_is_the_newest_alembic_revision() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+def test_a_cut_list_title_that_begins_the_stored_one_is_no_change(store: Store) -> None:
+    setup(store, sub("updates", include_updates=True))
+    full = "2026년 탄소중립 산업전환 지원사업 공모 안내 — 중소기업 우대"
+    ingest(store, [row(1, full)])
+    assert not ingest(store, [row(1, full[:20] + "…")]).retitled
+    assert not ingest(store, [row(1, full[:20] + "...")]).retitled
+    assert ingest(store, [row(1, "다른 제목…")]).retitled  # a cut of another title is a change
+    assert posts.retitled("원래 제목", "새 제목") and not posts.retitled("원래 제목", "원래 제목")

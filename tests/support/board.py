@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -95,6 +96,11 @@ class EsgBoard:
         self.declare_charset = True
         self.delay = 0.0  # seconds each list page takes, to catch a crawl in flight
         self.redesigned = False  # a layout change: the list markup no longer matches the profile
+        # How other skins draw the same list: the New marker inside the link before the title
+        # (KBoard), titles cut to `cut` characters with "…", dates without a year ("07-23").
+        self.new_before = False
+        self.cut: int | None = None
+        self.year_less = False
 
     def add(self, title: str | None = None, **kwargs: Any) -> Post:
         with self.lock:
@@ -135,24 +141,40 @@ class EsgBoard:
         page_html = LIST_PAGE.format(
             charset=self._meta(), rows=body, pages=self._pager(total, page)
         )
-        if self.redesigned:
-            page_html = page_html.replace('class="board_list"', 'class="news-table"')
+        if self.redesigned:  # cards instead of a table: no header, no row a table reader knows
+            cards = self._cards(rows)
+            page_html = re.sub(r"(?s)<table.*</table>", lambda _: cards, page_html)
         return page_html
+
+    def _cards(self, rows: list[Post]) -> str:
+        cards = "".join(
+            f'<div class="card"><a href="./board.php?bo_table=esg_news&amp;no={p.id}">'
+            f"{html.escape(p.title)}</a><span>{p.day.isoformat()}</span></div>"
+            for p in rows
+        )
+        return f'<div class="news-cards">{cards}</div>'
 
     def _meta(self) -> str:
         return f'<meta charset="{self.charset}">' if self.declare_charset else ""
 
     def _row(self, post: Post, number: int, page: int) -> str:
-        new = ' <span class="new_icon">New</span>' if post.day == self.today else ""
-        return ROW.format(
+        fresh = post.day == self.today
+        title = post.title
+        if self.cut and len(title) > self.cut:
+            title = title[: self.cut] + "…"
+        title = html.escape(title)
+        if fresh and self.new_before:
+            title = f'<span class="kboard-default-new-notify">New</span> {title}'
+        row = ROW.format(
             num=number,
             id=post.id,
             page=page,
-            title=html.escape(post.title),
-            new=new,
-            day=post.day.isoformat(),
+            title=title,
+            new=' <span class="new_icon">New</span>' if fresh and not self.new_before else "",
+            day=post.day.strftime("%m-%d") if self.year_less else post.day.isoformat(),
             views=f"{post.views:,}",
         )
+        return row
 
     def _notice_row(self, post: Post) -> str:
         return NOTICE_ROW.format(

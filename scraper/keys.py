@@ -1,0 +1,242 @@
+"""A post's identity and address, from its title link.
+
+The key is the stable id the link carries: a query parameter (`wr_id=`, `document_srl=`, `no=` …),
+an argument of the script it runs (`onclick="fn_egov_inquire_articledetail('BBS…','251')"`, or a
+`javascript:fnView('251')` href), a numeric path segment (`/notice/123`), or — for a link with no
+id but a path of its own (gnuboard's title short URLs) — that path. `#`, `javascript:;` and
+`javascript:void(0)` carry nothing. The number column is the caller's last resort.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+
+from scraper.text import Element
+
+# Query parameters that name a post, in order of preference.
+ID_PARAMS = (
+    "wr_id",
+    "document_srl",
+    "uid",
+    "nttid",
+    "nttsn",
+    "no",
+    "newsid",
+    "idx",
+    "seq",
+    "articleno",
+    "article_no",
+    "articleseq",
+    "boardseq",
+    "board_seq",
+    "bbs_seq",
+    "post_id",
+    "num",
+    "id",
+    "p",
+)
+# Numeric parameters that never name a post: paging, sorting, searching, board ids.
+NOT_ID_PARAMS = frozenset(
+    {
+        "page",
+        "pageindex",
+        "pageid",
+        "page_id",
+        "cpage",
+        "npage",
+        "pagesize",
+        "pageunit",
+        "sst",
+        "sod",
+        "sop",
+        "spt",
+        "sfl",
+        "stx",
+        "sca",
+        "category",
+        "cate",
+        "mid",
+        "menuid",
+        "menu_id",
+        "bbsid",
+        "bo_table",
+        "year",
+        "month",
+        "tab",
+        "cwin",
+    }
+)
+_CALL = re.compile(r"([A-Za-z_$][\w$.]*)\s*\(([^()]*)\)")
+_NOT_CALLS = frozenset({"void", "return", "alert", "confirm", "history.back", "event"})
+_ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,'"\s][^,]*?))\s*(?:,|$)""")
+_DIGITS = re.compile(r"^\d+$")
+_PATH_ID = re.compile(r"/(\d+)/?$")
+
+Kind = Literal["id", "path", "number"]
+
+
+@dataclass(frozen=True)
+class Key:
+    value: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a title element points at: an address, a script, or a form's hidden fields."""
+
+    href: str | None = None  # a real address (not a script, not "#")
+    scripts: tuple[str, ...] = ()
+    fields: Mapping[str, str] = field(default_factory=dict)  # an enclosing form's inputs
+    action: str | None = None  # that form's action
+
+
+def link_of(element: Element, row: Element) -> Link:
+    href = (element.get("href") or "").strip()
+    scripts = [element.get("onclick") or ""]
+    parent = element.getparent()
+    if parent is not None:
+        scripts.append(parent.get("onclick") or "")
+    scripts.append(row.get("onclick") or "")
+    if href.lower().startswith("javascript:"):
+        scripts.insert(0, href[len("javascript:") :])
+        href = ""
+    usable = href if href and not href.startswith("#") else None
+    form = next(element.iterancestors("form"), None)
+    fields, action = ({}, None) if form is None else (_form_fields(form), form.get("action"))
+    return Link(usable, tuple(s for s in scripts if s.strip()), fields, action)
+
+
+def _form_fields(form: Element) -> dict[str, str]:
+    inputs = form.iter("input")
+    return {
+        i.get("name", ""): i.get("value", "")
+        for i in inputs
+        if i.get("type", "").lower() == "hidden" and i.get("name")
+    }
+
+
+def calls(script: str) -> list[tuple[str, list[str]]]:
+    """The function calls in a snippet of script, with their literal arguments."""
+    found = []
+    for match in _CALL.finditer(script):
+        name = match[1]
+        if name.split(".")[-1] in _NOT_CALLS or name in _NOT_CALLS:
+            continue
+        args = [next(g for g in m.groups() if g is not None) for m in _ARG.finditer(match[2])]
+        found.append((name, [a.strip() for a in args if a.strip()]))
+    return found
+
+
+def script_id(scripts: tuple[str, ...]) -> tuple[str, str, int] | None:
+    """(function, id, argument index) of the first call that passes a number: the last one."""
+    for script in scripts:
+        for name, args in calls(script):
+            numbers = [i for i, arg in enumerate(args) if _DIGITS.match(arg) and arg.strip("0")]
+            if numbers:
+                return name, args[numbers[-1]], numbers[-1]
+    return None
+
+
+def key_of(link: Link, pattern: str | None, base_url: str) -> Key | None:
+    """The post's key from its link (None: the link carries none)."""
+    for text in (*link.scripts, link.href or "") if pattern else ():
+        if text and (match := re.search(pattern, text)):  # type: ignore[arg-type]
+            return Key(next(g for g in match.groups() if g), "id")
+    if found := script_id(link.scripts):
+        return Key(found[1], "id")
+    if link.href:
+        return _href_key(link.href, base_url)
+    return _fields_key(link.fields)
+
+
+def _href_key(href: str, base_url: str) -> Key | None:
+    url = urljoin(base_url, href)
+    parts = urlsplit(url)
+    query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    if value := _query_id(query):
+        return Key(value, "id")
+    if match := _PATH_ID.search(parts.path):
+        return Key(match[1], "id")
+    own = parts.path.rstrip("/")
+    if own and own != urlsplit(base_url).path.rstrip("/"):
+        return Key(unquote(own), "path")
+    return None
+
+
+def _query_id(query: Mapping[str, str]) -> str | None:
+    for name in ID_PARAMS:
+        if _DIGITS.match(query.get(name, "")):
+            return query[name]
+    numeric = [v for k, v in query.items() if k not in NOT_ID_PARAMS and _DIGITS.match(v)]
+    return numeric[-1] if numeric else None
+
+
+def query_id(href: str) -> str | None:
+    """The post id in an address's query, if it has one."""
+    query = urlsplit(href).query
+    return _query_id({k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)})
+
+
+def _fields_key(fields: Mapping[str, str]) -> Key | None:
+    value = _query_id({k.lower(): v for k, v in fields.items()})
+    return Key(value, "id") if value else None
+
+
+def url_of(
+    link: Link,
+    key: Key,
+    base_url: str,
+    template: str | None,
+    scripts: Mapping[str, tuple[str, str]],
+) -> str | None:
+    """The post's own address (never the list page); None when it cannot be known."""
+    url = None
+    if link.href and (key.kind != "id" or key.value in link.href or not template):
+        url = urljoin(base_url, link.href)
+    elif template:
+        url = _templated(template, key, base_url, link)
+    elif (found := script_id(link.scripts)) and found[0] in scripts:
+        prefix, suffix = scripts[found[0]]
+        url = urljoin(base_url, f"{prefix}{found[1]}{suffix}")
+    elif link.fields and link.action:
+        url = urljoin(base_url, f"{link.action}?{urlencode(link.fields)}")
+    return None if url is None or _same_page(url, base_url) else url
+
+
+def _templated(template: str, key: Key, base_url: str, link: Link) -> str | None:
+    fields = dict(parse_qsl(urlsplit(base_url).query))
+    fields.update(link.fields)
+    for script in link.scripts:
+        for _, args in calls(script):
+            boards = [a for a in args if a.startswith("BBSMSTR")]
+            if boards:
+                fields["bbsId"] = boards[0]
+    try:
+        return urljoin(base_url, template.format(**{**fields, "key": key.value}))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def _same_page(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.netloc, a.path.rstrip("/"), a.query) == (b.netloc, b.path.rstrip("/"), b.query)
+
+
+_SCRIPT_URL = re.compile(
+    r"function\s+([A-Za-z_$][\w$]*)\s*\(\s*([A-Za-z_$][\w$]*)[^)]*\)\s*\{[^}]*?"
+    r"location(?:\.href)?\s*=\s*(['\"])([^'\"]*)\3\s*\+\s*\2\s*(?:\+\s*(['\"])([^'\"]*)\5)?"
+)
+
+
+def script_urls(root: Element) -> dict[str, tuple[str, str]]:
+    """Functions the page defines that go to a post: name -> (address before, after the id)."""
+    found: dict[str, tuple[str, str]] = {}
+    for script in root.iter("script"):
+        for match in _SCRIPT_URL.finditer(script.text or ""):
+            found.setdefault(match[1], (match[4], match[6] or ""))
+    return found

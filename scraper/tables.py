@@ -1,0 +1,162 @@
+"""Reading a board's list table by its header labels: which table is the list, which of its rows
+are posts, and which column holds the number, title, author, date and views.
+
+Class names vary from site to site; the header row says 번호 / 제목 / 글쓴이 / 날짜 / 조회 (or
+No. / Title / Author / Date / Views on a site left in English) whatever the skin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scraper.text import Element, visible
+
+# The labels of each column (normalised: case-folded, without spaces or punctuation). For the
+# date the order is a preference: a table may show 게시시작일 or 최근 수정일 beside 작성일.
+LABELS: dict[str, tuple[str, ...]] = {
+    "number": ("번호", "no", "num", "number", "순번", "연번", "글번호"),
+    "title": ("제목", "title", "subject", "글제목", "게시물제목"),
+    "author": (
+        "글쓴이",
+        "작성자",
+        "등록자",
+        "이름",
+        "작성",
+        "author",
+        "writer",
+        "name",
+        "postedby",
+    ),
+    "date": (
+        "작성일",
+        "등록일",
+        "날짜",
+        "date",
+        "작성일자",
+        "등록일자",
+        "게시일",
+        "일자",
+        "posted",
+        "게시시작일",
+    ),
+    "views": ("조회", "조회수", "hit", "hits", "views", "view", "readcount", "읽음"),
+}
+_NOT_LABEL = re.compile(r"[\W_]+")
+HEADER_ROWS = 3  # a header is among a table's first rows
+
+
+@dataclass
+class Layout:
+    """A list table: its post rows and the column of each field (0-based, colspans counted)."""
+
+    rows: list[Element]
+    columns: dict[str, int]
+    hinted: bool = False  # found through the profile's own row selector
+    header: Element | None = field(default=None, repr=False)
+
+    def cell(self, row: Element, name: str) -> Element | None:
+        column = self.columns.get(name)
+        return None if column is None else cell_at(row, column)
+
+
+def label(text: str) -> str:
+    return _NOT_LABEL.sub("", text.casefold())
+
+
+def columns_of(header: Element) -> dict[str, int]:
+    """The fields a header row names, by column; needs a title column and one other."""
+    labels: list[str] = []
+    for cell in cells(header):
+        labels += [label(visible([cell]))] * span(cell)
+    found: dict[str, int] = {}
+    for name, words in LABELS.items():
+        for word in words:  # the first label in `words` order wins
+            if word in labels:
+                found[name] = labels.index(word)
+                break
+    return found if "title" in found and len(found) >= 2 else {}
+
+
+def cells(row: Element) -> list[Element]:
+    return [child for child in row if child.tag in ("td", "th")]
+
+
+def span(cell: Element) -> int:
+    try:
+        return max(1, min(int(cell.get("colspan") or 1), 20))
+    except ValueError:
+        return 1
+
+
+def cell_at(row: Element, column: int) -> Element | None:
+    position = 0
+    for cell in cells(row):
+        position += span(cell)
+        if position > column:
+            return cell
+    return None
+
+
+def table_rows(table: Element) -> list[Element]:
+    """A table's own rows (not those of tables nested in its cells)."""
+    return [
+        row
+        for part in (table, *[c for c in table if c.tag in ("thead", "tbody", "tfoot")])
+        for row in part
+        if row.tag == "tr"
+    ]
+
+
+def find_layout(root: Element, hint_rows: list[Element]) -> Layout | None:
+    """The list table: the one the profile's row selector points into when it has a header,
+    else the table with a title column and the most rows that link somewhere."""
+    hinted = _hinted_table(hint_rows)
+    if hinted is not None:
+        layout = layout_of(hinted)
+        if layout is not None:
+            layout.hinted = True
+            return layout
+    layouts = [layout for table in root.iter("table") if (layout := layout_of(table))]
+    return max(layouts, key=_linked_rows, default=None)
+
+
+def _hinted_table(rows: list[Element]) -> Element | None:
+    for row in rows:
+        if row.tag == "tr":
+            for ancestor in row.iterancestors("table"):
+                return ancestor
+    return None
+
+
+def layout_of(table: Element) -> Layout | None:
+    rows = table_rows(table)
+    for index, row in enumerate(rows[:HEADER_ROWS]):
+        columns = columns_of(row)
+        if columns:
+            body = [r for r in rows[index + 1 :] if r.find("td") is not None]
+            if not _linked_rows(Layout(body, columns)):
+                body = _split_header_rows(table, columns)
+            return Layout(body, columns, header=row)
+    return None
+
+
+def _split_header_rows(table: Element, columns: dict[str, int]) -> list[Element]:
+    """Old skins (gnuboard4) put the header in a table of its own and the rows in the next."""
+    for nxt in table.xpath("following::table[position() <= 3]"):
+        if not any(columns_of(r) for r in table_rows(nxt)[:HEADER_ROWS]):
+            return [r for r in table_rows(nxt) if r.find("td") is not None]
+    return []
+
+
+def _linked_rows(layout: Layout) -> int:
+    count = 0
+    for row in layout.rows:
+        cell = layout.cell(row, "title")
+        if (cell is not None and cell.find(".//a") is not None) or _has_button(cell):
+            count += 1
+    return count
+
+
+def _has_button(cell: Element | None) -> bool:
+    return cell is not None and cell.find(".//input[@type='submit']") is not None

@@ -1,0 +1,96 @@
+"""Visible text of HTML elements (lxml), as a reader sees it: screen-reader-only, mobile-only,
+script and menu text left out, whitespace folded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from lxml import etree
+
+if TYPE_CHECKING:  # lxml ships no type information
+    Element: TypeAlias = Any
+else:
+    Element = etree._Element
+
+
+def is_element(item: object) -> bool:
+    return isinstance(item, etree._Element)
+
+
+SPACE = re.compile(r"\s+")
+# Classes whose text a reader does not see as part of the cell (or sees twice).
+HIDDEN_CLASSES = frozenset(
+    {
+        "sound_only",
+        "blind",
+        "sr-only",
+        "screen_out",
+        "visually-hidden",
+        "hidden",
+        "hide",
+        "mobile",
+        "m_only",
+        "mobile-only",
+        "visible-xs",
+        "skip",
+        "sv",  # gnuboard's member menu beside a name
+        "sv_nojs",
+        "dropdown-menu",
+        "kboard-mobile-contents",
+    }
+)
+_MENU = re.compile(r"(?:^|[-_])menu$")  # a drop-down beside a name, a site menu
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "select", "option"})
+
+
+def visible(items: Iterable[object]) -> str:
+    """The visible text of elements (and strings, from XPath text()), whitespace folded."""
+    parts: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append(item)
+        elif is_element(item) and not hidden(item):
+            _walk(item, parts)
+    return SPACE.sub(" ", " ".join(parts)).strip()
+
+
+def _walk(element: Element, parts: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and not hidden(child):
+            if child.tag == "br":
+                parts.append("\n")
+            _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def hidden(element: Element) -> bool:
+    if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+        return True
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    if "display:none" in (element.get("style") or "").replace(" ", ""):
+        return True
+    tokens = (element.get("class") or "").split()
+    return not HIDDEN_CLASSES.isdisjoint(tokens) or any(_MENU.search(t) for t in tokens)
+
+
+def classes(element: Element) -> list[str]:
+    return (element.get("class") or "").lower().split()
+
+
+def remove(element: Element) -> None:
+    """Take `element` out of its tree, keeping the text that follows it."""
+    parent, tail = element.getparent(), element.tail or ""
+    if parent is None:
+        return
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
