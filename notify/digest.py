@@ -52,16 +52,26 @@ def medium_for(url: str) -> str:
     return "slack" if scheme == "slack" else "text"
 
 
-def build(subscriber: str, entries: Sequence[Entry], generated_at: datetime) -> DigestContext:
-    """The template context: boards in order of their newest entry, posts and updates apart."""
+TITLE_CHARS = 300  # a post title in a digest, at most (a board's title is not ours to trust)
+COMPACT_TITLE_CHARS = 100
+SUBJECT_CHARS = 120  # an email subject: short enough for every SMTP server's line limits
+BOARD_TITLE_CHARS = 40
+
+
+def build(
+    subscriber: str, entries: Sequence[Entry], generated_at: datetime, *, compact: bool = False
+) -> DigestContext:
+    """The template context: boards in order of their newest entry, posts and updates apart.
+    `compact`: titles shorter, no summaries or attachments (for a target that refused more)."""
     boards: dict[str, BoardView] = {}
     for entry in entries:
         board = boards.setdefault(entry["board"], _board(entry))
-        board["updated" if entry["updated"] else "posts"].append(_post(entry))
+        board["updated" if entry["updated"] else "posts"].append(_post(entry, compact))
     updated = sum(1 for entry in entries if entry["updated"])
     return DigestContext(
         subscriber=subscriber,
         boards=list(boards.values()),
+        boards_label=_label([board["title"] for board in boards.values()]),
         count=len(entries),
         new_count=len(entries) - updated,
         updated_count=updated,
@@ -69,23 +79,43 @@ def build(subscriber: str, entries: Sequence[Entry], generated_at: datetime) -> 
     )
 
 
+def _label(titles: list[str]) -> str:
+    """The boards a subject names: one or two by title, more as "ESG 정책뉴스 외 9곳"."""
+    short = [cap(title, BOARD_TITLE_CHARS) for title in titles]
+    if len(short) <= 2:
+        return ", ".join(short)
+    return f"{short[0]} 외 {len(short) - 1}곳"
+
+
+def cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters (with "…") — board text is not ours to trust."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _board(entry: Entry) -> BoardView:
-    return BoardView(
-        name=entry["board"], title=entry["board_title"] or entry["board"], posts=[], updated=[]
-    )
+    title = cap(entry["board_title"] or entry["board"], TITLE_CHARS)
+    return BoardView(name=entry["board"], title=title, posts=[], updated=[])
 
 
-def _post(entry: Entry) -> PostView:
-    """Plain post data; links that are not http(s) are dropped, so no template can emit them."""
-    return {
+def _post(entry: Entry, compact: bool) -> PostView:
+    """Plain post data with titles capped; links that are not http(s) are dropped, so no
+    template can emit them."""
+    limit = COMPACT_TITLE_CHARS if compact else TITLE_CHARS
+    post: dict[str, object] = {
         **entry,
+        "title": cap(entry["title"], limit),
         "url": safe_url(entry["url"]) or "",
         "source_url": safe_url(entry["source_url"]),
         "attachments": [
-            {"name": a.get("name") or "", "url": safe_url(a.get("url"))}
-            for a in entry["attachments"] or []
+            {"name": cap(a.get("name") or "", limit), "url": safe_url(a.get("url"))}
+            for a in ([] if compact else entry["attachments"] or [])
         ],
     }
+    if "old_title" in entry:
+        post["old_title"] = cap(entry["old_title"], limit)
+    if compact:
+        post["summary"] = None
+    return post
 
 
 def safe_url(url: str | None) -> str | None:
@@ -125,13 +155,14 @@ class Renderer:
         return Message(self.subject(context), body.strip() + "\n", FORMATS[medium])
 
     def subject(self, context: DigestContext) -> str:
-        return _one_line(self.render("subject.txt.j2", "text", context))
+        """The subject, on one line and within mail limits whatever a template makes of it."""
+        return cap(_one_line(self.render("subject.txt.j2", "text", context)), SUBJECT_CHARS)
 
     def alert(self, alert: BoardAlert | DeliveryAlert, generated_at: datetime) -> Message:
         context = {**alert, "generated_at": generated_at}
         text = self.render("alert.txt.j2", "text", context).strip()
         title, _, body = text.partition("\n")
-        return Message(_one_line(title), body.strip() + "\n", "text")
+        return Message(cap(_one_line(title), SUBJECT_CHARS), body.strip() + "\n", "text")
 
 
 def _blank(value: Any) -> Any:

@@ -1,115 +1,147 @@
-"""Secrets inside URLs (passwords, tokens, webhook paths) masked for every message and log line."""
+"""Secrets inside URLs masked in every message and log line — the parts Apprise marks private
+for each target's URL form (passwords, tokens, webhook ids), HTTP header values, a database URL's
+password — and nothing else, so a masked URL still says which server and target it is.
+
+Apprise is imported only when a URL must really be masked (it costs a fraction of a second):
+`candidates` gives a cheap superset of a URL's secrets, to tell whether a text could hold any.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "****"
-# Schemes whose "host" part is itself a token (slack://TokenA/TokenB/TokenC, discord://id/token…).
-TOKEN_HOSTS = frozenset(
-    {
-        "slack",
-        "discord",
-        "msteams",
-        "tgram",
-        "pover",
-        "pushover",
-        "ntfy",
-        "gotify",
-        "matrix",
-        "json",
-        "jsons",
-        "form",
-        "forms",
-        "xml",
-        "xmls",
-        "apprise",
-        "apprises",
-    }
-)
-DATABASES = ("sqlite", "postgres", "mysql", "mariadb")
-SAFE_QUERY = frozenset(
-    {
-        "to",
-        "from",
-        "name",
-        "format",
-        "mode",
-        "smtp",
-        "cc",
-        "bcc",
-        "verify",
-        "footer",
-        "image",
-        "blocks",
-        "channel",
-        "priority",
-        "reply",
-    }
-)
-_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^@\s/]+@")
+DATABASES = ("sqlite", "postgres", "mysql", "mariadb", "oracle", "mssql")
+MAIL = frozenset({"mailto", "mailtos"})
+_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@?#]*:)[^@\s/?#]+@")
+SHORTEST = 4  # a secret shorter than this is masked inside its URL only, not in free text
 
 
 def mask_url(url: str) -> str:
-    """`mailto://user:****@host:25/?to=a@b`, `slack://T0…/****`: enough to recognise, no secret."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """The URL with its secrets masked: `mailto://bw:****@smtp.example.com:2525/…`."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if not scheme:
         return MASK
-    database = parts.scheme.lower().startswith(DATABASES)
-    if not parts.scheme or not (parts.netloc or database):
-        return MASK
-    host = parts.hostname or ""
-    if parts.scheme.lower() in TOKEN_HOSTS:
-        host = host[:2] + "…" if host else ""
-    netloc = _userinfo(parts.username, parts.password) + host
-    netloc += f":{parts.port}" if _port(parts) else ""
-    path = parts.path if database else ("/" + MASK if parts.path.strip("/") else "")
-    return f"{parts.scheme}://{netloc}{path}{_query(parts.query)}"
+    if scheme.startswith(DATABASES):
+        return _PASSWORD.sub(rf"\1{MASK}@", url)
+    plugin = _plugin(url)
+    if plugin is None:  # not an Apprise URL: hide the password and every query value
+        return _generic(url)
+    return _readable(plugin.url(privacy=True), url)
 
 
-def _userinfo(user: str | None, password: str | None) -> str:
-    if user is None:
-        return ""
-    return f"{user}:{MASK}@" if password is not None else f"{user}@"
+def secrets_of(url: str) -> list[str]:
+    """What of `url` must never be shown: the whole URL, and each part Apprise marks private."""
+    found = {url}
+    plugin = _plugin(url)
+    parts = _safe_split(url)
+    if parts is not None and parts.password:
+        found.add(parts.password)
+    if plugin is not None:
+        parsed = type(plugin).parse_url(url) or {}
+        found.update(_private_values(plugin, parsed))
+        found.update(str(v) for v in (parsed.get("qsd+") or {}).values())
+    else:
+        found.update(v for _, v in parse_qsl(_query(url)))
+    return sorted((s for s in found if s), key=len, reverse=True)
 
 
-def _port(parts: object) -> int | None:
-    try:
-        return parts.port  # type: ignore[attr-defined, no-any-return]
-    except ValueError:
-        return None
-
-
-def _query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if not pairs:
-        return ""
-    shown = [f"{k}={v if k.lower() in SAFE_QUERY else MASK}" for k, v in pairs]
-    return "?" + "&".join(shown)
+def candidates(url: str) -> list[str]:
+    """A cheap superset of `url`'s secrets (no Apprise): any of them in a text means the text
+    may hold a secret and must be masked for real."""
+    scheme, _, rest = url.partition("://")
+    where = rest.split("?", 1)[0].split("#", 1)[0]
+    netloc, _, path = where.partition("/")
+    userinfo, _, host = netloc.rpartition("@")
+    found = {url, *userinfo.split(":"), *path.split("/")}
+    found.update(v for _, v in parse_qsl(_query(url)))
+    if scheme.lower() not in MAIL:
+        found.update(host.split(":"))
+    return sorted((s for s in found if len(s) >= SHORTEST or s == url), key=len, reverse=True)
 
 
 def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Passwords of URLs in `text` masked, and every known secret string too."""
+    """Passwords of URLs in `text` masked, and every given secret too."""
     text = _PASSWORD.sub(rf"\1{MASK}@", text)
     for secret in secrets:
-        if secret:
+        if len(secret) >= SHORTEST:
             text = text.replace(secret, MASK)
     return text
 
 
-def secrets_of(url: str) -> list[str]:
-    """The pieces of `url` that must never be shown: password, path tokens, secret query values."""
+def known_scheme(url: str) -> bool:
+    """Does Apprise know this URL's scheme and read its form?"""
+    return _plugin(url) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _plugin(url: str) -> Any:
+    import apprise
+
+    try:
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    except Exception:
+        return None
+
+
+def _private_values(plugin: Any, parsed: dict[str, Any]) -> set[str]:
+    values: set[str] = set()
+    for group in (plugin.template_tokens, plugin.template_args):
+        for name, spec in group.items():
+            if not spec.get("private"):
+                continue
+            for key in (name, spec.get("map_to")):
+                value = parsed.get(key) if key else None
+                if isinstance(value, str):
+                    values.add(value)
+    return values
+
+
+def _readable(private: str, original: str) -> str:
+    """Apprise's privacy URL with only the query arguments the user wrote, unquoted."""
+    given = {k.lower() for k, _ in parse_qsl(_query(original))}
+    parts = urlsplit(private)
+    query = [
+        (k, MASK if k.startswith("+") else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() in given
+    ]
+    kept = urlunsplit(parts._replace(query=urlencode(query, safe="@/:,*")))
+    return unquote(kept)
+
+
+def _query(url: str) -> str:
+    """The query as Apprise reads it: after the first "?", even past a "#channel"."""
+    return url.split("?", 1)[1] if "?" in url else ""
+
+
+def _generic(url: str) -> str:
+    parts = _safe_split(url)
+    if parts is None or not parts.netloc:
+        return MASK
+    host = parts.hostname or ""
+    user = f"{parts.username}:{MASK}@" if parts.password else ""
+    port = f":{parts.port}" if _port(parts) else ""
+    path = "/" + MASK if parts.path.strip("/") else ""
+    query = "&".join(f"{k}={MASK}" for k, _ in parse_qsl(parts.query))
+    return f"{parts.scheme}://{user}{host}{port}{path}" + (f"?{query}" if query else "")
+
+
+def _safe_split(url: str) -> Any:
     try:
         parts = urlsplit(url)
+        _ = parts.port
+        return parts
     except ValueError:
-        return [url]
-    found = [url, parts.password or ""]
-    found += [seg for seg in parts.path.split("/") if len(seg) >= 6]
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() not in SAFE_QUERY and len(v) >= 4]
-    host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
-    if parts.scheme.lower() in TOKEN_HOSTS and host:
-        found.append(host)
-    return sorted({s for s in found if s}, key=len, reverse=True)
+        return None
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return parts.port  # type: ignore[no-any-return]
+    except ValueError:
+        return None

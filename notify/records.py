@@ -51,6 +51,7 @@ class BoardView(TypedDict):
 class DigestContext(TypedDict):
     subscriber: str
     boards: list[BoardView]
+    boards_label: str  # "ESG 정책뉴스", "A, B" or "ESG 정책뉴스 외 9곳"
     count: int
     new_count: int
     updated_count: int

@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument(
         "url", nargs="?", help="a board's first list page: the config watches it (profile found)"
     )
+    sub.add_parser(
+        "check", help="validate the config, its targets and the database URL; exit 0 or 2"
+    )
     once = sub.add_parser("once", help="crawl the boards once, store what is new, send due digests")
     once.add_argument("--board", action="append", default=[], metavar="NAME")
     once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
@@ -69,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logs.setup(args.verbose, args.quiet)
+    logs.setup(args.verbose, args.quiet, timestamps=args.command == "run" or not _tty())
     try:
         return COMMANDS[args.command](args)
     except ConfigError as exc:
@@ -85,6 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one clear line, -v for the traceback
         message = f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)"
         return _fail(FAILED, message, args.verbose)
+
+
+def _tty() -> bool:
+    try:
+        return os.isatty(sys.stderr.fileno())
+    except (OSError, ValueError):  # a replaced stderr (tests) has no descriptor
+        return True
 
 
 def _fail(code: int, message: str, verbose: int) -> int:
@@ -117,6 +127,26 @@ def cmd_init(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """The config whole — keys, types, schedules, profiles, every target URL as Apprise reads
+    it — and the database URL, without crawling, sending or writing anything."""
+    from scheduler.context import check_targets, register_secrets, target_urls
+    from storage.db import reachable
+
+    path = config_mod.config_path(args.config)
+    cfg = config_mod.load(path)
+    register_secrets(cfg)
+    check_targets(cfg, None)
+    try:
+        reachable(cfg.storage.url)
+    except StoreError as exc:
+        raise ConfigError(path, "storage.url", str(exc)) from None
+    boards, subs = len(cfg.boards), len(cfg.subscribers)
+    targets = len(target_urls(cfg))
+    _say(f"{path}: ok ({boards} board(s), {subs} subscriber(s), {targets} target URL(s))")
+    return OK
+
+
 def cmd_once(args: argparse.Namespace) -> int:
     from scheduler.crawl import run_in_reactor
     from scheduler.cycle import run_once, select_boards
@@ -142,10 +172,10 @@ def _print_dry_run(crawls: Sequence[CrawlReport]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.crawl import run_in_reactor
-    from scheduler.daemon import serve
+    from scheduler.daemon import Daemon
 
     ctx = _context(args)
-    run_in_reactor(lambda: serve(ctx))
+    run_in_reactor(lambda: Daemon(ctx, lambda: _context(args)).serve())
     return OK
 
 
@@ -155,7 +185,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     sync(ctx)
     with ctx.store.read() as session:
-        data = _zoned(runs.status(session), ctx)
+        status = runs.status(session)
+    data = _zoned(_with_holds(status, ctx), ctx)
     if args.json:
         _print_json(data)
         return OK
@@ -172,7 +203,28 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{s['last_delivered_at'] or 'never'}"
             + (f"\n  error: {s['last_error']}" if s["last_error"] else "")
         )
+        for t in s["failing"]:
+            until = f"; the daemon waits until {t['held_until']}" if t["held_until"] else ""
+            print(
+                f"  target {t['target']}: refused {t['failures']} time(s) in a row{until}"
+                " (scrape once / scrape digest retry it now)"
+            )
     return OK
+
+
+def _with_holds(status: Any, ctx: Context) -> Any:
+    """Each failing target with the time until which the daemon holds it back."""
+    from scheduler import retries
+
+    notify = ctx.cfg.notify
+    base = config_mod.interval_seconds(notify.retry_backoff)
+    cap = config_mod.interval_seconds(notify.retry_max_delay)
+    for sub in status["subscribers"]:
+        for target in sub["failing"]:
+            target["held_until"] = retries.held_until(
+                target["failures"], target["last_failure_at"], base, cap
+            )
+    return status
 
 
 def cmd_posts(args: argparse.Namespace) -> int:
@@ -311,6 +363,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
+    "check": cmd_check,
     "once": cmd_once,
     "run": cmd_run,
     "status": cmd_status,

@@ -1,12 +1,18 @@
-"""`scrape.toml`: read with tomllib, validated with pydantic, `${VAR}` expanded in URLs.
+"""`scrape.toml`: read with tomllib, validated whole with pydantic, `${VAR}` expanded in URLs.
 
-Every problem becomes a `ConfigError` naming the file, the key and the reason (exit 2).
+Every problem is a `ConfigError` naming the file, the key (or the line) and the reason — exit 2,
+before any board is crawled: types, ranges, cron expressions (read by APScheduler itself),
+regular expressions and selectors (compiled), encodings (looked up), time zones, references.
+Whether Apprise knows each target URL's scheme is checked where the store is at hand
+(`scheduler.targets`), so a run that knows its targets already never loads Apprise for it.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
+import string
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,12 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ByteSize,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
     with_config,
+)
+from pydantic import (
+    Strict as PydanticStrict,
 )
 
 from notify.masking import mask_url
@@ -29,10 +39,26 @@ from scraper.profiles import Profile
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INTERVAL = re.compile(r"^(\d+)\s*(s|m|h|d)$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_LINE = re.compile(r"\(at line (\d+)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_PATH = "scrape.toml"
+SELECTORS = (
+    "row",
+    "title",
+    "number",
+    "date",
+    "author",
+    "views",
+    "new_marker",
+    "notice",
+    "drop",
+    "signature",
+    "body",
+    "department",
+    "organisation",
+    "attachments",
+)
 
 
 class ConfigError(Exception):
@@ -51,11 +77,34 @@ def interval_seconds(value: str) -> int:
     return int(match[1]) * _UNITS[match[2]]
 
 
+def _interval(low: int, high: int) -> Any:
+    """An interval ("45s", "10m", "2h", "1d") between `low` and `high` seconds."""
+
+    def check(value: str) -> str:
+        seconds = interval_seconds(value)
+        if not low <= seconds <= high:
+            raise ValueError(f"{value!r} is out of range: from {_span(low)} to {_span(high)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _span(seconds: int) -> str:
+    for unit in ("d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 def check_cron(value: str) -> str:
-    fields = value.split()
-    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        raise ValueError(f'{value!r} is not a 5-field cron expression like "0 9 * * 1-5"')
-    return " ".join(fields)
+    """A crontab line as APScheduler itself reads it (weekdays as crontab means them)."""
+    from scheduler.due import cron_trigger
+
+    try:
+        cron_trigger(value, ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise ValueError(f'{value!r} is not a cron expression like "0 9 * * 1-5": {exc}') from None
+    return " ".join(value.split())
 
 
 def check_zone(value: str) -> str:
@@ -75,8 +124,40 @@ def check_quiet_hours(value: str | None) -> str | None:
     return value
 
 
+def check_encoding(value: str) -> str:
+    if value != "auto":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r} (e.g. auto, utf-8, cp949)") from None
+    return value
+
+
+def check_database(url: str) -> str:
+    """A database URL SQLAlchemy can use (its form and its driver), not yet connected to."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ValueError(
+            f"{mask_url(url)!r} is not a database URL boardwatch can use: {exc}"
+        ) from None
+    except ImportError as exc:
+        hint = " (pip install 'boardwatch[postgres]')" if "psycopg" in str(exc) else ""
+        raise ValueError(f"no driver for {mask_url(url)!r}: {exc}{hint}") from None
+    return url
+
+
 # A user's [profiles.NAME] is validated as the `Profile` record itself: one schema, no copy.
 with_config(ConfigDict(extra="forbid"))(Profile)
+
+# TOML has real types: "8" is not a number, "yes" not a boolean, 1 not text.
+Int = Annotated[int, PydanticStrict()]
+Float = Annotated[float, PydanticStrict()]
+Bool = Annotated[bool, PydanticStrict()]
+Text = Annotated[str, PydanticStrict()]
 
 
 class Strict(BaseModel):
@@ -84,57 +165,52 @@ class Strict(BaseModel):
 
 
 class Storage(Strict):
-    url: str = "sqlite:///boardwatch.db"
-    # how long a run's lease on a board or on delivery outlives the run if it is killed
-    lease_ttl: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "60s"
+    url: Annotated[str, AfterValidator(check_database)] = "sqlite:///boardwatch.db"
+    # how long a run's lease on a board or on delivery outlives the run if it is killed elsewhere
+    lease_ttl: Annotated[str, _interval(5, 3600)] = "60s"
 
 
 class Crawl(Strict):
-    user_agent: str = "boardwatch/0.1 (+https://github.com/boardwatch/boardwatch)"
-    obey_robots_txt: bool = True
-    concurrency: int = Field(8, ge=1, le=64)
-    delay: float = Field(0.0, ge=0)
-    timeout: float = Field(20, gt=0)
-    retries: int = Field(2, ge=0, le=10)
-    retry_backoff: float = Field(1.0, ge=0)
+    user_agent: Text = Field(
+        "boardwatch/0.1 (+https://github.com/boardwatch/boardwatch)", min_length=1
+    )
+    obey_robots_txt: Bool = True
+    concurrency: Int = Field(8, ge=1, le=64)  # requests in flight to one site, at most
+    delay: Float = Field(0.0, ge=0, le=60)  # seconds between requests to one site
+    timeout: Float = Field(20, gt=0, le=300)
+    retries: Int = Field(2, ge=0, le=10)
+    retry_backoff: Float = Field(1.0, ge=0, le=60)
+    max_page_size: ByteSize = Field(ByteSize(5 * 2**20), ge=64 * 2**10, le=256 * 2**20)
+    robots_ttl: Annotated[str, _interval(60, 7 * 86400)] = "1d"
 
 
 class BoardConfig(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    url: str = Field(pattern=r"^https?://")
-    title: str | None = None
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=100)
+    url: str = Field(pattern=r"^https?://[^\s/]+")
+    title: str | None = Field(None, max_length=200)
     profile: str = "esg"
-    max_pages: int = Field(10, ge=1, le=1000)
-    interval: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "10m"
+    max_pages: Int = Field(10, ge=1, le=1000)
+    interval: Annotated[str, _interval(1, 30 * 86400)] = "10m"
     cron: Annotated[str, AfterValidator(check_cron)] | None = None
-    backfill: int = Field(0, ge=0)
-    details: bool = True
-    encoding: str = "auto"
-    enabled: bool = True
+    backfill: Int = Field(0, ge=0, le=1000)
+    details: Bool = True
+    encoding: Annotated[str, AfterValidator(check_encoding)] = "auto"
+    enabled: Bool = True
 
     @property
     def display_title(self) -> str:
         return self.title or self.name
 
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        import codecs
-
-        if value != "auto":
-            codecs.lookup(value)
-        return value
-
 
 class SubscriberConfig(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@\-]+$")
-    urls: list[str] = Field(min_length=1)
-    boards: list[str] | None = None
-    keywords: list[str] = []
-    exclude_keywords: list[str] = []
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@\-]+$", max_length=100)
+    urls: list[Text] = Field(min_length=1)
+    boards: list[Text] | None = None
+    keywords: list[Text] = []
+    exclude_keywords: list[Text] = []
     quiet_hours: Annotated[str | None, AfterValidator(check_quiet_hours)] = None
     digest: str = "immediate"
-    include_updates: bool = False
+    include_updates: Bool = False
 
     @field_validator("digest")
     @classmethod
@@ -144,26 +220,40 @@ class SubscriberConfig(Strict):
     @field_validator("urls")
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
-        for url in value:
+        for i, url in enumerate(value):
             if "://" not in url:
-                raise ValueError(f"{mask_url(url)!r} is not an Apprise URL like mailto://…")
+                raise _KeyProblem(
+                    f"urls[{i}]", f"{mask_url(url)!r} is not an Apprise URL like mailto://…"
+                )
         return value
 
 
 class NotifyConfig(Strict):
-    admin_urls: list[str] = []
+    admin_urls: list[Text] = []
     templates: str = ""
-    failure_threshold: int = Field(3, ge=1)
-    send_concurrency: int = Field(8, ge=1, le=64)  # digests sent at once (each target on its own)
-    retry_backoff: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1m"
-    retry_max_delay: Annotated[str, AfterValidator(lambda v: interval_seconds(v) and v)] = "1h"
+    failure_threshold: Int = Field(3, ge=1, le=100)
+    send_concurrency: Int = Field(8, ge=1, le=64)  # digests sent at once (each target on its own)
+    retry_backoff: Annotated[str, _interval(10, 86400)] = "1m"
+    retry_max_delay: Annotated[str, _interval(60, 7 * 86400)] = "1h"
+    max_digest_posts: Int = Field(50, ge=1, le=500)  # posts in one digest; more go in the next
 
-    def retry_delay(self, failures: int) -> float:
-        """After the first failure the next run retries; then base, 2×base, 4×base … up to max."""
-        if failures <= 1:
-            return 0.0
-        base, cap = interval_seconds(self.retry_backoff), interval_seconds(self.retry_max_delay)
-        return float(min(base * 2 ** (failures - 2), cap))
+    @field_validator("templates")
+    @classmethod
+    def _templates(cls, value: str) -> str:
+        if value and not Path(value).is_dir():
+            raise ValueError(f"{value!r} is not a directory")
+        return value
+
+    @field_validator("admin_urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for i, url in enumerate(value):
+            if "://" not in url:
+                raise _KeyProblem(
+                    f"notify.admin_urls[{i}]",
+                    f"{mask_url(url)!r} is not an Apprise URL like mailto://…",
+                )
+        return value
 
 
 class Config(Strict):
@@ -186,12 +276,9 @@ class Config(Strict):
 
     @field_validator("profiles")
     @classmethod
-    def _key_patterns(cls, value: dict[str, Profile]) -> dict[str, Profile]:
+    def _compiled(cls, value: dict[str, Profile]) -> dict[str, Profile]:
         for name, profile in value.items():
-            if profile.key is not None and re.compile(profile.key).groups < 1:
-                raise _KeyProblem(
-                    f"profiles.{name}.key", "the key pattern needs a group, e.g. (\\d+)"
-                )
+            check_profile(name, profile)
         return value
 
     @model_validator(mode="after")
@@ -231,6 +318,37 @@ class Config(Strict):
         raise ConfigError(self.path, "subscribers", f"no subscriber named {name!r}")
 
 
+def check_profile(name: str, profile: Profile) -> None:
+    """Every selector compiles, the key pattern has a group, the link template's fields read."""
+    from scraper.parse import compiled
+
+    if not profile.headers and not (profile.row and profile.title):
+        raise _KeyProblem(f"profiles.{name}", "needs `row` and `title` (or `headers = true`)")
+    for field in SELECTORS:
+        query = getattr(profile, field)
+        if query:
+            try:
+                compiled(query)
+            except Exception as exc:
+                raise _KeyProblem(
+                    f"profiles.{name}.{field}", f"not a valid selector: {exc}"
+                ) from None
+    if profile.key is not None:
+        try:
+            groups = re.compile(profile.key).groups
+        except re.error as exc:
+            raise _KeyProblem(
+                f"profiles.{name}.key", f"not a valid regular expression: {exc}"
+            ) from None
+        if groups < 1:
+            raise _KeyProblem(f"profiles.{name}.key", "the key pattern needs a group, e.g. (\\d+)")
+    if profile.link:
+        try:
+            list(string.Formatter().parse(profile.link))
+        except ValueError as exc:
+            raise _KeyProblem(f"profiles.{name}.link", f"not a link template: {exc}") from None
+
+
 class _KeyProblem(ValueError):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
@@ -248,28 +366,48 @@ def config_path(explicit: str | None) -> Path:
 
 
 def load(path: Path, *, secrets: bool = True) -> Config:
-    """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`.
+    """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`; a
+    relative SQLite path in the file is relative to the file's folder.
 
     `secrets=False` (for `scrape probe`) leaves subscribers, admin targets and the store out:
     reading a board needs none of them, nor their `${VAR}`s.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "no such file; create one with `scrape init`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    data = read(path)
     if not secrets:
         data = {k: v for k, v in data.items() if k not in ("subscribers", "storage")}
         if isinstance(data.get("notify"), dict):
             data["notify"] = {k: v for k, v in data["notify"].items() if k != "admin_urls"}
         return validate(path, data)
     data = _expand(path, data)
+    storage = data.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("url"), str):
+        storage["url"] = _beside(path, storage["url"])
     if os.environ.get("SCRAPE_DATABASE_URL"):
-        data.setdefault("storage", {})["url"] = os.environ["SCRAPE_DATABASE_URL"]
+        if not isinstance(storage, dict):
+            storage = data["storage"] = {}
+        storage["url"] = os.environ["SCRAPE_DATABASE_URL"]
     return validate(path, data)
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "", "no such file; create one with `scrape init`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        line = _LINE.search(str(exc))
+        reason = f"not valid TOML: {exc}"
+        raise ConfigError(path, "", reason, line=int(line[1]) if line else None) from None
+
+
+def _beside(path: Path, url: str) -> str:
+    """`sqlite:///boardwatch.db` in /etc/boardwatch/scrape.toml is /etc/boardwatch/boardwatch.db."""
+    prefix, _, rest = url.partition(":///")
+    if not prefix.startswith("sqlite") or not rest or rest.startswith(("/", ":memory:")):
+        return url
+    return f"{prefix}:///{(path.resolve().parent / rest).as_posix()}"
 
 
 def validate(path: Path, data: dict[str, Any]) -> Config:
@@ -278,7 +416,9 @@ def validate(path: Path, data: dict[str, Any]) -> Config:
     except ValidationError as exc:
         error = exc.errors()[0]
         cause = (error.get("ctx") or {}).get("error")
-        key = cause.key if isinstance(cause, _KeyProblem) else _key(error["loc"])
+        key = _key(error["loc"])
+        if isinstance(cause, _KeyProblem):
+            key = cause.key if "." in cause.key or key == "" else f"{key}.{cause.key}"
         reason = str(cause) if cause else error["msg"]
         if error["type"] == "extra_forbidden":
             reason = "unknown key"
@@ -293,23 +433,23 @@ def _key(loc: tuple[Any, ...]) -> str:
 
 
 def _expand(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """`${VAR}` in storage.url, subscribers' urls and notify.admin_urls, from the environment."""
-    data.get("storage", {}).update(
-        _expand_values(path, "storage.url", data.get("storage", {}), "url")
-    )
-    for i, sub in enumerate(data.get("subscribers", [])):
+    """`${VAR}` in storage.url, subscribers' urls and notify.admin_urls, from the environment.
+    Values of the wrong type are left for validation to name."""
+    storage = data.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("url"), str):
+        storage["url"] = _sub(path, "storage.url", storage["url"])
+    subscribers = data.get("subscribers")
+    for i, sub in enumerate(subscribers if isinstance(subscribers, list) else []):
         if isinstance(sub, dict) and isinstance(sub.get("urls"), list):
-            sub["urls"] = [_sub(path, f"subscribers[{i}].urls", u) for u in sub["urls"]]
-    notify = data.get("notify", {})
-    if isinstance(notify.get("admin_urls"), list):
-        notify["admin_urls"] = [_sub(path, "notify.admin_urls", u) for u in notify["admin_urls"]]
+            key = f"subscribers[{i}].urls"
+            sub["urls"] = [_sub(path, f"{key}[{j}]", u) for j, u in enumerate(sub["urls"])]
+    notify = data.get("notify")
+    if isinstance(notify, dict) and isinstance(notify.get("admin_urls"), list):
+        urls = notify["admin_urls"]
+        notify["admin_urls"] = [
+            _sub(path, f"notify.admin_urls[{j}]", u) for j, u in enumerate(urls)
+        ]
     return data
-
-
-def _expand_values(path: Path, key: str, table: Any, name: str) -> dict[str, Any]:
-    if isinstance(table, dict) and isinstance(table.get(name), str):
-        return {name: _sub(path, key, table[name])}
-    return {}
 
 
 def _sub(path: Path, key: str, value: Any) -> Any:

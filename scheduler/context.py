@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from notify.masking import mask_url, secrets_of
+from notify.masking import known_scheme, mask_url
 from scheduler import logs
-from scheduler.config import Config, interval_seconds
+from scheduler.config import Config, ConfigError, interval_seconds
 from storage import Store, ledger, open_store, posts
 
 if TYPE_CHECKING:
@@ -50,32 +50,67 @@ class Context:
 def register_secrets(cfg: Config) -> None:
     """Every configured URL's secrets are masked in all log output from here on."""
     urls = [u for s in cfg.subscribers for u in s.urls] + cfg.notify.admin_urls
-    logs.add_secrets(secret for url in urls for secret in secrets_of(url))
-    logs.add_secrets([urlsplit(cfg.storage.url).password or ""])
+    logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or ""])
 
 
 def open_context(cfg: Config) -> Context:
     register_secrets(cfg)
     store = open_store(cfg.storage.url)
+    check_targets(cfg, store)
     urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls}
     return Context(cfg, store, urls)
+
+
+def target_urls(cfg: Config) -> list[tuple[str, str]]:
+    """Every target URL with the key that names it in the config."""
+    found = [
+        (f"subscribers[{i}].urls[{j}]", url)
+        for i, sub in enumerate(cfg.subscribers)
+        for j, url in enumerate(sub.urls)
+    ]
+    return found + [(f"notify.admin_urls[{j}]", u) for j, u in enumerate(cfg.notify.admin_urls)]
+
+
+def check_targets(cfg: Config, store: Store | None) -> None:
+    """Every target URL is one Apprise reads (scheme and form): a config error before any board
+    is crawled. URLs checked before (by hash, in the store) are not checked again, so a run
+    whose targets are known never loads Apprise for it."""
+    urls = target_urls(cfg)
+    hashes = [url_hash(url) for _, url in urls]
+    known: set[str] = set()
+    if store is not None:
+        with store.read() as session:
+            known = ledger.known_urls(session, hashes)
+    for (key, url), digest in zip(urls, hashes, strict=True):
+        if digest not in known and not known_scheme(url):
+            scheme = url.split("://", 1)[0]
+            reason = (
+                f"Apprise does not know the scheme {scheme!r} (or this URL's form): {mask_url(url)}"
+            )
+            raise ConfigError(cfg.path, key, reason)
+    if store is not None and set(hashes) - known:
+        with store.write() as session:
+            ledger.remember_urls(session, hashes, datetime.now(ZoneInfo("UTC")))
 
 
 def sync(ctx: Context) -> None:
     """Mirror the configured boards and subscribers (routing data only) into the store."""
     cfg = ctx.cfg
-    specs = [
-        ledger.SubscriberSpec(
-            name=s.name,
-            targets=[(url_hash(u), mask_url(u)) for u in s.urls],
-            boards=s.boards,
-            keywords=s.keywords,
-            exclude_keywords=s.exclude_keywords,
-            include_updates=s.include_updates,
-            digest=s.digest,
-        )
-        for s in cfg.subscribers
-    ]
     with ctx.store.write() as session:
+        masks = ledger.target_masks(session)  # only a new target's URL is masked (with Apprise)
+        specs = [
+            ledger.SubscriberSpec(
+                name=s.name,
+                targets=[
+                    (h, masks.get(h) or mask_url(u)) for h, u in ((url_hash(u), u) for u in s.urls)
+                ],
+                boards=s.boards,
+                keywords=s.keywords,
+                exclude_keywords=s.exclude_keywords,
+                include_updates=s.include_updates,
+                digest=s.digest,
+            )
+            for s in cfg.subscribers
+        ]
         posts.sync_boards(session, {b.name: b.display_title for b in cfg.boards})
         ledger.sync_subscribers(session, specs, ctx.now())

@@ -28,7 +28,7 @@ ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 T = TypeVar("T")
 
 
-def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str, object]:
+def settings_for(cfg: Config, store: Store | None, *, owner: str | None) -> dict[str, object]:
     """One crawl's Scrapy settings: concurrency and delay are per site, across its boards."""
     from scraper import pipelines
 
@@ -42,6 +42,9 @@ def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "RETRY_TIMES": crawl.retries,
         "RETRY_BACKOFF": crawl.retry_backoff,
+        "DOWNLOAD_MAXSIZE": int(crawl.max_page_size),  # also the most a page may unpack to
+        "DOWNLOAD_WARNSIZE": 0,
+        "REDIRECT_MAX_TIMES": 5,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
@@ -62,6 +65,7 @@ def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str
             "scraper.middlewares.BackoffMiddleware": 560,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+            "scraper.middlewares.SameSiteRedirectMiddleware": 650,
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
         },
         "DOWNLOAD_HANDLERS_BASE": {
@@ -72,7 +76,7 @@ def settings_for(cfg: Config, store: Store | None, *, dry_run: bool) -> dict[str
     if store is not None:
         settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
         settings[pipelines.STORE] = store
-        settings[pipelines.DRY_RUN] = dry_run
+        settings[pipelines.OWNER] = owner
     return settings
 
 
@@ -116,9 +120,10 @@ async def crawl(
     lookup: Lookup,
     store: Store | None,
     *,
-    dry_run: bool = False,
+    owner: str | None = None,
 ) -> _Collected:
-    """One crawl of `tasks`; with a store, each walk is stored as it ends."""
+    """One crawl of `tasks`; with a store, each walk is stored as it ends — by `owner`, the
+    holder of the boards' leases, or (None) as a dry run whose writes are rolled back."""
     from scrapy import signals
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
@@ -126,7 +131,7 @@ async def crawl(
     from scraper.spiders.board import BoardSpider
 
     collected = _Collected({})
-    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, dry_run=dry_run)))
+    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, owner=owner)))
     crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
     await runner.crawl(crawler, tasks=tasks, lookup=lookup)
@@ -139,13 +144,13 @@ async def crawl_boards(
     boards: Sequence[BoardConfig],
     store: Store,
     *,
-    dry_run: bool,
+    owner: str | None,
 ) -> list[CrawlReport]:
-    """Walk `boards` in one crawl, store each walk, and judge each board's run."""
+    """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run."""
     baselined = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
     tasks = [task_for(cfg, board, baseline=board.name not in baselined) for board in boards]
     started, clock = datetime.now(UTC), time.monotonic()
-    collected = await crawl(runner, cfg, tasks, _lookup(store), store, dry_run=dry_run)
+    collected = await crawl(runner, cfg, tasks, _lookup(store), store, owner=owner)
     seconds, finished = time.monotonic() - clock, datetime.now(UTC)
     reports = []
     for board in boards:

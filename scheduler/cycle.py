@@ -14,7 +14,7 @@ from scheduler.alerts import send_alert
 from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
-from scheduler.lease import Busy, lease, leases, who
+from scheduler.lease import Busy, lease, leases
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
 from storage import locks, runs
@@ -73,9 +73,11 @@ async def run_once(
     sync(ctx)
     runner = runner or AsyncCrawlerRunner()
     report = CycleReport()
-    report.crawls, report.alert_errors = await crawl_guarded(ctx, runner, boards, dry_run=dry_run)
-    if notify and not dry_run:
-        report.deliveries = await deliver_guarded(ctx)
+    report.crawls, report.alert_errors = await crawl_guarded(
+        ctx, runner, boards, dry_run=dry_run, announce=notify
+    )
+    if notify and not dry_run:  # a run someone started retries every failed target now
+        report.deliveries = await deliver_guarded(ctx, spaced=False)
     return report
 
 
@@ -86,22 +88,25 @@ async def crawl_guarded(
     *,
     dry_run: bool = False,
     daemon: bool = False,
+    announce: bool = True,
 ) -> tuple[list[CrawlReport], list[str]]:
     """Crawl the boards no other run is crawling (one lease each), in one crawl, and record
     their health. A board another run holds is skipped with a log line. Returns the reports
     and the errors of admin alerts that could not be sent."""
     alert_errors: list[str] = []
     if dry_run:
-        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, dry_run=True)
+        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, owner=None)
     else:
         names = {f"board:{board.name}": board for board in boards}
         async with leases(ctx.store, names, ttl=ctx.lease_ttl) as held:
             await _log_skipped(ctx, [name for name in names if name not in held], daemon)
             mine = [board for name, board in names.items() if name in held]
             crawls = (
-                await crawl_boards(runner, ctx.cfg, mine, ctx.store, dry_run=False) if mine else []
+                await crawl_boards(runner, ctx.cfg, mine, ctx.store, owner=held.owner)
+                if mine
+                else []
             )
-            alert_errors = await asyncio.to_thread(record_health, ctx, crawls)
+            alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce)
     for crawl in crawls:
         _log_crawl(crawl, dry_run)
     return crawls, alert_errors
@@ -116,12 +121,15 @@ async def _log_skipped(ctx: Context, names: list[str], daemon: bool) -> None:
     for name in names:
         board = name.removeprefix("board:")
         LOG.log(
-            level, "%s: skipped, another run is crawling it (%s)", board, who(holders.get(name))
+            level,
+            "%s: skipped, another run is crawling it (%s)",
+            board,
+            locks.who(holders.get(name)),
         )
 
 
 async def deliver_guarded(
-    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool = True
+    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool
 ) -> list[delivery.DeliveryReport]:
     """Send due digests so that no two runs ever send the same entry: on PostgreSQL each target
     is claimed with SKIP LOCKED (workers share the work); SQLite has one delivery lease."""
@@ -135,7 +143,7 @@ async def deliver_guarded(
         return []
 
 
-def record_health(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
+def record_health(ctx: Context, crawls: Sequence[CrawlReport], announce: bool = True) -> list[str]:
     """Store the runs (an interrupted one is no run); alert the admins once when a board starts
     failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
@@ -144,7 +152,8 @@ def record_health(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
         if not c.interrupted
     ]
     with ctx.store.write() as session:
-        changes = runs.record_runs(session, records, ctx.cfg.notify.failure_threshold)
+        threshold = ctx.cfg.notify.failure_threshold
+        changes = runs.record_runs(session, records, threshold, announce=announce)
     errors: list[str] = []
     reports = {crawl.board: crawl for crawl in crawls}
     for change in changes:

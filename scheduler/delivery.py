@@ -7,10 +7,9 @@ records the answer. `notify_test` sends a test message to each target of a subsc
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from notify.records import DeliveryAlert
@@ -57,9 +56,10 @@ def _due(ctx: Context, name: str, state: ledger.SubscriberState, now: datetime) 
 
 
 def deliver(
-    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool = True
+    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool
 ) -> list[DeliveryReport]:
-    """Send every due digest, one message per target, and record each target's answer."""
+    """Send every due digest, one message per target (a long backlog in digests of at most
+    `[notify] max_digest_posts`), and record each target's answer."""
     now = ctx.now()
     batches = due_batches(ctx, names, now, spaced=spaced)
     if not batches:
@@ -67,15 +67,38 @@ def deliver(
     _ = ctx.renderer  # built once, before the senders share it
     workers = min(ctx.cfg.notify.send_concurrency, len(batches))
     with ThreadPoolExecutor(workers, thread_name_prefix="send") as pool:
-        sent = pool.map(lambda batch: _send_batch(ctx, batch.target_id, now), batches)
-        reports = [report for report in sent if report]
+        sent = pool.map(lambda batch: _send_target(ctx, batch.target_id, now, spaced), batches)
+        reports = [report for reports in sent for report in reports]
     _record_rounds(ctx, reports, now)
     return reports
 
 
-def _send_batch(ctx: Context, target_id: int, now: datetime) -> DeliveryReport | None:
-    """Claim one target, send its digest, record the answer: one short transaction per target,
-    committed right after the target answered (the window a crash could repeat a send)."""
+def _send_target(ctx: Context, target_id: int, now: datetime, spaced: bool) -> list[DeliveryReport]:
+    """A target's pending entries, digest by digest, until all are sent or one is refused. A
+    digest the target refuses as too large is split (and a single post sent shortened) rather
+    than tried again unchanged."""
+    reports: list[DeliveryReport] = []
+    size, compact = ctx.cfg.notify.max_digest_posts, False
+    while True:
+        sent = _send_batch(ctx, target_id, now, size, compact=compact, spaced=spaced)
+        if sent is None:
+            return reports
+        report, oversized, more = sent
+        if oversized and (size > 1 or not compact):
+            size, compact = max(1, size // 2), size == 1
+            continue
+        reports.append(report)
+        if report.error or not more:
+            return reports
+
+
+def _send_batch(
+    ctx: Context, target_id: int, now: datetime, size: int, *, compact: bool, spaced: bool
+) -> tuple[DeliveryReport, bool, bool] | None:
+    """Claim one target, send a digest of its `size` newest pending entries, record the answer:
+    one short transaction per digest, committed right after the target answered (the window a
+    crash could repeat a send). Returns the report, whether the target refused the digest as
+    too large (nothing recorded then), and whether entries remain."""
     from notify.digest import build, medium_for
     from notify.send import send
 
@@ -85,36 +108,59 @@ def _send_batch(ctx: Context, target_id: int, now: datetime) -> DeliveryReport |
             return None  # another worker is sending to it, or it was just delivered
         if ctx.store.is_sqlite:
             session.commit()  # SQLite locks the whole file: never hold it across a network send
+        chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
-        message = ctx.renderer.digest(build(batch.subscriber, batch.entries, now), medium_for(url))
-        error = send(url, message)
+        context = build(chunk.subscriber, chunk.entries, now, compact=compact)
+        error = send(url, ctx.renderer.digest(context, medium_for(url)))
+        if error is not None and error.oversized and (size > 1 or not compact):
+            LOG.info(
+                "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked
+            )
+            session.rollback()
+            return DeliveryReport(batch.subscriber, batch.masked, 0, error.reason), True, True
         reason = error.reason if error else None
         threshold = ctx.cfg.notify.failure_threshold
-        change = ledger.record_attempt(session, batch, reason, now, threshold)
-    level, result = (
-        (logging.INFO, "ok") if error is None else (logging.WARNING, f"failed: {reason}")
+        change = ledger.record_attempt(session, chunk, reason, now, threshold)
+    _log_send(ctx, chunk, reason, now, spaced)
+    alert_errors = _alert(ctx, chunk, change, reason)
+    report = DeliveryReport(
+        chunk.subscriber, chunk.masked, len(chunk.entries), reason, alert_errors
     )
-    LOG.log(
-        level,
-        "digest %s → %s: %d post(s), %s",
-        batch.subscriber,
-        batch.masked,
-        len(batch.entries),
-        result,
+    return report, False, more
+
+
+def _log_send(
+    ctx: Context, batch: ledger.Batch, error: str | None, now: datetime, spaced: bool
+) -> None:
+    count = f"{len(batch.entries)} post(s)"
+    if error is None:
+        LOG.info("digest %s → %s: %s, ok", batch.subscriber, batch.masked, count)
+        return
+    if spaced:
+        base = interval_seconds(ctx.cfg.notify.retry_backoff)
+        cap = interval_seconds(ctx.cfg.notify.retry_max_delay)
+        until = retries.held_until(batch.failures + 1, now, base, cap)
+        then = f"next try after {until:%H:%M}" if until else "tried again next cycle"
+    else:
+        then = "kept, and tried again by the next run"
+    LOG.warning(
+        "digest %s → %s: %s, failed: %s (%s)", batch.subscriber, batch.masked, count, error, then
     )
-    alert_errors: list[str] = []
-    if change:
-        alert = DeliveryAlert(
-            kind="delivery_failing" if change == "failing" else "delivery_recovered",
-            subscriber=batch.subscriber,
-            target=batch.masked,
-            error=reason,
-            streak=batch.failures + 1,
-        )
-        alert_errors = send_alert(ctx, alert)
-    return DeliveryReport(
-        batch.subscriber, batch.masked, len(batch.entries), reason, tuple(alert_errors)
+
+
+def _alert(
+    ctx: Context, batch: ledger.Batch, change: str | None, error: str | None
+) -> tuple[str, ...]:
+    if not change:
+        return ()
+    alert = DeliveryAlert(
+        kind="delivery_failing" if change == "failing" else "delivery_recovered",
+        subscriber=batch.subscriber,
+        target=batch.masked,
+        error=error,
+        streak=batch.failures + 1,
     )
+    return tuple(send_alert(ctx, alert))
 
 
 def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:

@@ -1,18 +1,17 @@
 """Holding leases (see `storage.locks`) while a coroutine works: bounded wait, heartbeat.
 
-How long a lease lives without renewal is `[storage] lease_ttl`.
+How long a lease lives without renewal is `[storage] lease_ttl`; a lease whose holder process is
+gone from this host is taken over at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 
 from scheduler.logs import LOG
 from storage import Store, locks
@@ -28,52 +27,57 @@ class Busy(Exception):
         self.name, self.holder = name, holder
 
 
-def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+@dataclass
+class Held:
+    """The leases a block holds, and the owner id that holds them (for fencing commits)."""
 
+    owner: str
+    names: set[str] = field(default_factory=set)
 
-def who(owner: str | None) -> str | None:
-    """host:pid of an owner id, for log lines."""
-    return owner.rsplit(":", 1)[0] if owner else None
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
 
 
 @asynccontextmanager
 async def leases(
     store: Store, names: Collection[str], *, ttl: float, wait: float = 0.0
-) -> AsyncIterator[set[str]]:
+) -> AsyncIterator[Held]:
     """Hold what can be had of `names` for the block (waiting up to `wait` s for all of them)."""
-    owner = owner_id()
+    held = Held(locks.owner_id(uuid.uuid4().hex[:8]))
     deadline = time.monotonic() + wait
-    held: set[str] = set()
     while True:
-        held |= await asyncio.to_thread(
-            locks.acquire, store, set(names) - held, owner, ttl, datetime.now(UTC)
+        held.names |= await asyncio.to_thread(
+            locks.acquire, store, set(names) - held.names, held.owner, ttl
         )
-        if held >= set(names) or time.monotonic() >= deadline:
+        if held.names >= set(names) or time.monotonic() >= deadline:
             break
         await asyncio.sleep(POLL)
-    beat = asyncio.create_task(_heartbeat(store, owner, ttl, len(held))) if held else None
+    beat = asyncio.create_task(_heartbeat(store, held, ttl)) if held.names else None
     try:
         yield held
     finally:
         if beat is not None:
             beat.cancel()
-            await asyncio.to_thread(locks.release, store, owner)
+            await asyncio.to_thread(locks.release, store, held.owner)
 
 
 @asynccontextmanager
-async def lease(store: Store, name: str, *, ttl: float, wait: float = 0.0) -> AsyncIterator[None]:
+async def lease(store: Store, name: str, *, ttl: float, wait: float = 0.0) -> AsyncIterator[Held]:
     """Hold `name` for the block, waiting up to `wait` seconds; raises Busy if not had."""
     async with leases(store, [name], wait=wait, ttl=ttl) as held:
-        if not held:
+        if not held.names:
             holder = (await asyncio.to_thread(locks.holders, store, [name])).get(name)
-            raise Busy(name, who(holder))
-        yield
+            raise Busy(name, locks.who(holder))
+        yield held
 
 
-async def _heartbeat(store: Store, owner: str, ttl: float, count: int) -> None:
+async def _heartbeat(store: Store, held: Held, ttl: float) -> None:
     while True:
         await asyncio.sleep(ttl / 4)
-        kept = await asyncio.to_thread(locks.renew, store, owner, ttl, datetime.now(UTC))
-        if kept < count:
-            LOG.error("lost %d lease(s) (the database was unreachable for %ds?)", count - kept, ttl)
+        try:
+            kept = await asyncio.to_thread(locks.renew, store, held.owner, ttl)
+        except Exception as exc:  # the database is away: the next beat tries again
+            LOG.warning("could not renew leases: %s", exc.__class__.__name__)
+            continue
+        if kept < len(held.names):
+            LOG.error("lost %d lease(s): another run took them over", len(held.names) - kept)

@@ -6,24 +6,59 @@ import logging
 import sys
 from collections.abc import Iterable
 
-from notify.masking import mask_text
+from notify.masking import candidates, mask_text, mask_url, secrets_of
 
 LOG = logging.getLogger("boardwatch")
-_NOISY = ("scrapy", "twisted", "apprise", "alembic", "asyncio", "protego", "py.warnings")
+_OWN = ("boardwatch", "boards", "scraper")  # boardwatch, its spider, its pipeline
+_NOISY = (
+    "scrapy",
+    "twisted",
+    "alembic",
+    "asyncio",
+    "protego",
+    "py.warnings",
+    "apscheduler",
+    "urllib3",
+    "filelock",
+    "sqlalchemy",
+)
 
 
 class SecretFilter(logging.Filter):
+    """Masks every configured URL's secrets in each record. A record is masked for real (with
+    Apprise's knowledge of each URL form) only when it holds a candidate piece of one."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: list[str] = []
+        self.urls: list[str] = []
+        self.fixed: list[str] = []  # secrets known outright (a database password)
+        self._candidates: list[str] = []
+        self._secrets: list[str] | None = None
+
+    def add(self, urls: Iterable[str], secrets: Iterable[str] = ()) -> None:
+        self.urls += [u for u in urls if u not in self.urls]
+        self.fixed += [s for s in secrets if s and s not in self.fixed]
+        self._candidates = sorted(
+            {c for url in self.urls for c in candidates(url)} | set(self.fixed), key=len
+        )
+        self._secrets = None
+
+    def mask(self, text: str) -> str:
+        if not any(c in text for c in self._candidates):
+            return mask_text(text)
+        if self._secrets is None:
+            found = {s for url in self.urls for s in secrets_of(url)} | set(self.fixed)
+            self._secrets = sorted(found, key=len, reverse=True)
+        for url in sorted(self.urls, key=len, reverse=True):
+            if url in text:
+                text = text.replace(url, mask_url(url))
+        return mask_text(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_text(message, self.secrets)
+        masked = self.mask(message)
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = mask_text(
-                logging.Formatter().formatException(record.exc_info), self.secrets
-            )
+            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         if masked != message:
             record.msg, record.args = masked, ()
@@ -33,19 +68,31 @@ class SecretFilter(logging.Filter):
 SECRETS = SecretFilter()
 
 
-def setup(verbose: int, quiet: bool) -> None:
-    """INFO for boardwatch (one line per run), WARNING for libraries; -v opens both up."""
+def setup(verbose: int, quiet: bool, *, timestamps: bool = False) -> None:
+    """boardwatch's own lines: INFO (one per board run and per digest), WARNING and up with -q
+    (every failure, one line each, naming the board or subscriber), DEBUG with -v. Libraries
+    speak only with -v (-vv: debug): boardwatch reports what failed in its own words. Tracebacks
+    appear only with -v. `timestamps` (the daemon, a log file) puts the time on each line."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(SECRETS)
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"
+    if verbose:
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    elif timestamps:
+        fmt = "%(asctime)s %(levelname)s %(message)s"
+    else:
+        fmt = "%(message)s"
     handler.setFormatter(logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-    LOG.setLevel(logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO))
-    library = logging.DEBUG if verbose > 1 else (logging.INFO if verbose else logging.WARNING)
+    own = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    for name in _OWN:
+        logging.getLogger(name).setLevel(own)
+    library = logging.DEBUG if verbose > 1 else (logging.INFO if verbose else logging.CRITICAL)
     for name in _NOISY:
-        logging.getLogger(name).setLevel(library if not quiet else logging.ERROR)
+        logging.getLogger(name).setLevel(library)
+    # SQLAlchemy at INFO echoes every statement: only -vv shows SQL
+    logging.getLogger("sqlalchemy").setLevel(logging.INFO if verbose > 1 else logging.WARNING)
     _apprise(handler, verbose)
     logging.captureWarnings(True)
 
@@ -71,6 +118,6 @@ class _AtLeast(logging.Handler):
         self.target.handle(record)
 
 
-def add_secrets(secrets: Iterable[str]) -> None:
-    known = set(SECRETS.secrets) | {s for s in secrets if s}
-    SECRETS.secrets = sorted(known, key=len, reverse=True)
+def add_secrets(urls: Iterable[str], secrets: Iterable[str] = ()) -> None:
+    """Mask these URLs' secrets (and these secrets) in every log record from now on."""
+    SECRETS.add(urls, secrets)

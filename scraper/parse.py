@@ -39,7 +39,8 @@ _YEAR = re.compile(r"\d{4}\s*[-./]|^\d{2}[-./]\d{1,2}[-./]\d{1,2}")
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(query: str) -> etree.XPath:
+def compiled(query: str) -> etree.XPath:
+    """A profile selector as compiled XPath (CSS is translated); raises if it is not valid."""
     return etree.XPath(query if query.startswith(("/", "./", "(")) else css2xpath(query))
 
 
@@ -47,7 +48,7 @@ def find(node: Element, query: str | None) -> list[Element]:
     """Elements a profile selector (CSS, or XPath from `/`, `./` or `(`) matches under `node`."""
     if not query:
         return []
-    found = _compiled(query)(node)
+    found = compiled(query)(node)
     return [e for e in (found if isinstance(found, list) else [found]) if is_element(e)]
 
 
@@ -240,8 +241,8 @@ def clean_title(text: str) -> tuple[str, bool]:
     title are elements, taken out before); True when a marker word was taken off."""
     text = " ".join(text.split())
     cleaned = _TRAILING.sub("", text).strip()
-    marked = any(w.casefold() in MARKER_WORDS for w in text.split() if w not in cleaned.split())
-    return cleaned, marked
+    removed = text[len(cleaned) :].split()  # what went off the end
+    return cleaned, any(word.casefold() in MARKER_WORDS for word in removed)
 
 
 def _is_marker(element: Element) -> bool:

@@ -15,25 +15,29 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from scraper.items import BoardWalk, StoredWalk, WalkEnd
-from storage import Store, StoreError, posts
+from storage import Store, StoreError, locks, posts
 from storage.db import describe
 
 LOG = logging.getLogger(__name__)
 STORE = "BOARDWATCH_STORE"  # the `storage.Store` to write to
-DRY_RUN = "BOARDWATCH_DRY_RUN"  # True: store in a transaction that is rolled back
+OWNER = "BOARDWATCH_LEASE_OWNER"  # who holds the boards' leases; None: a dry run, rolled back
 QUIET_ENDS = (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
 
 
+class LeaseLost(Exception):
+    """Another run took the board over: this walk must not be stored."""
+
+
 class StorePipeline:
-    def __init__(self, store: Store, dry_run: bool) -> None:
-        self.store, self.dry_run = store, dry_run
+    def __init__(self, store: Store, owner: str | None) -> None:
+        self.store, self.owner = store, owner
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         store = crawler.settings.get(STORE)
         if not isinstance(store, Store):
             raise TypeError(f"the {STORE} setting must be a storage.Store")
-        return cls(store, crawler.settings.getbool(DRY_RUN))
+        return cls(store, crawler.settings.get(OWNER))
 
     async def process_item(self, item: object) -> object:
         if not isinstance(item, BoardWalk):
@@ -43,9 +47,11 @@ class StorePipeline:
         return await asyncio.to_thread(self.store_walk, item)
 
     def store_walk(self, walk: BoardWalk) -> StoredWalk:
-        sessions = self.store.dry_run if self.dry_run else self.store.write
+        sessions = self.store.dry_run if self.owner is None else self.store.write
         try:
             with sessions() as session:
+                if self.owner and not locks.holds(session, f"board:{walk.board}", self.owner):
+                    raise LeaseLost("another run took this board over; its walk was not stored")
                 result = posts.ingest(
                     session,
                     walk.board,
@@ -56,7 +62,7 @@ class StorePipeline:
                 )
         except Exception as exc:  # that board's run fails; the others are stored
             LOG.debug("%s: could not store the walk", walk.board, exc_info=True)
-            reason = exc if isinstance(exc, StoreError) else describe(exc)
+            reason = exc if isinstance(exc, StoreError | LeaseLost) else describe(exc)
             return StoredWalk(walk, error=f"could not store the walk: {reason}")
         new = {post["key"] for post in result.new}
         rows = tuple(row for row in walk.rows if row["key"] in new)

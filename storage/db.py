@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,3 +168,22 @@ def describe(exc: BaseException) -> str:
         detail = str(exc)
     first = detail.strip().splitlines()[0] if detail.strip() else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def reachable(url: str) -> None:
+    """Can the store at `url` be opened? (Nothing is created or changed: for SQLite the file's
+    folder must be writable; another database must answer.) Raises StoreError."""
+    if url.startswith("sqlite"):
+        path = url.partition(":///")[2]
+        folder = Path(path).parent if path and not path.startswith(":memory:") else Path(".")
+        if not os.access(folder, os.W_OK):
+            raise StoreError(f"cannot create the database in {folder}: not a writable folder")
+        return
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot reach the database: {describe(exc)}") from exc
+    finally:
+        engine.dispose()

@@ -11,7 +11,16 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage import health
-from storage.models import Board, Delivery, Post, Revision, Subscriber, Target, post_dict
+from storage.models import (
+    Board,
+    Delivery,
+    KnownUrl,
+    Post,
+    Revision,
+    Subscriber,
+    Target,
+    post_dict,
+)
 from storage.records import Entry, Retitled, StoredPost
 
 
@@ -255,3 +264,22 @@ def pending_counts(session: Session) -> dict[str, int]:
     )
     query = select(entries.c.name, func.count()).group_by(entries.c.name)
     return {name: n for name, n in session.execute(query)}
+
+
+def target_masks(session: Session) -> dict[str, str]:
+    """The masked form of every stored target, by URL hash."""
+    return dict(session.execute(select(Target.url_hash, Target.masked)).tuples().all())
+
+
+def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:
+    """Which of these URL hashes were checked before."""
+    if not hashes:
+        return set()
+    return set(session.scalars(select(KnownUrl.url_hash).where(KnownUrl.url_hash.in_(hashes))))
+
+
+def remember_urls(session: Session, hashes: Sequence[str], now: datetime) -> None:
+    known = known_urls(session, hashes)
+    session.add_all(
+        KnownUrl(url_hash=h, checked_at=now) for h in dict.fromkeys(hashes) if h not in known
+    )

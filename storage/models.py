@@ -206,3 +206,12 @@ class Lock(Base):
     owner: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class KnownUrl(Base):
+    """A target URL (by hash; the URL itself stays in the config) Apprise has read before."""
+
+    __tablename__ = "known_urls"
+
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage import health, ledger
-from storage.models import Board, Post, Run, Subscriber
+from storage.models import Board, Post, Run, Subscriber, Target
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,19 @@ class BoardStatus(TypedDict):
     alerting: bool
 
 
+class TargetStatus(TypedDict):
+    target: str  # masked
+    failures: int  # sends refused in a row
+    last_failure_at: datetime | None
+
+
 class SubscriberStatus(TypedDict):
     name: str
     pending: int
     last_delivered_at: datetime | None
     last_error: str | None
     digest: str
+    failing: list[TargetStatus]
 
 
 class Status(TypedDict):
@@ -57,9 +64,11 @@ class Status(TypedDict):
 
 
 def record_runs(
-    session: Session, records: Sequence[RunRecord], threshold: int
+    session: Session, records: Sequence[RunRecord], threshold: int, *, announce: bool = True
 ) -> list[HealthChange]:
-    """Store runs (one statement for all) and each board's health; returns the changes."""
+    """Store runs (one statement for all) and each board's health; returns the changes to
+    announce. With `announce` False (a run that sends nothing) the alert state is left as it
+    was, so the next run that sends still raises the alert, or the recovery."""
     if not records:
         return []
     names = [record.board for record in records]
@@ -68,7 +77,7 @@ def record_runs(
     for record in records:
         board = boards[record.board]
         rows.append(_run_row(board.id, record))
-        change = _update_board(board, record, threshold)
+        change = _update_board(board, record, threshold, announce)
         if change:
             changes.append(HealthChange(board.name, change, board.fail_streak))
     session.execute(insert(Run), rows)
@@ -87,12 +96,18 @@ def _run_row(board_id: int, record: RunRecord) -> dict[str, object]:
     }
 
 
-def _update_board(board: Board, record: RunRecord, threshold: int) -> health.Change | None:
+def _update_board(
+    board: Board, record: RunRecord, threshold: int, announce: bool
+) -> health.Change | None:
     failed = record.error is not None
     state, change = health.step(
         health.Health(board.fail_streak, board.alerting), failed, threshold, alarm=record.alarm
     )
-    board.fail_streak, board.alerting = state.streak, state.alerting
+    board.fail_streak = state.streak
+    if announce:
+        board.alerting = state.alerting
+    else:
+        change = None
     board.last_run_at, board.last_error = record.finished_at, record.error
     board.last_result = "error" if failed else "ok"
     return change
@@ -108,7 +123,25 @@ def status(session: Session) -> Status:
         for b in session.scalars(select(Board).order_by(Board.name))
     ]
     subs = session.scalars(select(Subscriber).where(Subscriber.active).order_by(Subscriber.name))
-    return Status(boards=boards, subscribers=[_sub_status(s, pending.get(s.name, 0)) for s in subs])
+    failing = _failing(session)
+    return Status(
+        boards=boards,
+        subscribers=[_sub_status(s, pending.get(s.name, 0), failing.get(s.id, [])) for s in subs],
+    )
+
+
+def _failing(session: Session) -> dict[int, list[TargetStatus]]:
+    query = select(Target).where(Target.active, Target.failures > 0).order_by(Target.id)
+    found: dict[int, list[TargetStatus]] = {}
+    for target in session.scalars(query):
+        found.setdefault(target.subscriber_id, []).append(
+            TargetStatus(
+                target=target.masked,
+                failures=target.failures,
+                last_failure_at=target.last_failure_at,
+            )
+        )
+    return found
 
 
 def _board_status(board: Board, posts: int) -> BoardStatus:
@@ -124,11 +157,12 @@ def _board_status(board: Board, posts: int) -> BoardStatus:
     )
 
 
-def _sub_status(sub: Subscriber, pending: int) -> SubscriberStatus:
+def _sub_status(sub: Subscriber, pending: int, failing: list[TargetStatus]) -> SubscriberStatus:
     return SubscriberStatus(
         name=sub.name,
         pending=pending,
         last_delivered_at=sub.last_delivered_at,
         last_error=sub.last_error,
         digest=sub.digest,
+        failing=failing,
     )

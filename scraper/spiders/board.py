@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from protego import Protego
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -144,6 +145,8 @@ class BoardSpider(Spider):
         error: Any = failure.value
         if isinstance(error, HttpError):
             reason = f"HTTP {error.response.status}"
+        elif isinstance(error, IgnoreRequest):
+            reason = str(error)
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         walk = self._walks[request.cb_kwargs["board"]]
@@ -240,8 +243,9 @@ class BoardSpider(Spider):
             row = walk.rows[key]
             details = read_detail(page.selector, page.url, walk.profile, row)
             walk.rows[key] = with_details(row, details, vague_date=key in walk.vague_dates)
-        except Exception:  # a broken post page costs its details, never the post
-            self.logger.exception("%s: could not read the post page %s", board, response.url)
+        except Exception as exc:  # a broken post page costs its details, never the post
+            self.logger.warning("%s: could not read the post page %s: %s", board, response.url, exc)
+            self.logger.debug("the post page's traceback", exc_info=True)
         yield from self.detail_done(walk)
 
     def detail_failed(self, failure: Failure) -> Output:

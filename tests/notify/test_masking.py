@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from notify.masking import mask_text, mask_url, secrets_of
+from notify.masking import candidates, mask_text, mask_url, secrets_of
 
-CASES = [
+CASES = [  # as Apprise prints each form privately, with only the arguments the user gave
     (
         "mailto://bw:s3cretPW@smtp.example.com:2525?from=a@example.com&to=b@example.com",
-        "mailto://bw:****@smtp.example.com:2525?from=a@example.com&to=b@example.com",
+        "mailto://bw:****@smtp.example.com:2525/b@example.com?from=a@example.com",
     ),
     (
         "mailtos://user:app-pass@smtp.gmail.com?to=team@example.com",
-        "mailtos://user:****@smtp.gmail.com?to=team@example.com",
+        "mailtos://user:****@smtp.gmail.com/team@example.com",
     ),
-    ("slack://T0BWTEST1/B0BWTEST2/xoxSECRETtoken123/#alerts", "slack://t0…/****"),
+    (
+        "mailto://127.0.0.1:2525?from=bw@localhost&to=team@localhost",
+        "mailto://127.0.0.1:2525/team@localhost?from=bw@localhost",
+    ),
+    ("slack://T0BWTEST1/B0BWTEST2/xoxSECRETtoken123/#alerts", "slack://T...1/B...2/x...3/#alerts/"),
+    ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/1234/", "tgram://1...w/1234/"),
+    ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4...8/J...s/"),
+    ("ntfy://ntfy.example.com/alerts", "ntfy://ntfy.example.com/alerts"),
     (
         "https://hooks.example.com/services/T/B/secret?token=abcd",
         "https://hooks.example.com/****?token=****",
@@ -32,6 +39,30 @@ CASES = [
 @pytest.mark.parametrize(("url", "masked"), CASES)
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        (
+            "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/1234/",
+            "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        ),
+        ("slack://T0BWTEST1/B0BWTEST2/xoxSECRETtoken123/#alerts", "xoxSECRETtoken123"),
+        ("mailtos://user:app-pass@smtp.gmail.com?to=team@example.com", "app-pass"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "JHMHI8qBe7bk2ZwO5U711o3dV_js"),
+    ],
+)
+def test_every_private_part_apprise_knows_of_is_a_secret(url: str, secret: str) -> None:
+    assert any(secret in found for found in secrets_of(url))
+    assert any(secret in found for found in candidates(url))
+    assert secret not in mask_url(url)
+
+
+def test_mask_text_leaves_hosts_ports_and_queries_alone() -> None:
+    line = "mailto://127.0.0.1:25?from=boardwatch@localhost&to=team@localhost refused"
+    assert mask_text(line) == line
+    assert mask_text("postgresql://bw:dbpw@db:5432/x") == "postgresql://bw:****@db:5432/x"
 
 
 def test_mask_text_hides_passwords_and_known_secrets() -> None:

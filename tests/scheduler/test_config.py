@@ -21,7 +21,7 @@ url = "http://127.0.0.1:9/bbs/board.php?page=1"
 SECRET_SUB = """
 [[subscribers]]
 name = "team"
-urls = ["mailto://bw:hunter2SECRET@127.0.0.1:9?to=a@example.com"]
+urls = ["mailto://bw:hunter2SECRET@127.0.0.1:9?from=bw@example.com&to=a@example.com"]
 """
 
 CASES = [
@@ -117,7 +117,7 @@ def test_password_never_appears_in_output_at_any_verbosity(workspace: Workspace)
     for args in (["-vv", "once"], ["-vv", "notify-test"], ["status", "--json"], ["-vv", "digest"]):
         result = workspace.run(*args)
         assert "hunter2SECRET" not in result.all, args
-    assert "bw:****@127.0.0.1:9" in workspace.run("-v", "notify-test").out
+    assert "mailto://bw:****@127.0.0.1:9/a@example.com" in workspace.run("-v", "notify-test").out
 
 
 def test_database_url_from_environment_wins(workspace: Workspace) -> None:

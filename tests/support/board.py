@@ -7,6 +7,7 @@ fail pages, robots.txt) and read `requests` to see what the crawler fetched.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import re
@@ -101,6 +102,10 @@ class EsgBoard:
         self.new_before = False
         self.cut: int | None = None
         self.year_less = False
+        # Answers a hostile site gives instead of a page, by request path (or "list"/"detail"):
+        # (status, headers, body); a body may be a callable that streams what it returns.
+        self.raw: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.meta_charset: str | None = None  # a <meta charset> that may lie about the bytes
 
     def add(self, title: str | None = None, **kwargs: Any) -> Post:
         with self.lock:
@@ -155,6 +160,8 @@ class EsgBoard:
         return f'<div class="news-cards">{cards}</div>'
 
     def _meta(self) -> str:
+        if self.meta_charset:
+            return f'<meta charset="{self.meta_charset}">'
         return f'<meta charset="{self.charset}">' if self.declare_charset else ""
 
     def _row(self, post: Post, number: int, page: int) -> str:
@@ -269,6 +276,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         kind = "robots" if parts.path == "/robots.txt" else ("detail" if "no" in query else "list")
+        raw = board.raw.get(self.path) or board.raw.get(kind)
+        if raw is not None:
+            return self._raw(*raw)
         status = board.failures.get(kind) or board.failures.get(self.path)
         if status:
             return self._send(status, "<html><body>error</body></html>", board)
@@ -281,6 +291,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200 if page else 404, page or "not found", board)
         time.sleep(board.delay)
         return self._send(200, board.list_page(int(query.get("page", "1"))), board)
+
+    def _raw(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        with contextlib.suppress(OSError):  # the client gave up on it: what a size cap does
+            self.wfile.write(body)
 
     def _send(self, status: int, text: str, board: EsgBoard, kind: str = "text/html") -> None:
         body = text.encode(board.charset)

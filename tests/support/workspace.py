@@ -117,6 +117,15 @@ class Workspace:
         finally:
             engine.dispose()
 
+    def rows(self, query: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row a query reads from the store."""
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(query), params)]
+        finally:
+            engine.dispose()
+
     def runs(self) -> int:
         """Board runs recorded so far (each crawl of each board, once it is stored and judged);
         0 while the command has not created the schema yet."""
