@@ -3,13 +3,20 @@
 Board `i` lives at `/b{i}/board.php?bo_table=esg_news&page=P`; its rows are generated on the fly
 (no per-post objects, so thousands of boards cost nothing), with view counters that change on
 every request, so a tool that watches the whole page sees a change every time and only a tool
-that reads titles (or keys) stays quiet. Posts can be added to a board; requests are counted.
+that reads titles (or keys) stays quiet. Posts can be added to a board; requests are counted
+(in all, and by host and kind), as are the requests being answered at once per host.
+
+One `BoardGenerator` serves every board on one address; `Sites` spreads the boards over several
+loopback addresses (127.0.0.2, 127.0.0.3, …: this machine too), one server and site each, board
+`i` on site `i % sites`. An answer can be made to take a fixed time or a random time in a range.
 """
 
 from __future__ import annotations
 
 import html
+import random
 import threading
+import time
 from collections import Counter
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,13 +29,31 @@ PER_PAGE = 20
 
 
 class Boards:
-    def __init__(self, count: int, posts: int = 3265) -> None:
+    def __init__(
+        self, count: int, posts: int = 3265, delay: float | tuple[float, float] = 0.0
+    ) -> None:
         self.count = count
         self.totals = [posts] * count
         self.hits = 0
         self.requests: Counter[str] = Counter()  # "list", "robots", "detail", "other"
         self.lock = threading.Lock()
+        # seconds each answer takes (a site far away); (low, high): uniform at random per request
+        self.delay: float | tuple[float, float] = delay
+        self.by_host: Counter[tuple[str, str]] = Counter()  # (host, kind) -> requests
+        self.in_flight: Counter[str] = Counter()  # by host: requests being answered now …
+        self.most_in_flight: Counter[str] = Counter()  # … and the most there ever were at once
         self.today = date(2025, 7, 23)
+
+    def pause(self) -> float:
+        """How long the next answer waits, in seconds."""
+        if isinstance(self.delay, tuple):
+            return random.uniform(*self.delay)
+        return self.delay
+
+    def reset_in_flight(self) -> None:
+        """Forget the most requests in flight seen so far (to watch one run)."""
+        with self.lock:
+            self.most_in_flight.clear()
 
     def add(self, board: int, n: int = 1) -> None:
         with self.lock:
@@ -72,6 +97,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         boards: Boards = self.server.boards  # type: ignore[attr-defined]
+        host = self.headers.get("Host", "")
+        with boards.lock:
+            boards.in_flight[host] += 1
+            boards.most_in_flight[host] = max(boards.most_in_flight[host], boards.in_flight[host])
+        try:
+            pause = boards.pause()
+            if pause > 0:
+                time.sleep(pause)
+            self._answer(boards, host)
+        finally:
+            with boards.lock:
+                boards.in_flight[host] -= 1
+
+    def _answer(self, boards: Boards, host: str) -> None:
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/robots.txt":
@@ -85,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             kind, body = "other", "not found"
         with boards.lock:
             boards.requests[kind] += 1
+            boards.by_host[host, kind] += 1
         data = body.encode()
         self.send_response(404 if kind == "other" else 200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -102,13 +142,19 @@ class _Server(ThreadingHTTPServer):
 
 
 class BoardGenerator:
-    def __init__(self, boards: Boards) -> None:
+    def __init__(self, boards: Boards, host: str = "127.0.0.1") -> None:
         self.boards = boards
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd = _Server((host, 0), _Handler)
         self.httpd.boards = boards  # type: ignore[attr-defined]
 
+    @property
+    def netloc(self) -> str:
+        """host:port, as clients send it in the Host header (the key of the per-host counts)."""
+        host, port = self.httpd.server_address[:2]
+        return f"{host}:{port}"
+
     def url(self, board: int) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/b{board}/board.php?bo_table=esg_news&page=1"
+        return f"http://{self.netloc}/b{board}/board.php?bo_table=esg_news&page=1"
 
     def __enter__(self) -> BoardGenerator:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -117,3 +163,48 @@ class BoardGenerator:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class Sites:
+    """`boards` spread over `count` sites: one server each on 127.0.0.2, 127.0.0.3, … (or on
+    127.0.0.1 when there is one site); board `i` lives on site `i % count`."""
+
+    def __init__(self, boards: Boards, count: int) -> None:
+        if not 1 <= count <= 250:
+            raise ValueError("1 to 250 sites")
+        hosts = ["127.0.0.1"] if count == 1 else [f"127.0.0.{i + 2}" for i in range(count)]
+        self.boards = boards
+        self.servers = [BoardGenerator(boards, host) for host in hosts]
+
+    @property
+    def netlocs(self) -> list[str]:
+        return [server.netloc for server in self.servers]
+
+    def url(self, board: int) -> str:
+        return self.servers[board % len(self.servers)].url(board)
+
+    def urls(self) -> list[str]:
+        return [self.url(i) for i in range(self.boards.count)]
+
+    def most_in_flight(self) -> int:
+        """The most requests any one site was answering at once (since the last reset)."""
+        with self.boards.lock:
+            return max((self.boards.most_in_flight[n] for n in self.netlocs), default=0)
+
+    def requests(self, kind: str) -> dict[str, int]:
+        """Requests of one kind ("list", "robots", …) per site so far."""
+        with self.boards.lock:
+            return {n: self.boards.by_host[n, kind] for n in self.netlocs}
+
+    def __enter__(self) -> Sites:
+        for server in self.servers:
+            server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # each shutdown waits up to one poll interval (0.5 s) for its loop: all at once
+        stops = [threading.Thread(target=server.__exit__, args=exc) for server in self.servers]
+        for stop in stops:
+            stop.start()
+        for stop in stops:
+            stop.join()

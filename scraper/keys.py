@@ -9,6 +9,7 @@ id but a path of its own (gnuboard's title short URLs) — that path. `#`, `java
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ _NOT_CALLS = frozenset({"void", "return", "alert", "confirm", "history.back", "e
 _ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,'"\s][^,]*?))\s*(?:,|$)""")
 _DIGITS = re.compile(r"^\d+$")
 _PATH_ID = re.compile(r"/(\d+)/?$")
+_NUMERIC_ARG = re.compile(r"[?&]([^=&#]+)=(\d+)(?=&|#|$)")
 
 Kind = Literal["id", "path", "number"]
 
@@ -89,13 +91,13 @@ class Key:
 class Link:
     """What a title element points at: an address, a script, or a form's hidden fields."""
 
-    href: str | None = None  # a real address (not a script, not "#")
+    href: str | None = None  # a real address (not a script, not "#"), made absolute
     scripts: tuple[str, ...] = ()
     fields: Mapping[str, str] = field(default_factory=dict)  # an enclosing form's inputs
     action: str | None = None  # that form's action
 
 
-def link_of(element: Element, row: Element) -> Link:
+def link_of(element: Element, row: Element, base_url: str) -> Link:
     href = (element.get("href") or "").strip()
     scripts = [element.get("onclick") or ""]
     parent = element.getparent()
@@ -105,10 +107,41 @@ def link_of(element: Element, row: Element) -> Link:
     if href.lower().startswith("javascript:"):
         scripts.insert(0, href[len("javascript:") :])
         href = ""
-    usable = href if href and not href.startswith("#") else None
-    form = next(element.iterancestors("form"), None)
+    usable = _absolute(base_url, href) if href and not href.startswith("#") else None
+    scripts = [s for s in scripts if s.strip()]
+    form = None if usable else _form(element)
     fields, action = ({}, None) if form is None else (_form_fields(form), form.get("action"))
-    return Link(usable, tuple(s for s in scripts if s.strip()), fields, action)
+    return Link(usable, tuple(scripts), fields, action)
+
+
+def _form(element: Element) -> Element | None:
+    """The form a title link or button with no address sits in (eGov's submit buttons)."""
+    return next(element.iterancestors("form"), None)
+
+
+def _absolute(base_url: str, href: str) -> str:
+    """`href` made absolute against the page: the common forms directly, the rest by urljoin."""
+    if href.startswith(("http://", "https://")):
+        return href
+    origin, folder, page = _bases(base_url)
+    if href.startswith("/") and not href.startswith("//"):
+        return origin + href
+    if href.startswith("?"):
+        return page + href
+    rest = href[2:] if href.startswith("./") else href
+    plain = ":" not in rest.split("?", 1)[0] and "./" not in rest and "#" not in rest
+    if rest and plain and not rest.startswith("/"):
+        return folder + rest
+    return urljoin(base_url, href)
+
+
+@functools.lru_cache(maxsize=64)
+def _bases(base_url: str) -> tuple[str, str, str]:
+    """The page's origin (scheme://host), folder (up to the last "/") and path without query."""
+    parts = urlsplit(base_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    folder = origin + parts.path[: parts.path.rfind("/") + 1] if "/" in parts.path else origin + "/"
+    return origin, folder, origin + parts.path
 
 
 def _form_fields(form: Element) -> dict[str, str]:
@@ -154,12 +187,11 @@ def key_of(link: Link, pattern: str | None, base_url: str) -> Key | None:
     return _fields_key(link.fields)
 
 
-def _href_key(href: str, base_url: str) -> Key | None:
-    url = urljoin(base_url, href)
-    parts = urlsplit(url)
-    query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-    if value := _query_id(query):
+def _href_key(url: str, base_url: str) -> Key | None:
+    numbers = {m[1].lower(): m[2] for m in _NUMERIC_ARG.finditer(url.split("#", 1)[0])}
+    if value := _query_id(numbers):
         return Key(value, "id")
+    parts = urlsplit(url)
     if match := _PATH_ID.search(parts.path):
         return Key(match[1], "id")
     own = parts.path.rstrip("/")
@@ -197,7 +229,7 @@ def url_of(
     """The post's own address (never the list page); None when it cannot be known."""
     url = None
     if link.href and (key.kind != "id" or key.value in link.href or not template):
-        url = urljoin(base_url, link.href)
+        url = link.href
     elif template:
         url = _templated(template, key, base_url, link)
     elif (found := script_id(link.scripts)) and found[0] in scripts:
@@ -223,8 +255,14 @@ def _templated(template: str, key: Key, base_url: str, link: Link) -> str | None
 
 
 def _same_page(url: str, base_url: str) -> bool:
+    if _query(url) != _query(base_url):
+        return False
     a, b = urlsplit(url), urlsplit(base_url)
     return (a.netloc, a.path.rstrip("/"), a.query) == (b.netloc, b.path.rstrip("/"), b.query)
+
+
+def _query(url: str) -> str:
+    return url.split("#", 1)[0].partition("?")[2]
 
 
 _SCRIPT_URL = re.compile(

@@ -43,3 +43,42 @@ class SameSiteRedirectMiddleware:
                 host = urlsplit(target).hostname or target
                 raise IgnoreRequest(f"redirected to another site ({host}); not followed")
         return response
+
+
+class SiteLimitMiddleware:
+    """Never more than `CONCURRENT_REQUESTS_PER_DOMAIN` requests in flight to one site.
+
+    Scrapy's own per-site slots do not hold it under the asyncio reactor (its downloader hands
+    queued requests to tasks before a slot counts them): a site with `concurrency = 4` saw 16
+    requests at once. This middleware sits next to the download handler and lets a request
+    through only when its site has a free place, which it gives back when the answer (or the
+    failure) comes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.sites: dict[str, asyncio.Semaphore] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteLimitMiddleware:
+        return cls(crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8))
+
+    async def process_request(self, request: Request) -> None:
+        await self._slot(request).acquire()
+        request.meta["_site_slot"] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        self._release(request)
+
+    def _slot(self, request: Request) -> asyncio.Semaphore:
+        site = urlsplit(request.url).netloc
+        if site not in self.sites:
+            self.sites[site] = asyncio.Semaphore(self.limit)
+        return self.sites[site]
+
+    def _release(self, request: Request) -> None:
+        if request.meta.pop("_site_slot", False):
+            self._slot(request).release()

@@ -57,14 +57,91 @@ def select(root: Selector, query: str) -> list[Element]:
 
 
 @dataclass
+class _Context:
+    base_url: str
+    profile: Profile
+    now: datetime
+    layout: Layout | None
+    scripts: dict[str, tuple[str, str]]
+
+    index: dict[str, dict[Element, list[Element]]] = field(default_factory=dict)
+
+    def hinted(self, node: Element, name: str) -> list[Element]:
+        """What the profile's selector for `name` matches in a row."""
+        query = getattr(self.profile, name)
+        if not query:
+            return []
+        by_row = self.index.get(name)
+        return find(node, query) if by_row is None else by_row.get(node, [])
+
+    def index_hints(self, rows: list[Element], names: tuple[str, ...]) -> None:
+        """Match the CSS selectors among `names` once over the rows' table, not once a row
+        (an XPath evaluation per row and selector was a third of reading a page)."""
+        parent = rows[0].getparent() if rows else None
+        if parent is None or any(row.getparent() is not parent for row in rows):
+            return
+        members = set(rows)
+        for name in names:
+            query = getattr(self.profile, name)
+            if query and not query.startswith(("/", "./", "(")):
+                self.index[name] = _by_row(find(parent, query), members, parent)
+
+
+def _by_row(
+    matches: list[Element], rows: set[Element], scope: Element
+) -> dict[Element, list[Element]]:
+    found: dict[Element, list[Element]] = {}
+    for match in matches:
+        row = match
+        while row is not None and row is not scope and row not in rows:
+            row = row.getparent()
+        if row is not None and row in rows:
+            found.setdefault(row, []).append(match)
+    return found
+
+
+@dataclass
+class Skim:
+    """A row read as far as a walk needs for every row: its key, title and notice mark (and the
+    address it links to). The rest of the row is read only for the posts a walk emits."""
+
+    node: Element
+    title_cell: Element | None
+    key: keys.Key
+    title: str
+    marked: bool  # a New marker was part of the title's text
+    number: str
+    notice: bool
+    url: str | None
+
+
+@dataclass
 class ListPage:
     """One list page read with one profile: its posts, or why it must be refused."""
 
-    rows: list[Row] = field(default_factory=list)
-    vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
+    skims: list[Skim] = field(default_factory=list)
     problem: str | None = None
     hinted: bool = False  # the profile's own selectors found the rows
     family: int = 0  # how much of the profile's engine the page shows (its `signature`, ≤ 10)
+    context: _Context | None = field(default=None, repr=False)
+    vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
+
+    @property
+    def keys(self) -> list[str]:
+        return [skim.key.value for skim in self.skims]
+
+    @property
+    def rows(self) -> list[Row]:
+        """Every post of the page, read whole."""
+        return self.complete(None)
+
+    def complete(self, wanted: set[str] | None) -> list[Row]:
+        """The posts whose keys are `wanted` (None: all), read whole, in the page's order."""
+        if self.context is None:
+            return []
+        chosen = [s for s in self.skims if wanted is None or s.key.value in wanted]
+        rows = [_complete(skim, self.context, self.vague_dates) for skim in chosen]
+        return rows
 
     @property
     def score(self) -> tuple[int, int, int, int]:
@@ -73,16 +150,7 @@ class ListPage:
         if self.problem:
             return (0, 0, 0, 0)
         dated = sum(1 for row in self.rows if row["date"])
-        return (len(self.rows), dated, self.family, int(self.hinted))
-
-
-@dataclass
-class _Context:
-    base_url: str
-    profile: Profile
-    now: datetime
-    layout: Layout | None
-    scripts: dict[str, tuple[str, str]]
+        return (len(self.skims), dated, self.family, int(self.hinted))
 
 
 def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) -> ListPage:
@@ -91,12 +159,14 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
     layout = find_layout(root.root, hints) if profile.headers else None
     nodes = layout.rows if layout is not None else hints
     context = _Context(base_url, profile, now, layout, keys.script_urls(root.root))
+    context.index_hints(nodes, ("title", "number", "notice"))
     page = ListPage(
         hinted=bool(hints) and (layout is None or layout.hinted),
         family=min(len(find(root.root, profile.signature)), 10),
+        context=context,
     )
-    parsed = [parsed for node in nodes if (parsed := _row(node, context))]
-    return _checked(page, parsed)
+    skims = [skim for node in nodes if (skim := _skim(node, context))]
+    return _checked(page, skims)
 
 
 def parse_rows(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
@@ -114,21 +184,13 @@ def choose(
     return best if best is not None and best[1].score[0] else None
 
 
-@dataclass
-class _Parsed:
-    row: Row
-    kind: keys.Kind
-    vague: bool
-    url_known: bool
-
-
-def _row(node: Element, ctx: _Context) -> _Parsed | None:
+def _skim(node: Element, ctx: _Context) -> Skim | None:
     title_cell = ctx.layout.cell(node, "title") if ctx.layout else None
-    element = _title_element(node, title_cell, ctx.profile)
+    element = _title_element(node, title_cell, ctx)
     if element is None:
         return None
     number = _field(node, "number", ctx)
-    link = keys.link_of(element, node)
+    link = keys.link_of(element, node, ctx.base_url)
     key = keys.key_of(link, ctx.profile.key, ctx.base_url)
     digits = number.replace(",", "").strip()
     if key is None and digits.isdigit():
@@ -137,61 +199,77 @@ def _row(node: Element, ctx: _Context) -> _Parsed | None:
         return None
     title, marked = _title(element, ctx.profile)
     url = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
+    notice = _is_notice(node, number, ctx)
+    return Skim(node, title_cell, key, title, marked, number, notice, url)
+
+
+def _complete(skim: Skim, ctx: _Context, vague_dates: set[str]) -> Row:
+    node, digits = skim.node, skim.number.replace(",", "").strip()
     when = _field(node, "date", ctx)
-    row = Row(
-        key=key.value,
+    if when and not _YEAR.search(when):
+        vague_dates.add(skim.key.value)
+    return Row(
+        key=skim.key.value,
         number=digits if digits.isdigit() else None,
-        title=title,
-        url=url or ctx.base_url,
+        title=skim.title,
+        url=skim.url or ctx.base_url,
         author=_author(node, ctx) or None,
         date=dates.resolve(when, ctx.now) if when else None,
         views=_int(_field(node, "views", ctx)),
-        new_marker=marked or _new_marker(node, title_cell, element, ctx.profile),
-        notice=_is_notice(node, number, ctx),
+        new_marker=skim.marked or _new_marker(node, skim.title_cell, ctx),
+        notice=skim.notice,
     )
-    return _Parsed(row, key.kind, bool(when) and not _YEAR.search(when), url is not None)
 
 
-def _checked(page: ListPage, parsed: list[_Parsed]) -> ListPage:
+def _checked(page: ListPage, skims: list[Skim]) -> ListPage:
     """Refuse a page whose rows cannot all be told apart and followed."""
-    kinds = {p.kind for p in parsed}
+    kinds = {s.key.kind for s in skims}
     if "number" in kinds and len(kinds) > 1:
         page.problem = "some rows' links carry no id; they cannot be told apart by a running number"
         return page
-    if any(not p.url_known for p in parsed):
+    if any(s.url is None for s in skims):
         page.problem = (
             "the posts' links are scripts whose address boardwatch cannot build "
             '(a [profiles.NAME] with `link = "view.do?id={key}"` can say it)'
         )
         return page
-    seen: dict[str, _Parsed] = {}
-    for p in parsed:
-        first = seen.get(p.row["key"])
+    seen: dict[str, Skim] = {}
+    for s in skims:
+        first = seen.get(s.key.value)
         if first is None:
-            seen[p.row["key"]] = p
-        elif first.row["title"] != p.row["title"]:
+            seen[s.key.value] = s
+        elif first.title != s.title:
             page.problem = (
-                f"two rows share the key {p.row['key']!r} under different titles "
-                f"({first.row['title']!r}, {p.row['title']!r})"
+                f"two rows share the key {s.key.value!r} under different titles "
+                f"({first.title!r}, {s.title!r})"
             )
             return page
         else:  # a post pinned as a notice and listed again: one post
-            first.row["notice"] = first.row["notice"] or p.row["notice"]
-    page.rows = [p.row for p in seen.values()]
-    page.vague_dates = {p.row["key"] for p in seen.values() if p.vague}
+            first.notice = first.notice or s.notice
+    page.skims = list(seen.values())
     return page
 
 
-def _title_element(node: Element, cell: Element | None, profile: Profile) -> Element | None:
+def _title_element(node: Element, cell: Element | None, ctx: _Context) -> Element | None:
     """The post's link: the profile's title selector where it matches, else the best link of
     the title column (not a category, comment-count or author link)."""
-    hinted = find(node, profile.title)
+    profile = ctx.profile
+    hinted = ctx.hinted(node, "title")
     if hinted and not profile.headers:
         return hinted[0]
     scope = cell if cell is not None else (node if not profile.headers else None)
     candidates = hinted or ([] if scope is None else _links(scope))
-    usable = [c for c in candidates if _is_title_link(c)]
-    return max(usable, key=lambda e: (_points_somewhere(e), len(visible([e]))), default=None)
+    if len(candidates) == 1:  # the usual row: one link
+        text = _link_text(candidates[0])
+        return candidates[0] if _is_title_link(candidates[0], text) else None
+    usable = [(c, text) for c in candidates if _is_title_link(c, text := _link_text(c))]
+    best = max(usable, key=lambda pair: (_points_somewhere(pair[0]), len(pair[1])), default=None)
+    return best[0] if best else None
+
+
+def _link_text(element: Element) -> str:
+    text = visible([element]) if len(element) else (element.text or "").strip()
+    return text or element.get("value") or element.get("title") or ""
 
 
 def _links(scope: Element) -> list[Element]:
@@ -200,7 +278,7 @@ def _links(scope: Element) -> list[Element]:
     return found
 
 
-def _is_title_link(element: Element) -> bool:
+def _is_title_link(element: Element, text: str) -> bool:
     if not _NOT_TITLE_LINK.isdisjoint(classes(element)):
         return False
     href = (element.get("href") or "").lower()
@@ -208,8 +286,8 @@ def _is_title_link(element: Element) -> bool:
         return False
     if any(part in href for part in ("sca=", "category=")) and not keys.query_id(href):
         return False  # a category filter, not a post
-    text = visible([element]) or element.get("value") or element.get("title") or ""
-    return bool(text.strip()) and not _COUNT.match(text.strip())
+    text = text.strip()
+    return bool(text) and not _COUNT.match(text)
 
 
 def _points_somewhere(element: Element) -> bool:
@@ -222,6 +300,8 @@ def _title(element: Element, profile: Profile) -> tuple[str, bool]:
     """The link's text without markers, counts and categories; True when a marker was in it."""
     if element.tag == "input":
         return clean_title(element.get("value") or "")
+    if not len(element):  # text only: nothing inside to take out
+        return clean_title(element.text or element.get("title") or "")
     link = copy.deepcopy(element)
     marked = False
     for inner in list(link.iter()):
@@ -255,30 +335,33 @@ def _is_marker(element: Element) -> bool:
         return bool({"new", "새글", "n"} & set(words)) or bool(_NEW_SRC.search(src))
     if any(_NEW_CLASS.search(token) for token in classes(element)):
         return True
+    if len(element) > 1 or len(element.text or "") > 8:
+        return False
     own = visible([element]).casefold()
-    return own in MARKER_WORDS and own != "hot" and len(element) <= 1
+    return own in MARKER_WORDS and own != "hot"
 
 
-def _new_marker(node: Element, cell: Element | None, link: Element, profile: Profile) -> bool:
-    if profile.new_marker and find(node, profile.new_marker):
+def _new_marker(node: Element, cell: Element | None, ctx: _Context) -> bool:
+    """A New marker beside the title: the profile's, an icon, a class, or the word itself."""
+    if ctx.hinted(node, "new_marker"):
         return True
     scope = cell if cell is not None else node
+    inside_links = {e for a in scope.iter("a") for e in a.iter() if a is not scope}
     for element in scope.iter():
-        if element is not link and element not in link.iterdescendants() and _is_marker(element):
+        if element is not scope and element not in inside_links and _is_marker(element):
             return True
-    return _bare_marker(scope, link)
+    return _bare_marker(scope)
 
 
-def _bare_marker(scope: Element, link: Element) -> bool:
+def _bare_marker(scope: Element) -> bool:
     """The word New / N / 새글 as plain text beside the link (`…</a> New</td>`)."""
-    texts = [scope.text or "", link.tail or ""]
-    texts += [child.tail or "" for child in scope if child is not link]
+    texts = [scope.text or ""] + [child.tail or "" for child in scope]
     return any(t.strip().casefold() in ("new", "n", "새글") for t in texts)
 
 
 def _field(node: Element, name: str, ctx: _Context) -> str:
     """A cell's visible text: the profile's selector where it matches, else the header's column."""
-    hinted = find(node, getattr(ctx.profile, name))
+    hinted = ctx.hinted(node, name)
     if hinted:
         return visible(hinted)
     cell = ctx.layout.cell(node, name) if ctx.layout else None
@@ -299,7 +382,7 @@ def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
     """공지 / Notice in the number cell, a notice icon there, or a row the board marks notice."""
     if number.strip().casefold() in NOTICE_WORDS:
         return True
-    if ctx.profile.notice and find(node, ctx.profile.notice):
+    if ctx.hinted(node, "notice"):
         return True
     if any("notice" in token for token in classes(node)):
         return True

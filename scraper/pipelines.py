@@ -14,8 +14,8 @@ from typing import Self
 
 from scrapy.crawler import Crawler
 
-from scraper.items import BoardWalk, StoredWalk, WalkEnd
-from storage import Store, StoreError, locks, posts
+from scraper.items import BoardWalk, RobotsRead, StoredWalk, WalkEnd
+from storage import Store, StoreError, locks, posts, robots
 from storage.db import describe
 
 LOG = logging.getLogger(__name__)
@@ -40,11 +40,23 @@ class StorePipeline:
         return cls(store, crawler.settings.get(OWNER))
 
     async def process_item(self, item: object) -> object:
+        if isinstance(item, RobotsRead):
+            await asyncio.to_thread(self.keep_robots, item)
+            return item
         if not isinstance(item, BoardWalk):
             return item
         if not item.rows and not item.baseline and item.end in QUIET_ENDS:
             return StoredWalk(item)  # quiet: stored, settled, unchanged — nothing to write
         return await asyncio.to_thread(self.store_walk, item)
+
+    def keep_robots(self, read: RobotsRead) -> None:
+        if self.owner is None:
+            return  # a dry run keeps nothing
+        try:
+            with self.store.write() as session:
+                robots.remember(session, {read.site: (read.body, read.ttl)}, locks.now(session))
+        except Exception as exc:  # it is read again next time: no reason to fail a board
+            LOG.warning("could not keep %s/robots.txt: %s", read.site, describe(exc))
 
     def store_walk(self, walk: BoardWalk) -> StoredWalk:
         sessions = self.store.dry_run if self.owner is None else self.store.write

@@ -54,10 +54,16 @@ class Layout:
     columns: dict[str, int]
     hinted: bool = False  # found through the profile's own row selector
     header: Element | None = field(default=None, repr=False)
+    _spans: dict[Element, list[Element]] = field(default_factory=dict, repr=False)
 
     def cell(self, row: Element, name: str) -> Element | None:
         column = self.columns.get(name)
-        return None if column is None else cell_at(row, column)
+        if column is None:
+            return None
+        spans = self._spans.get(row)
+        if spans is None:  # each row's cells by column, once
+            spans = self._spans[row] = [c for c in cells(row) for _ in range(span(c))]
+        return spans[column] if column < len(spans) else None
 
 
 def label(text: str) -> str:
@@ -83,8 +89,11 @@ def cells(row: Element) -> list[Element]:
 
 
 def span(cell: Element) -> int:
+    value = cell.get("colspan")
+    if value is None:
+        return 1
     try:
-        return max(1, min(int(cell.get("colspan") or 1), 20))
+        return max(1, min(int(value), 20))
     except ValueError:
         return 1
 
@@ -135,7 +144,7 @@ def layout_of(table: Element) -> Layout | None:
         columns = columns_of(row)
         if columns:
             body = [r for r in rows[index + 1 :] if r.find("td") is not None]
-            if not _linked_rows(Layout(body, columns)):
+            if not _any_linked(Layout(body, columns)):
                 body = _split_header_rows(table, columns)
             return Layout(body, columns, header=row)
     return None
@@ -147,6 +156,15 @@ def _split_header_rows(table: Element, columns: dict[str, int]) -> list[Element]
         if not any(columns_of(r) for r in table_rows(nxt)[:HEADER_ROWS]):
             return [r for r in table_rows(nxt) if r.find("td") is not None]
     return []
+
+
+def _any_linked(layout: Layout) -> bool:
+    return any(_linked(layout, row) for row in layout.rows)
+
+
+def _linked(layout: Layout, row: Element) -> bool:
+    cell = layout.cell(row, "title")
+    return (cell is not None and cell.find(".//a") is not None) or _has_button(cell)
 
 
 def _linked_rows(layout: Layout) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lxml import etree
+from parsel import Selector
 
 if TYPE_CHECKING:  # lxml ships no type information
     Element: TypeAlias = Any
@@ -94,3 +95,16 @@ def remove(element: Element) -> None:
     else:
         parent.text = (parent.text or "") + tail
     parent.remove(element)
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def tree(text: str) -> Selector:
+    """A page's element tree (lxml's HTML parser, without lxml.html's element classes: the
+    reading does not need them, and they cost a Python call for every element touched)."""
+    text = _XML_DECLARATION.sub("", text, count=1).replace("\x00", "")
+    root = etree.HTML(text) if text.strip() else None
+    if root is None:
+        root = etree.HTML("<html><body></body></html>")
+    return Selector(root=root, type="html")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +31,7 @@ class Store:
         reader = (
             _engine(url, immediate=False) if self.engine.dialect.name == "sqlite" else self.engine
         )
+        self.reader = reader
         self._readers = sessionmaker(reader, expire_on_commit=False)
 
     @property
@@ -94,12 +95,23 @@ class Store:
             return _revision(conn)
 
 
-@functools.cache
+_OPEN: dict[str, Store] = {}
+
+
 def open_store(url: str) -> Store:
     """The process-wide store for `url`, its schema upgraded."""
-    store = Store(url)
-    store.upgrade()
-    return store
+    if url not in _OPEN:
+        store = Store(url)
+        store.upgrade()
+        _OPEN[url] = store
+    return _OPEN[url]
+
+
+def close_all() -> None:
+    """Close every open store's connections (before a process ends without tearing down)."""
+    for store in _OPEN.values():
+        store.engine.dispose()
+        store.reader.dispose()
 
 
 def _engine(url: str, immediate: bool = True) -> Engine:
@@ -117,18 +129,46 @@ def _engine(url: str, immediate: bool = True) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin if immediate else _sqlite_deferred)
+        if immediate:
+            turn = _WriteTurn()
+            event.listen(engine, "begin", turn.begin)
+            event.listen(engine, "commit", turn.end)
+            event.listen(engine, "rollback", turn.end)
+        else:
+            event.listen(engine, "begin", _sqlite_deferred)
     return engine
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    """Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE).
+class _WriteTurn:
+    """Every SQLite write transaction takes the write lock up front (BEGIN IMMEDIATE), and the
+    threads of one process take turns for it in a queue of their own first.
 
     In WAL mode a transaction that read first cannot write once another process has committed
     since ("database is locked", whatever the busy timeout): with several processes that would
-    fail writes that follow reads. Waiting for the lock up front makes them wait instead.
+    fail writes that follow reads. Waiting for the lock up front makes them wait instead. Threads
+    of this process (8 sending digests) would otherwise wait in SQLite's busy handler, which
+    sleeps 1, 2, 5 … 100 ms between tries: a thread lock hands the turn over at once.
     """
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def __init__(self) -> None:
+        # reentrant: a thread that nests two write transactions meets SQLite's own timeout, as
+        # before, rather than waiting for itself for ever
+        self.lock, self.held = threading.RLock(), threading.local()
+
+    def begin(self, conn: Connection) -> None:
+        self.lock.acquire()
+        self.held.ids = {*getattr(self.held, "ids", ()), id(conn)}
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Connection) -> None:
+        ids: set[int] = getattr(self.held, "ids", set())
+        if id(conn) in ids:
+            ids.discard(id(conn))
+            self.lock.release()
 
 
 def _sqlite_deferred(conn: Connection) -> None:

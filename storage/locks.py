@@ -16,7 +16,6 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.db import Store
@@ -120,7 +119,10 @@ def _insert_free(
     at: datetime,
     expires: datetime,
 ) -> None:
-    dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+    if store.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     rows = [{"name": n, "owner": owner, "acquired_at": at, "expires_at": expires} for n in names]
     session.execute(dialect.insert(Lock).values(rows).on_conflict_do_nothing())
 

@@ -215,3 +215,14 @@ class KnownUrl(Base):
 
     url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Robots(Base):
+    """A site's robots.txt as last read (None: everything allowed), until `expires_at`."""
+
+    __tablename__ = "robots"
+
+    site: Mapped[str] = mapped_column(String(300), primary_key=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

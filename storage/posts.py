@@ -6,10 +6,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage import ledger
+from storage.db import Store
 from storage.models import Board, Post, Revision, post_dict
 from storage.records import DATA_FIELDS, PostData, Retitled, StoredPost
 
@@ -67,6 +69,37 @@ def baselined(session: Session, boards: Sequence[str]) -> set[str]:
     """Which of `boards` have finished their first (baseline) walk."""
     query = select(Board.name).where(Board.name.in_(boards), Board.baselined_at.is_not(None))
     return set(session.scalars(query))
+
+
+class Lookups:
+    """`lookup` for a whole crawl on one held connection, one statement per list page: what a
+    quiet run does for every board, so it costs one indexed query and nothing more."""
+
+    _QUERY = (
+        select(Post.key, Post.settled, Post.title)
+        .join(Board, Post.board_id == Board.id)
+        .where(Board.name == bindparam("board"), Post.key.in_(bindparam("keys", expanding=True)))
+    )
+
+    def __init__(self, store: Store) -> None:
+        self._conn: Connection | None = None
+        self._store = store
+
+    def __call__(self, board: str, keys: Sequence[str]) -> dict[str, Known]:
+        if not keys:
+            return {}
+        if self._conn is None:
+            self._conn = self._store.reader.connect()
+        try:
+            rows = self._conn.execute(self._QUERY, {"board": board, "keys": list(keys)}).all()
+        finally:
+            self._conn.rollback()  # no read transaction outlives the page
+        return {key: Known(settled, title) for key, settled, title in rows}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, Known]:

@@ -1,11 +1,13 @@
 """The benchmarks still run and still check what they promise: seconds-long smoke versions.
 
 The figures in BENCHMARKS.md come from full runs; here only the behaviour is asserted (one list
-page per quiet board, no heavy imports, every digest sent, no errors), never a speed.
+page per quiet board, no heavy imports, every digest sent, no errors, never more requests in
+flight to a site than its limit, robots.txt read once per site), never a speed.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +18,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def smoke(script: str) -> str:
+    return smoke_run(script)[1]
+
+
+def smoke_run(script: str) -> tuple[int, str]:
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), "--smoke"],
         capture_output=True,
         text=True,
         timeout=180,
     )
-    return result.stdout + result.stderr
+    return result.returncode, result.stdout + result.stderr
+
+
+def in_flight(out: str) -> list[tuple[int, int]]:
+    """Every "most in flight per site: N (limit L)" the output reports, as (N, L)."""
+    found = re.findall(r"most in flight per site: (\d+) \(limit (\d+)\)", out)
+    return [(int(n), int(limit)) for n, limit in found]
 
 
 def test_soak_smoke_runs_clean() -> None:
@@ -34,11 +46,14 @@ def test_quiet_run_smoke_fetches_one_list_page_per_board_and_no_heavy_imports() 
     pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
     out = smoke("quiet_run.py")
     assert "list pages per board per quiet run: 1.00; heavy imports: none" in out, out
+    assert "start-up (a 1-board quiet run): boardwatch" in out, out  # next to urlwatch, floor
+    assert "list pages: 1.00" in out and "floor" in out, out
 
 
 def test_backfill_smoke_walks_every_page() -> None:
     out = smoke("backfill.py")
-    assert "400 posts: 21 list pages, 400 posts stored" in out, out  # 20 full, 1 empty: the end
+    # 20 full, 1 empty: the end (on loopback and, in backfill.py's newer form, far away too)
+    assert "21 list pages, 400 posts stored" in out, out
 
 
 def test_store_scale_smoke_runs() -> None:
@@ -49,3 +64,44 @@ def test_store_scale_smoke_runs() -> None:
 def test_fanout_smoke_sends_every_digest() -> None:
     out = smoke("fanout.py")
     assert "50 subscribers: 50 digests in" in out, out
+
+
+def test_floor_smoke_reads_every_board_once_and_finds_nothing_new() -> None:
+    code, out = smoke_run("floor.py")
+    assert "10 boards, 1 site(s):" in out, out
+    assert "list pages per board per run: 1.00; last run: floor: 10 boards read, 0 new" in out, out
+    assert code == 0, out
+
+
+def test_latency_smoke_keeps_the_site_limit_and_stays_quiet() -> None:
+    pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
+    code, out = smoke_run("latency.py")
+    assert "20 boards on 2 site(s):" in out and "20 boards on 1 site(s):" in out, out
+    quiet = "list pages per board per quiet run: 1.00; robots.txt requests in the quiet runs: 0"
+    assert out.count(quiet) == 2, out
+    flights = in_flight(out)
+    assert len(flights) == 2 and all(n <= limit == 8 for n, limit in flights), out
+    assert code == 0, out
+
+
+def test_daemon_cycle_smoke_quiet_cycles_read_no_robots_and_keep_the_limit() -> None:
+    pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
+    code, out = smoke_run("daemon_cycle.py")
+    assert "quiet cycles: 2, CPU per quiet cycle" in out, out
+    assert "list pages per quiet cycle: 20, 20" in out, out
+    assert "robots.txt requests per cycle after the first: 0" in out, out
+    assert "2 robots.txt requests (2 sites" in out, out  # the first cycle: one per site
+    assert "failed: 0; error lines in the log: 0; exit code after SIGTERM: 0" in out, out
+    flights = in_flight(out)
+    assert len(flights) == 1 and all(n <= limit == 8 for n, limit in flights), out
+    assert code == 0, out
+
+
+def test_politeness_smoke_keeps_concurrency_and_reads_robots_once_per_site() -> None:
+    code, out = smoke_run("politeness.py")
+    flights = in_flight(out)
+    assert len(flights) == 5 and all(n <= limit == 2 for n, limit in flights), out
+    assert "all runs: most in flight per site: 2 (limit 2)" in out, out  # the limit was reached
+    assert "robots.txt requests per site over all runs: 1, 1" in out, out
+    assert "robots requests after first run: 0" in out, out
+    assert code == 0, out

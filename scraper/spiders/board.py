@@ -8,7 +8,9 @@ hands in, so the spider never touches the database itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+import functools
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,11 +26,29 @@ from twisted.python.failure import Failure
 
 from scraper.detail import read_detail, with_details
 from scraper.errors import CrawlError
-from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, WalkEnd
+from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
 from scraper.parse import ListPage, choose, read_list
 from scraper.profiles import Profile
+from scraper.text import tree
 
-Output = Iterator[Request | BoardWalk]
+Output = Iterator[Request | BoardWalk | RobotsRead]
+Callback = Callable[..., Output]
+
+
+def eager(callback: Callback) -> Callable[..., list[Request | BoardWalk | RobotsRead]]:
+    """A callback that returns its output as a list rather than yielding it: Scrapy parses the
+    source of every generator callback of each response it sees (to warn about `return` values
+    in generators), which cost more than reading the page."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> list[Request | BoardWalk | RobotsRead]:
+        return list(callback(*args, **kwargs))
+
+    del run.__wrapped__  # Scrapy would look through to the generator
+    return run
+
+
+PREFETCH = 4  # list pages fetched ahead while every post on them is new
 
 
 @dataclass
@@ -46,6 +66,8 @@ class _Walk:
     details_pending: int = 0
     details_fetched: int = 0
     yielded: bool = False
+    requested: int = 1  # the furthest list page asked for
+    waiting: dict[int, Response | CrawlError] = field(default_factory=dict)  # fetched ahead
 
     def stop(self, end: WalkEnd, error: CrawlError | None = None) -> None:
         self.end, self.error = end, error
@@ -72,18 +94,33 @@ class _Walk:
 class BoardSpider(Spider):
     name = "boards"
 
-    def __init__(self, tasks: Sequence[BoardTask], lookup: Lookup, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        tasks: Sequence[BoardTask],
+        lookup: Lookup,
+        robots: Mapping[str, str | None] | None = None,
+        robots_ttl: float = 86400.0,
+        **kwargs: Any,
+    ) -> None:
+        """`robots`: the sites whose robots.txt is known and fresh (body, or None: all allowed);
+        the others' are read first, and yielded as `RobotsRead` items for the store."""
         super().__init__(**kwargs)
         self._walks = {task.name: _Walk(task, task.profile) for task in tasks}
         self._lookup = lookup
+        self._known_robots = dict(robots or {})
+        self._robots_ttl = robots_ttl
         self._robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
 
-    async def start(self) -> AsyncIterator[Request | BoardWalk]:
+    async def start(self) -> AsyncIterator[Request | BoardWalk | RobotsRead]:
         sites: dict[str, list[_Walk]] = {}
         for walk in self._walks.values():
             sites.setdefault(_site(walk.task.url), []).append(walk)
         for site, walks in sites.items():
-            if any(walk.task.obey_robots for walk in walks):
+            if any(walk.task.obey_robots for walk in walks) and site in self._known_robots:
+                body = self._known_robots[site]
+                for request in self.begin(site, Protego.parse(body) if body else None):
+                    yield request
+            elif any(walk.task.obey_robots for walk in walks):
                 yield Request(
                     f"{site}/robots.txt",
                     callback=self.parse_robots,
@@ -96,16 +133,21 @@ class BoardSpider(Spider):
                 for walk in walks:
                     yield self.list_request(walk, 1)
 
+    @eager
     def parse_robots(self, response: Response, site: str) -> Output:
-        rules = None
+        rules, body = None, None
         if response.status < 400 and isinstance(response, TextResponse):
-            rules = Protego.parse(response.text)
+            body = response.text
+            rules = Protego.parse(body)
         elif response.status >= 500:
             self.logger.warning(
                 "%s answered %s; crawling as allowed", response.url, response.status
             )
+        if response.status < 500:  # a site's answer (4xx: no robots.txt, all allowed) is kept
+            yield RobotsRead(site, body, _fresh_for(response, self._robots_ttl))
         yield from self.begin(site, rules)
 
+    @eager
     def robots_failed(self, failure: Failure) -> Output:
         site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
         self.logger.warning(
@@ -140,6 +182,7 @@ class BoardSpider(Spider):
             dont_filter=True,
         )
 
+    @eager
     def list_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
         error: Any = failure.value
@@ -149,13 +192,33 @@ class BoardSpider(Spider):
             reason = str(error)
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
-        walk = self._walks[request.cb_kwargs["board"]]
+        walk, page = self._walks[request.cb_kwargs["board"]], request.cb_kwargs["page"]
         message = f"list page {request.url} failed: {reason}"
-        walk.stop(WalkEnd.FAILED, CrawlError(walk.task.name, request.url, message))
-        yield from self.finish(walk)
+        yield from self.in_order(walk, page, CrawlError(walk.task.name, request.url, message))
 
+    @eager
     def parse_list(self, response: Response, board: str, page: int) -> Output:
-        walk = self._walks[board]
+        yield from self.in_order(self._walks[board], page, response)
+
+    def in_order(self, walk: _Walk, page: int, got: Response | CrawlError) -> Output:
+        """Pages fetched ahead arrive in any order; they are read in the board's order, and
+        those that arrive after the walk ended (caught up two pages early) are dropped."""
+        if walk.end is not None:
+            return
+        walk.waiting[page] = got
+        while walk.end is None and walk.pages + 1 in walk.waiting:
+            page = walk.pages + 1
+            got = walk.waiting.pop(page)
+            if isinstance(got, CrawlError):
+                walk.stop(WalkEnd.FAILED, got)
+                yield from self.finish(walk)
+            else:
+                yield from self.list_page(walk, got, page)
+        if walk.end is not None:
+            walk.waiting.clear()
+
+    def list_page(self, walk: _Walk, response: Response, page: int) -> Output:
+        board = walk.task.name
         walk.pages += 1
         try:
             listed = self.read(walk, response, page)
@@ -169,48 +232,59 @@ class BoardSpider(Spider):
             walk.stop(WalkEnd.REFUSED, refusal(walk, response.url, listed.problem))
             yield from self.finish(walk)
             return
-        rows = listed.rows
-        walk.vague_dates |= listed.vague_dates
-        fresh = [row for row in rows if row["key"] not in walk.seen]
+        skims = listed.skims
+        fresh = [s for s in skims if s.key.value not in walk.seen]
         if not fresh:
             walk.stop(WalkEnd.EMPTY if page == 1 else WalkEnd.END)
             yield from self.finish(walk)
             return
-        stored = self._lookup(board, [row["key"] for row in rows])
+        stored = self._lookup(board, listed.keys)
         settled = {key for key, known in stored.items() if known.settled}
         caught_up = all(
-            r["key"] in settled or (r["notice"] and r["key"] in walk.seen) for r in rows
+            s.key.value in settled or (s.notice and s.key.value in walk.seen) for s in skims
         )
-        for row in fresh:
-            walk.seen.add(row["key"])
-            if row["key"] in settled and stored[row["key"]].same_title(row["title"]):
-                continue  # stored, settled, unchanged: nothing to do
+        wanted = set()
+        for skim in fresh:  # stored, settled and unchanged: nothing more to read or do
+            key = skim.key.value
+            walk.seen.add(key)
+            if not (key in settled and stored[key].same_title(skim.title)):
+                wanted.add(key)
+        for row in listed.complete(wanted) if wanted else ():
             yield from self.emit(walk, row, stored)
-        yield from self.next_page(walk, page, caught_up)
+        walk.vague_dates |= listed.vague_dates
+        all_new = not any(s.key.value in stored for s in skims if not s.notice)  # notices stay
+        yield from self.next_page(walk, page, caught_up, all_new=all_new)
 
     def read(self, walk: _Walk, response: Response, page: int) -> ListPage:
         """A list page read with the walk's profile (on page 1 of a probe: the best of all)."""
         html = decode(response, walk.task.encoding)
-        now = self.now(walk)
+        root, now = tree(html.text), self.now(walk)
         if page == 1 and walk.task.candidates:
-            found = choose(html.selector, html.url, walk.task.candidates, now)
+            found = choose(root, html.url, walk.task.candidates, now)
             if found is None:
                 return ListPage()
             walk.profile = found[0]
             return found[1]
-        return read_list(html.selector, html.url, walk.profile, now)
+        return read_list(root, html.url, walk.profile, now)
 
-    def next_page(self, walk: _Walk, page: int, caught_up: bool) -> Output:
-        request = self.list_request(walk, page + 1)
+    def next_page(self, walk: _Walk, page: int, caught_up: bool, *, all_new: bool) -> Output:
+        """Ask for the next page — and, while every post on this one was new (a baseline, a long
+        gap), for up to PREFETCH pages ahead, so the walk waits on one round trip, not each."""
         if caught_up:
             walk.stop(WalkEnd.CAUGHT_UP)
         elif page >= walk.task.max_pages:
             walk.stop(WalkEnd.MAX_PAGES)
-        elif not self.allowed(walk, request.url):
-            walk.stop(WalkEnd.END)  # robots.txt closes the rest of the board
         else:
-            yield request
-            return
+            last = min(page + (PREFETCH if all_new else 1), walk.task.max_pages)
+            for ahead in range(walk.requested + 1, last + 1):
+                request = self.list_request(walk, ahead)
+                if not self.allowed(walk, request.url):
+                    break  # robots.txt closes the rest of the board, from that page on
+                walk.requested = ahead
+                yield request
+            if walk.requested > page:
+                return
+            walk.stop(WalkEnd.END)
         yield from self.finish(walk)
 
     def emit(self, walk: _Walk, row: Row, stored: Mapping[str, KnownPost]) -> Output:
@@ -236,18 +310,20 @@ class BoardSpider(Spider):
         same_site = urlsplit(url).netloc == urlsplit(task.url).netloc
         return same_site and url != task.url and self.allowed(walk, url)
 
+    @eager
     def parse_detail(self, response: Response, board: str, key: str) -> Output:
         walk = self._walks[board]
         try:
             page = decode(response, walk.task.encoding)
             row = walk.rows[key]
-            details = read_detail(page.selector, page.url, walk.profile, row)
+            details = read_detail(tree(page.text), page.url, walk.profile, row)
             walk.rows[key] = with_details(row, details, vague_date=key in walk.vague_dates)
         except Exception as exc:  # a broken post page costs its details, never the post
             self.logger.warning("%s: could not read the post page %s: %s", board, response.url, exc)
             self.logger.debug("the post page's traceback", exc_info=True)
         yield from self.detail_done(walk)
 
+    @eager
     def detail_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
         board = request.cb_kwargs["board"]
@@ -299,6 +375,16 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
+
+
+def _fresh_for(response: Response, default: float) -> float:
+    """How long a robots.txt may be trusted: as its caching headers say, else `default`."""
+    control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1")
+    match = _MAX_AGE.search(control)
+    return float(min(max(int(match[1]), 60), 7 * 86400)) if match else default
 
 
 def _site(url: str) -> str:

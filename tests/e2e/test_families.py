@@ -21,7 +21,8 @@ from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.workspace import Workspace, esg_config
 
-pytestmark = pytest.mark.filterwarnings("ignore")
+# These read boards; where the posts are stored is not their subject: SQLite only.
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.backends("sqlite")]
 CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
 CASES = {c["file"]: c for c in json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))}
 # One page of each family, served at the address its case gives (the path, on a local server).

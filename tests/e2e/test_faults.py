@@ -25,6 +25,7 @@ def no_trace(text: str) -> None:
     assert "[SQL:" not in text and "INSERT INTO" not in text, text
 
 
+@pytest.mark.backends("sqlite")
 def test_quiet_run_prints_each_failure_in_one_line_naming_it(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -109,6 +110,7 @@ def test_secrets_stay_out_of_every_output_and_the_store_and_each_error_is_its_ow
     assert not any(secret in dump for secret in secrets)
 
 
+@pytest.mark.backends("sqlite")
 def test_a_long_title_and_many_boards_still_make_a_deliverable_digest(
     workspace: Workspace, smtp: SmtpSink
 ) -> None:
@@ -166,6 +168,7 @@ def test_a_long_backlog_goes_out_in_digests_of_bounded_size(
     assert received(smtp, new) == Counter({p.id: 1 for p in new})
 
 
+@pytest.mark.backends("sqlite")
 def test_hostile_pages_cost_their_post_never_memory_or_a_mail_of_another_site(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -198,6 +201,7 @@ def detail(post_id: int) -> str:
     return f"/bbs/board.php?bo_table=esg_news&no={post_id}&page=1"
 
 
+@pytest.mark.backends("sqlite")
 def test_a_page_declared_utf8_but_sent_in_euc_kr_reads_as_hangul(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -211,6 +215,7 @@ def test_a_page_declared_utf8_but_sent_in_euc_kr_reads_as_hangul(
     )
 
 
+@pytest.mark.backends("sqlite")
 def test_a_misspelt_target_scheme_is_a_config_error_before_any_board_is_crawled(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard
 ) -> None:
@@ -221,6 +226,7 @@ def test_a_misspelt_target_scheme_is_a_config_error_before_any_board_is_crawled(
     assert board.requests == []
 
 
+@pytest.mark.backends("sqlite")
 def test_a_relative_sqlite_path_is_beside_the_config_file(
     workspace: Workspace, board_server: BoardServer, smtp: SmtpSink
 ) -> None:
@@ -245,7 +251,8 @@ def test_sigterm_mid_crawl_is_an_interruption_not_a_failure(
     with workspace.started("run") as daemon:
         wait_until(lambda: board.list_requests(), 20, "the daemon's crawl")
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=15) == 0
+        code = daemon.wait(timeout=15)
+        assert code == 0, log_of(daemon)
         log = log_of(daemon)
     (status,) = workspace.run("status", "--json", check=0).json()["boards"]
     assert status["last_result"] == "ok" and status["fail_streak"] == 0
@@ -280,11 +287,10 @@ def test_sighup_reloads_the_config_and_a_bad_one_is_refused_while_the_daemon_goe
     assert post.title in smtp.messages[0].get_body(("html",)).get_content()
 
 
+@pytest.mark.backends("postgresql")  # needs a database server to take away and bring back
 def test_a_database_outage_is_one_line_per_cycle_and_a_database_recreated_empty_is_upgraded(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
-    if not workspace.db_url.startswith("postgresql"):
-        pytest.skip("needs a database server to take away and bring back")
     from sqlalchemy import create_engine, text
 
     admin_url, name = workspace.db_url.rsplit("/", 1)

@@ -96,14 +96,36 @@ def test_forty_five_new_posts_all_delivered_in_one_run(
 ) -> None:
     new = board.add_many(45)
     board.requests.clear()
-    ready.run("once", check=0)
-    assert len(board.list_requests()) == 4  # 45 new posts span pages 1-3; page 4 is all known
+    result = ready.run("once", check=0)
+    assert "esg: 4 pages, 45 new" in result.err  # 45 new posts span pages 1-3; page 4 is all known
+    # pages 2-5 were asked for ahead while page 1 was all new, page 6 while page 2 was
+    assert sorted(board.list_requests()) == sorted(page_urls(range(1, 7)))
     assert len(smtp.messages) == 2 and len(slack.requests) == 1
     for mail in smtp.messages:
         assert mail["Subject"] == "[ESG 정책뉴스] 새 글 45건"
         html = mail.get_body(("html",)).get_content()
         assert all(f"no={p.id}&amp;" in html for p in new)
     assert all(f"no={p.id}&amp;" in slack_texts(slack)[0] for p in new)
+
+
+def page_urls(pages: range) -> list[str]:
+    return [f"/bbs/board.php?bo_table=esg_news&page={page}" for page in pages]
+
+
+def test_pages_fetched_ahead_are_read_in_order_when_they_arrive_out_of_order(
+    ready: Workspace, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    new = board.add_many(50)  # pages 1-2 all new, page 3 half, page 4 all known
+    board.page_delays = {2: 0.5}  # pages 3-5 answer before page 2
+    result = ready.run("once", check=0)
+    assert "esg: 4 pages, 50 new" in result.err
+    mails = [m for m in smtp.messages if m["To"] == "one@example.com"]
+    assert len(mails) == 1 and mails[0]["Subject"] == "[ESG 정책뉴스] 새 글 50건"
+    html = mails[0].get_body(("html",)).get_content()
+    places = [html.index(f"no={p.id}&amp;") for p in new]  # newest first, as the board lists
+    assert places == sorted(places)
+    ready.run("once", check=0)
+    assert sum(m["To"] == "one@example.com" for m in smtp.messages) == 1  # each post once
 
 
 def test_pinned_notices_are_never_sent(

@@ -93,9 +93,13 @@ class EsgBoard:
         self.robots = "User-agent: *\nDisallow: /admin/\n"
         self.failures: dict[str, int] = {}  # path or "list"/"detail"/"robots" -> status
         self.requests: list[str] = []
+        self.in_flight = 0  # requests being answered right now …
+        self.most_in_flight = 0  # … and the most there ever were at once
         self.charset = "utf-8"
         self.declare_charset = True
         self.delay = 0.0  # seconds each list page takes, to catch a crawl in flight
+        self.detail_delay = 0.0  # seconds each post page takes
+        self.page_delays: dict[int, float] = {}  # list page -> seconds it takes, if not `delay`
         self.redesigned = False  # a layout change: the list markup no longer matches the profile
         # How other skins draw the same list: the New marker inside the link before the title
         # (KBoard), titles cut to `cut` characters with "…", dates without a year ("07-23").
@@ -272,6 +276,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         board = self.server.board  # type: ignore[attr-defined]
+        with board.lock:
+            board.in_flight += 1
+            board.most_in_flight = max(board.most_in_flight, board.in_flight)
+        try:
+            self._answer(board)
+        finally:
+            with board.lock:
+                board.in_flight -= 1
+
+    def _answer(self, board: EsgBoard) -> None:
         board.requests.append(self.path)
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -287,10 +301,12 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path != "/bbs/board.php":
             return self._send(404, "<html><body>not found</body></html>", board)
         if kind == "detail":
+            time.sleep(board.detail_delay)
             page = board.detail_page(int(query["no"]))
             return self._send(200 if page else 404, page or "not found", board)
-        time.sleep(board.delay)
-        return self._send(200, board.list_page(int(query.get("page", "1"))), board)
+        page = int(query.get("page", "1"))
+        time.sleep(board.page_delays.get(page, board.delay))
+        return self._send(200, board.list_page(page), board)
 
     def _raw(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)

@@ -1,0 +1,141 @@
+"""Politeness: many boards on a few sites — requests in flight per site, robots.txt reads per site.
+
+Method: N generated ESG-style boards spread over S sites (loopback addresses 127.0.0.2, …, one
+server each); every answer waits a uniform random time first, so requests pile up if a crawler
+lets them. boardwatch runs with `[crawl] concurrency = C` (and no subscribers): three
+`scrape once` runs — the first takes the baselines (every list page up to max_pages), before the
+second a new post appears on every board (list pages and the new posts' pages), the third is
+quiet — then `scrape run` on the same database for a few cycles (a new post on every board
+before it starts). The servers count, per site, the requests being answered at once and the
+robots.txt requests. Passes when no site ever had more than C requests in flight and each site's
+robots.txt was read once in all (the store keeps it for `robots_ttl`, a day by default).
+
+    python benchmarks/politeness.py [--boards 120] [--sites 3] [--concurrency 4]
+    python benchmarks/politeness.py --smoke   # 24 boards on 2 sites, concurrency 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.boardgen import Boards, Sites  # noqa: E402
+from benchmarks.harness import SCRAPE, measure, scrape_config, scrape_env  # noqa: E402
+
+POLL = 0.1
+
+
+def daemon_cycles(cmd: list[str], work: Path, boards: Boards, cycles: int, gap: float) -> int:
+    """Run `scrape run` through `cycles` bursts of requests (each ended by `gap` seconds of
+    none); return its exit code after SIGTERM."""
+    with (work / "daemon.log").open("w+") as log:
+        daemon = subprocess.Popen(
+            cmd, cwd=work, env=scrape_env(work), stdout=subprocess.DEVNULL, stderr=log
+        )
+        try:
+            seen, last, changed, busy = 0, sum(boards.requests.values()), time.monotonic(), False
+            deadline = time.monotonic() + 60 + cycles * 30
+            while seen < cycles and time.monotonic() < deadline and daemon.poll() is None:
+                time.sleep(POLL)
+                total = sum(boards.requests.values())
+                if total != last:
+                    last, changed, busy = total, time.monotonic(), True
+                elif busy and time.monotonic() - changed >= gap:
+                    seen, busy = seen + 1, False
+            if seen < cycles:
+                log.seek(0)
+                raise SystemExit(f"the daemon ran {seen} of {cycles} cycles:\n{log.read()[-2000:]}")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(timeout=60)
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boards", type=int, default=120)
+    parser.add_argument("--sites", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--posts", type=int, default=200, help="per board (20 a list page)")
+    parser.add_argument("--interval", type=int, default=5, help="daemon: seconds")
+    parser.add_argument("--cycles", type=int, default=3, help="daemon cycles")
+    parser.add_argument("--smoke", action="store_true", help="24 boards, 2 sites, limit 2")
+    args = parser.parse_args()
+    delay = (0.05, 0.15)
+    if args.smoke:
+        args.boards, args.sites, args.concurrency, args.posts = 24, 2, 2, 40
+        args.interval, args.cycles, delay = 2, 2, (0.02, 0.04)
+    n, limit = args.boards, args.concurrency
+    boards = Boards(n, posts=args.posts, delay=delay)
+    print(
+        f"politeness: {n} boards on {args.sites} sites, [crawl] concurrency = {limit}, every "
+        f"answer after {delay[0] * 1000:.0f}–{delay[1] * 1000:.0f} ms; 3 × `scrape once`, then "
+        f"`scrape run` for {args.cycles} cycles every {args.interval} s; counted at the servers"
+    )
+    flights: list[int] = []
+    robots_after_first = 0
+    with Sites(boards, args.sites) as sites, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        config = scrape_config(
+            work,
+            sites.urls(),
+            crawl=f"concurrency = {limit}",
+            interval=f"{args.interval}s",
+            subscriber=False,
+        )
+        steps = [
+            ("`scrape once` #1 (baselines)", None),
+            ("`scrape once` #2 (a new post on every board)", "once"),
+            ("`scrape once` #3 (quiet)", None),
+            (f"`scrape run`, {args.cycles} cycles (a new post on every board)", "run"),
+        ]
+        for i, (label, new) in enumerate(steps):
+            if new:
+                for board in range(n):
+                    boards.add(board)
+            boards.reset_in_flight()
+            before = {k: dict(sites.requests(k)) for k in ("list", "robots", "detail")}
+            started = time.perf_counter()
+            if new == "run":
+                cmd = [SCRAPE, "-q", "--config", str(config), "run"]
+                code = daemon_cycles(cmd, work, boards, args.cycles, min(1.0, args.interval / 3))
+                if code != 0:
+                    raise SystemExit(f"`scrape run` exited {code} after SIGTERM")
+            else:
+                measure([SCRAPE, "-q", "--config", str(config), "once"], work, scrape_env(work))
+            wall = time.perf_counter() - started
+            after = {k: sites.requests(k) for k in ("list", "robots", "detail")}
+            got = {k: {s: after[k][s] - before[k][s] for s in after[k]} for k in after}
+            flight = sites.most_in_flight()
+            flights.append(flight)
+            robots = list(got["robots"].values())
+            if i:
+                robots_after_first += sum(robots)
+            print(
+                f"  {label}: {sum(got['list'].values())} list pages, "
+                f"{sum(got['detail'].values())} post pages in {wall:.1f} s; most in flight per "
+                f"site: {flight} (limit {limit}); robots.txt requests per site: "
+                f"{', '.join(map(str, robots))}"
+            )
+        per_site = sites.requests("robots")
+    most = max(flights)
+    print(f"  all runs: most in flight per site: {most} (limit {limit})")
+    print(
+        f"  robots.txt requests per site over all runs: {', '.join(map(str, per_site.values()))} "
+        f"(at most 1 a day); robots requests after first run: {robots_after_first}"
+    )
+    ok = most <= limit and robots_after_first == 0 and all(v <= 1 for v in per_site.values())
+    print(f"  result: {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
