@@ -160,6 +160,16 @@ Bool = Annotated[bool, PydanticStrict()]
 Text = Annotated[str, PydanticStrict()]
 
 
+def check_address(value: str) -> str:
+    """`host:port` (`:9464`, `0.0.0.0:9464`, `[::1]:9464`) for the metrics server, or empty."""
+    if not value:
+        return value
+    _host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port (like 127.0.0.1:9464)")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -256,6 +266,17 @@ class NotifyConfig(Strict):
         return value
 
 
+class MetricsConfig(Strict):
+    address: Annotated[str, AfterValidator(check_address)] = ""  # daemon: host:port; "" off
+    textfile: str = ""  # `scrape once` writes the metrics here (node_exporter textfile); "" off
+
+
+class FeedsConfig(Strict):
+    folder: str = ""  # an Atom feed per board and per subscriber, written here; "" off
+    entries: Int = Field(50, ge=1, le=1000)  # the latest posts in each feed
+    base_url: str = Field("", pattern=r"^(https?://\S+)?$")  # where the folder is served, if any
+
+
 class Config(Strict):
     timezone: Annotated[str, AfterValidator(check_zone)] = "Asia/Seoul"
     storage: Storage = Storage()
@@ -264,6 +285,8 @@ class Config(Strict):
     subscribers: list[SubscriberConfig] = []
     notify: NotifyConfig = NotifyConfig()
     profiles: dict[str, Profile] = {}  # a user's [profiles.NAME]: the `Profile` record itself
+    metrics: MetricsConfig = MetricsConfig()
+    feeds: FeedsConfig = FeedsConfig()
     path: str = Field(DEFAULT_PATH, exclude=True)
 
     @field_validator("profiles", mode="before")
@@ -379,6 +402,10 @@ def load(path: Path, *, secrets: bool = True) -> Config:
             data["notify"] = {k: v for k, v in data["notify"].items() if k != "admin_urls"}
         return validate(path, data)
     data = _expand(path, data)
+    for section, key in (("metrics", "textfile"), ("feeds", "folder")):
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
+            table[key] = str(path.resolve().parent / table[key])  # an absolute path stays itself
     storage = data.get("storage")
     if isinstance(storage, dict) and isinstance(storage.get("url"), str):
         storage["url"] = _beside(path, storage["url"])

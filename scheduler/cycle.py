@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from notify.records import BoardAlert
-from scheduler import delivery
+from scheduler import delivery, metrics
 from scheduler.alerts import send_alert
 from scheduler.config import BoardConfig, ConfigError
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
+from scheduler.feeds import write_feeds
 from scheduler.lease import Busy, lease, leases
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
@@ -28,14 +29,17 @@ class CycleReport:
     crawls: list[CrawlReport] = field(default_factory=list)
     deliveries: list[delivery.DeliveryReport] = field(default_factory=list)
     alert_errors: list[str] = field(default_factory=list)
+    output_errors: list[str] = field(default_factory=list)  # feeds or metrics not written
 
     @property
     def failed(self) -> bool:
-        """A board failed, a digest was refused, or an admin alert could not be delivered."""
+        """A board failed, a digest was refused, an admin alert could not be delivered, or a
+        feed or the metrics file could not be written."""
         return (
             any(crawl.failed for crawl in self.crawls)
             or any(d.error or d.alert_errors for d in self.deliveries)
             or bool(self.alert_errors)
+            or bool(self.output_errors)
         )
 
 
@@ -76,9 +80,23 @@ async def run_once(
     report.crawls, report.alert_errors = await crawl_guarded(
         ctx, runner, boards, dry_run=dry_run, announce=notify
     )
+    if not dry_run:
+        report.output_errors = await asyncio.to_thread(write_feeds, ctx, report.crawls)
     if notify and not dry_run:  # a run someone started retries every failed target now
         report.deliveries = await deliver_guarded(ctx, spaced=False)
+    if ctx.cfg.metrics.textfile and not dry_run:
+        report.output_errors += await asyncio.to_thread(_write_metrics, ctx)
     return report
+
+
+def _write_metrics(ctx: Context) -> list[str]:
+    path = ctx.cfg.metrics.textfile
+    try:
+        metrics.write_textfile(path, ctx.store)
+    except OSError as exc:
+        LOG.error("metrics: could not write %s: %s", path, exc.strerror or exc)
+        return [f"metrics {path}: {exc}"]
+    return []
 
 
 async def crawl_guarded(
@@ -176,4 +194,4 @@ def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:
     kind = "baseline (first crawl: stored, only `backfill` sent), " if crawl.baseline else ""
     line = f"{crawl.board}: {kind}{pages}, {len(crawl.new)} new, {verb} {crawl.queued}"
     level = logging.ERROR if crawl.failed else logging.INFO  # -q shows every failed board
-    LOG.log(level, "%s, %.1fs, %s", line, crawl.seconds, result)
+    LOG.log(level, "%s, %.1fs, %s", line, crawl.seconds, result, extra={"board": crawl.board})

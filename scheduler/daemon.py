@@ -18,10 +18,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from scheduler import metrics, systemd
 from scheduler.config import BoardConfig, ConfigError, interval_seconds
 from scheduler.context import Context, sync
 from scheduler.cycle import crawl_guarded, deliver_guarded, select_boards
 from scheduler.due import cron_trigger
+from scheduler.feeds import write_feeds
 from scheduler.logs import LOG
 from storage.db import describe
 
@@ -58,11 +60,32 @@ class Daemon:
             len(_cron_subscribers(self.ctx)),
         )
         cycles = asyncio.create_task(self._cycles())
+        server = self._serve_metrics()
+        systemd.notify("READY=1\nSTATUS=crawling on schedule")
+        interval = systemd.watchdog_interval()
+        watchdog = asyncio.create_task(systemd.feed_watchdog(interval)) if interval else None
         await self.stopping.wait()
+        systemd.notify("STOPPING=1")
         LOG.info("stopping: no new jobs; a running crawl gets %.0fs to finish", CRAWL_GRACE)
         self.scheduler.shutdown(wait=False)
         await self._finish(cycles)
+        if watchdog:
+            watchdog.cancel()
+        if server:
+            server.shutdown()
         LOG.info("stopped")
+
+    def _serve_metrics(self) -> Any:
+        address = self.ctx.cfg.metrics.address
+        if not address:
+            return None
+        try:
+            server = metrics.serve(address, self.ctx.store)
+        except OSError as exc:  # the port taken: the daemon still crawls and sends
+            LOG.error("metrics: cannot serve on %s: %s", address, exc.strerror or exc)
+            return None
+        LOG.info("metrics: serving http://%s/metrics", address)
+        return server
 
     def _signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -126,6 +149,7 @@ class Daemon:
         try:
             await self._recheck()
             crawls, _ = await crawl_guarded(self.ctx, self.runner, boards, daemon=True)
+            await asyncio.to_thread(write_feeds, self.ctx, crawls)
             if any(crawl.queued for crawl in crawls):
                 await deliver_guarded(self.ctx, spaced=True)
         except Exception as exc:  # the database away, and the like: one line, not a traceback

@@ -133,8 +133,9 @@ def _log_send(
     ctx: Context, batch: ledger.Batch, error: str | None, now: datetime, spaced: bool
 ) -> None:
     count = f"{len(batch.entries)} post(s)"
+    about = {"subscriber": batch.subscriber, "target": batch.masked}
     if error is None:
-        LOG.info("digest %s → %s: %s, ok", batch.subscriber, batch.masked, count)
+        LOG.info("digest %s → %s: %s, ok", batch.subscriber, batch.masked, count, extra=about)
         return
     if spaced:
         base = interval_seconds(ctx.cfg.notify.retry_backoff)
@@ -144,7 +145,9 @@ def _log_send(
     else:
         then = "kept, and tried again by the next run"
     LOG.warning(
-        "digest %s → %s: %s, failed: %s (%s)", batch.subscriber, batch.masked, count, error, then
+        "digest %s → %s: %s, failed: %s (%s)",
+        *(batch.subscriber, batch.masked, count, error, then),
+        extra=about,
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from notify.masking import candidates, mask_text, mask_url, secrets_of
 
@@ -68,7 +70,27 @@ class SecretFilter(logging.Filter):
 SECRETS = SecretFilter()
 
 
-def setup(verbose: int, quiet: bool, *, timestamps: bool = False) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line — time, level, logger, board or subscriber when the line is about
+    one, message (masked like every text line), traceback with -v — for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        for key in ("board", "subscriber", "target"):
+            value = getattr(record, key, None)
+            if value is not None:
+                line[key] = str(value)
+        line["message"] = record.getMessage()
+        if record.exc_text:
+            line["traceback"] = record.exc_text
+        return jsonlib.dumps(line, ensure_ascii=False)
+
+
+def setup(verbose: int, quiet: bool, *, timestamps: bool = False, json: bool = False) -> None:
     """boardwatch's own lines: INFO (one per board run and per digest), WARNING and up with -q
     (every failure, one line each, naming the board or subscriber), DEBUG with -v. Libraries
     speak only with -v (-vv: debug): boardwatch reports what failed in its own words. Tracebacks
@@ -81,7 +103,8 @@ def setup(verbose: int, quiet: bool, *, timestamps: bool = False) -> None:
         fmt = "%(asctime)s %(levelname)s %(message)s"
     else:
         fmt = "%(message)s"
-    handler.setFormatter(logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S"))
+    formatter = JsonFormatter() if json else logging.Formatter(fmt, "%Y-%m-%d %H:%M:%S")
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)

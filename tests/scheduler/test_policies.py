@@ -158,3 +158,21 @@ def test_weekday_digest_skips_the_weekend() -> None:
         day = trigger.get_next_fire_time(None, day + timedelta(seconds=1))
         fires.append(day.strftime("%a %d"))
     assert fires == ["Mon 28", "Tue 29", "Wed 30"]
+
+
+OVERDUE = [  # last run, interval, cron, stalled from (status --check fails from then on)
+    ("2025-07-23 09:00", "10m", None, "2025-07-23 09:30"),
+    ("2025-07-23 23:50", "1h", None, "2025-07-24 02:50"),
+    ("2025-07-23 09:00", "10m", "0 9 * * *", "2025-07-26 09:00"),  # three daily fire times
+    ("2025-07-25 09:00", "10m", "0 9 * * 1-5", "2025-07-30 09:00"),  # Friday: Mon, Tue, Wed
+    ("2025-07-23 09:05", "10m", "*/15 * * * *", "2025-07-23 09:45"),
+]
+
+
+@pytest.mark.parametrize(("last", "interval", "cron", "stalled"), OVERDUE)
+def test_a_board_is_stalled_three_intervals_after_its_last_run(
+    last: str, interval: str, cron: str | None, stalled: str
+) -> None:
+    from scheduler.checkup import overdue_at
+
+    assert overdue_at(at(last), interval, cron, SEOUL) == at(stalled)

@@ -1,0 +1,92 @@
+"""Atom feeds after each crawl (`[feeds] folder`): `boards/NAME.xml` with each board's latest
+posts, `subscribers/NAME.xml` with what matched each subscriber's boards and keywords. A feed is
+rewritten when its board found new posts in the crawl (or when it does not exist yet)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from notify import feeds
+from scheduler.context import Context
+from scheduler.logs import LOG
+from scheduler.verdict import CrawlReport
+from storage import observe
+from storage.records import StoredPost
+
+
+def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
+    """Write the feeds the crawl changed; returns the errors (each logged, one line a feed)."""
+    cfg = ctx.cfg.feeds
+    if not cfg.folder:
+        return []
+    folder, now = Path(cfg.folder), datetime.now(UTC)
+    changed = {crawl.board for crawl in crawls if crawl.new}
+    boards = [
+        b
+        for b in ctx.cfg.boards
+        if b.name in changed or not _path(folder, "boards", b.name).exists()
+    ]
+    subs = [
+        s
+        for s in ctx.cfg.subscribers
+        if (changed and (s.boards is None or changed & set(s.boards)))
+        or not _path(folder, "subscribers", s.name).exists()
+    ]
+    errors: list[str] = []
+    with ctx.store.read() as session:
+        wanted = [
+            (
+                "boards",
+                b.name,
+                b.display_title,
+                b.url,
+                observe.board_feed(session, b.name, cfg.entries),
+            )
+            for b in boards
+        ] + [
+            (
+                "subscribers",
+                s.name,
+                f"boardwatch: {s.name}",
+                None,
+                observe.subscriber_feed(session, s.name, cfg.entries),
+            )
+            for s in subs
+        ]
+    for kind, name, title, link, posts in wanted:
+        path = _path(folder, kind, name)
+        feed = feeds.Feed(
+            id=f"{kind.rstrip('s')}/{quote(name, safe='')}",
+            title=title,
+            entries=[_entry(post) for post in posts],
+            link=link,
+            self_url=f"{cfg.base_url.rstrip('/')}/{kind}/{quote(name)}.xml"
+            if cfg.base_url
+            else None,
+        )
+        try:
+            feeds.write(path, feeds.atom(feed, now))
+        except OSError as exc:
+            errors.append(f"feed {path}: {exc.strerror or exc}")
+            LOG.error("feed %s could not be written: %s", path, exc.strerror or exc)
+    return errors
+
+
+def _path(folder: Path, kind: str, name: str) -> Path:
+    return folder / kind / f"{name}.xml"
+
+
+def _entry(post: StoredPost) -> feeds.FeedEntry:
+    return feeds.FeedEntry(
+        board=post["board"],
+        key=post["key"],
+        title=post["title"],
+        url=post["url"],
+        first_seen=post["first_seen"],
+        board_title=post["board_title"],
+        author=post["author"],
+        summary=post["summary"],
+    )
