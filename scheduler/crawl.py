@@ -105,7 +105,7 @@ class _Collected:
     """What one crawl's signals reported: each board's item, and why the crawl closed."""
 
     items: dict[str, StoredWalk | BoardWalk]
-    reason: str = "finished"
+    reason: str = ""  # why the spider closed; "" while it has not (a crawl cut off)
 
     def item_scraped(self, item: object) -> None:
         if isinstance(item, StoredWalk):

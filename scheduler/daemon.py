@@ -13,6 +13,7 @@ A failed cycle (the database away, say) is one log line; the next checks the sch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
 CRAWL_GRACE = 5.0  # seconds a running crawl may finish after SIGTERM before it is stopped
+STOP_WITHIN = 9.0  # seconds from SIGTERM to return, whatever a crawl does
 GATHER = 0.2  # seconds a cycle waits for other boards falling due at the same moment
 
 
@@ -190,13 +192,25 @@ class Daemon:
         LOG.info("SIGHUP: config reloaded: %d board(s)", len(select_boards(ctx, [])))
 
     async def _finish(self, cycles: asyncio.Task[None]) -> None:
+        """Let a running crawl finish, or stop it; return within STOP_WITHIN seconds whatever
+        happens (the promise is exit 0 within 10 s). A crawl cut short stores nothing of its
+        unfinished walks: their boards are walked again by the next run."""
         self.wake.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_WITHIN
         try:
             await asyncio.wait_for(asyncio.shield(cycles), CRAWL_GRACE)
+            return
         except TimeoutError:
             LOG.warning("stopping the crawl still running; its boards are walked again next run")
-            await asyncio.wait_for(self.runner.stop(), CRAWL_GRACE)
-            await asyncio.wait_for(cycles, CRAWL_GRACE)
+        try:  # Scrapy's stop waits for the downloads in flight, up to [crawl] timeout each
+            await asyncio.wait_for(self.runner.stop(), max(deadline - loop.time(), 0.1))
+            await asyncio.wait_for(cycles, max(deadline - loop.time(), 0.1))
+        except TimeoutError:
+            LOG.warning("the crawl did not stop in time; it is left unrecorded and walked again")
+            cycles.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(cycles, 1.0)
 
 
 def _board_trigger(board: BoardConfig, ctx: Context) -> Any:

@@ -44,13 +44,13 @@ def due_batches(
             if retries.may_try(batch.failures, batch.last_failure_at, now, base, cap, spaced=spaced)
         ]
         subscribers = {batch.subscriber for batch in batches}
-        states = {name: ledger.subscriber_state(session, name) for name in subscribers}
-    on_time = {name for name, state in states.items() if _due(ctx, name, state, now)}
+        states = ledger.subscriber_states(session, subscribers)
+    configured = {sub.name: sub for sub in ctx.cfg.subscribers}
+    on_time = {name for name, state in states.items() if _due(configured[name], state, now, ctx)}
     return [b for b in batches if b.subscriber in on_time or any(e["attempts"] for e in b.entries)]
 
 
-def _due(ctx: Context, name: str, state: ledger.SubscriberState, now: datetime) -> bool:
-    sub = ctx.cfg.subscriber(name)
+def _due(sub: SubscriberConfig, state: ledger.SubscriberState, now: datetime, ctx: Context) -> bool:
     since = state.last_digest_at or state.first_seen
     return due.is_due(sub.digest, sub.quiet_hours, since, now, ctx.zone)
 
@@ -167,11 +167,11 @@ def _alert(
 
 
 def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    for r in reports:
+        errors.setdefault(r.subscriber, []).extend([f"{r.target}: {r.error}"] if r.error else [])
     with ctx.store.write() as session:
-        for name in dict.fromkeys(r.subscriber for r in reports):
-            mine = [r for r in reports if r.subscriber == name]
-            ledger.record_errors(session, name, [f"{r.target}: {r.error}" for r in mine if r.error])
-            ledger.subscriber(session, name).last_digest_at = now
+        ledger.record_rounds(session, errors, now)
 
 
 def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:

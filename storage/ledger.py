@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -225,22 +225,46 @@ def record_attempt(
     returns the target's health change (see `storage.health`)."""
     values: dict[str, object] = {"last_attempt_at": now, "attempts": Delivery.attempts + 1}
     values.update(last_error=error) if error else values.update(delivered_at=now, last_error=None)
-    session.execute(update(Delivery).where(Delivery.id.in_(batch.ids)).values(**values))
-    target = session.get_one(Target, batch.target_id)
-    state, change = health.step(
-        health.Health(target.failures, target.alerting), error is not None, threshold
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(batch.ids)).values(**values),
+        execution_options={"synchronize_session": False},  # the session ends right after
     )
-    target.failures, target.alerting = state.streak, state.alerting
+    # plain statements, not ORM objects: this runs once per digest, thousands of times a run
+    failures, alerting = session.execute(
+        select(Target.failures, Target.alerting).where(Target.id == batch.target_id)
+    ).one()
+    state, change = health.step(health.Health(failures, alerting), error is not None, threshold)
+    fields: dict[str, object] = {"failures": state.streak, "alerting": state.alerting}
     if error:
-        target.last_failure_at = now
-    else:
-        subscriber(session, batch.subscriber).last_delivered_at = now
+        fields["last_failure_at"] = now
+    session.execute(update(Target).where(Target.id == batch.target_id).values(**fields))
+    if not error:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.name == batch.subscriber)
+            .values(last_delivered_at=now)
+        )
     return change
 
 
-def record_errors(session: Session, name: str, errors: Sequence[str]) -> None:
-    """A subscriber's last error: what its last delivery round reported, or nothing."""
-    subscriber(session, name).last_error = "; ".join(errors) or None
+def record_rounds(session: Session, errors: Mapping[str, Sequence[str]], at: datetime) -> None:
+    """Each subscriber's last delivery round: when it was, and what it reported (or nothing)
+    as its last error; the many rounds without errors in one statement per thousand."""
+    clean = sorted(name for name, found in errors.items() if not found)
+    for start in range(0, len(clean), 1000):
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.name.in_(clean[start : start + 1000]))
+            .values(last_error=None, last_digest_at=at),
+            execution_options={"synchronize_session": False},
+        )
+    for name, found in errors.items():
+        if found:
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.name == name)
+                .values(last_error="; ".join(found), last_digest_at=at)
+            )
 
 
 def subscriber(session: Session, name: str) -> Subscriber:
@@ -248,8 +272,21 @@ def subscriber(session: Session, name: str) -> Subscriber:
 
 
 def subscriber_state(session: Session, name: str) -> SubscriberState:
-    record = subscriber(session, name)
-    return SubscriberState(record.first_seen, record.last_digest_at)
+    return subscriber_states(session, [name])[name]
+
+
+def subscriber_states(session: Session, names: Collection[str]) -> dict[str, SubscriberState]:
+    """Each named subscriber's digest history, in one statement per thousand names."""
+    found: dict[str, SubscriberState] = {}
+    ordered = sorted(names)
+    for start in range(0, len(ordered), 1000):
+        query = select(Subscriber.name, Subscriber.first_seen, Subscriber.last_digest_at).where(
+            Subscriber.name.in_(ordered[start : start + 1000])
+        )
+        found |= {
+            name: SubscriberState(first, last) for name, first, last in session.execute(query)
+        }
+    return found
 
 
 def pending_counts(session: Session) -> dict[str, int]:

@@ -255,7 +255,7 @@ def test_sigterm_mid_crawl_is_an_interruption_not_a_failure(
         assert code == 0, log_of(daemon)
         log = log_of(daemon)
     (status,) = workspace.run("status", "--json", check=0).json()["boards"]
-    assert status["last_result"] == "ok" and status["fail_streak"] == 0
+    assert status["last_result"] == "ok" and status["fail_streak"] == 0, log
     assert "stopped" in log and re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", log, re.M)
     no_trace(log)
 

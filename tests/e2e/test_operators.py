@@ -180,6 +180,7 @@ def test_the_daemon_serves_metrics_writes_feeds_logs_json_and_talks_to_systemd(
             found = metrics_of(answer.read().decode())
         assert found[("boardwatch_board_runs_total", (("board", "esg"),))] >= 3
         assert found[("boardwatch_board_up", (("board", "esg"),))] == 1
+        assert workspace.run("status", "--check", check=0).out.startswith("OK")  # the probe
         feed = feedparser.parse((workspace.path / "feeds" / "boards" / "esg.xml").read_bytes())
         assert not feed.bozo and feed.entries[0].title == post.title
         daemon.send_signal(signal.SIGTERM)
