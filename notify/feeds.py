@@ -27,7 +27,8 @@ class FeedEntry:
     key: str
     title: str
     url: str
-    first_seen: datetime
+    first_seen: datetime  # when boardwatch found it: the entry's `updated`
+    published: datetime | None = None  # the date the board gives it, if any
     board_title: str = ""
     author: str | None = None
     summary: str | None = None
@@ -65,7 +66,7 @@ def atom(feed: Feed, now: datetime) -> bytes:
         _text(entry, "title", item.title)
         _link(entry, item.url, "alternate")
         _text(entry, "updated", _time(item.first_seen))
-        _text(entry, "published", _time(item.first_seen))
+        _text(entry, "published", _time(min(item.published or item.first_seen, item.first_seen)))
         if item.author:
             _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", item.author)
         ET.SubElement(entry, f"{{{ATOM}}}category", term=item.board, label=item.board_title)

@@ -183,12 +183,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     """The config whole — keys, types, schedules, profiles, every target URL as Apprise reads
     it — and the database URL, without crawling, sending or writing anything."""
     from scheduler.context import check_targets, register_secrets, target_urls
+    from scheduler.cycle import refuse_placeholders
     from storage.db import reachable
 
     path = config_mod.config_path(args.config)
     cfg = config_mod.load(path)
     register_secrets(cfg)
     check_targets(cfg, None)
+    refuse_placeholders(cfg, [board for board in cfg.boards if board.enabled])
     try:
         reachable(cfg.storage.url)
     except StoreError as exc:

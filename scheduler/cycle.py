@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from notify.records import BoardAlert
 from scheduler import delivery, metrics
 from scheduler.alerts import send_alert
-from scheduler.config import BoardConfig, ConfigError
+from scheduler.config import BoardConfig, Config, ConfigError
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
 from scheduler.feeds import write_feeds
@@ -49,16 +49,20 @@ PLACEHOLDER = "esg.example.kr"
 def select_boards(ctx: Context, names: Sequence[str]) -> list[BoardConfig]:
     """The boards to crawl; the starter config's example address is refused before any request."""
     boards = [ctx.cfg.board(name) for name in names] or [b for b in ctx.cfg.boards if b.enabled]
+    refuse_placeholders(ctx.cfg, boards)
+    return boards
+
+
+def refuse_placeholders(cfg: Config, boards: Sequence[BoardConfig]) -> None:
     for board in boards:
         if PLACEHOLDER in board.url:
-            i = ctx.cfg.boards.index(board)
+            i = cfg.boards.index(board)
             raise ConfigError(
-                ctx.cfg.path,
+                cfg.path,
                 f"boards[{i}].url",
                 "still the example address "
                 "written by `scrape init`: set the address of the board's first list page",
             )
-    return boards
 
 
 DELIVER_WAIT = 60.0  # seconds a run waits for another run's delivery before it skips its own

@@ -5,9 +5,10 @@ rewritten when its board found new posts in the crawl (or when it does not exist
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from notify import feeds
 from scheduler.context import Context
@@ -61,7 +62,7 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
         feed = feeds.Feed(
             id=f"{kind.rstrip('s')}/{quote(name, safe='')}",
             title=title,
-            entries=[_entry(post) for post in posts],
+            entries=[_entry(post, ctx.zone) for post in posts],
             link=link,
             self_url=f"{cfg.base_url.rstrip('/')}/{kind}/{quote(name)}.xml"
             if cfg.base_url
@@ -79,13 +80,14 @@ def _path(folder: Path, kind: str, name: str) -> Path:
     return folder / kind / f"{name}.xml"
 
 
-def _entry(post: StoredPost) -> feeds.FeedEntry:
+def _entry(post: StoredPost, zone: ZoneInfo) -> feeds.FeedEntry:
     return feeds.FeedEntry(
         board=post["board"],
         key=post["key"],
         title=post["title"],
         url=post["url"],
         first_seen=post["first_seen"],
+        published=datetime.combine(post["date"], time(), zone) if post["date"] else None,
         board_title=post["board_title"],
         author=post["author"],
         summary=post["summary"],

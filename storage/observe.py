@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -87,7 +87,10 @@ def _seconds(session: Session, start: Any, end: Any) -> Any:
 
 def target_totals(session: Session) -> list[TargetTotals]:
     delivered = func.coalesce(func.sum(case((Delivery.delivered_at.is_not(None), 1), else_=0)), 0)
-    pending = func.coalesce(func.sum(case((Delivery.delivered_at.is_(None), 1), else_=0)), 0)
+    waiting = and_(
+        Delivery.id.is_not(None), Delivery.delivered_at.is_(None)
+    )  # not the outer join's
+    pending = func.coalesce(func.sum(case((waiting, 1), else_=0)), 0)
     attempts = func.coalesce(func.sum(Delivery.attempts), 0)
     query = (
         select(Subscriber.name, Target.masked, Target.failures, delivered, attempts, pending)
@@ -109,11 +112,11 @@ def leases(session: Session, now: datetime) -> list[Lease]:
 
 
 def board_feed(session: Session, board: str, limit: int) -> list[StoredPost]:
-    """A board's latest posts (notices, which are never sent, left out), newest first."""
+    """A board's latest posts, newest first (as `posts` lists them)."""
     query = (
         select(Post, Board)
         .join(Board)
-        .where(Board.name == board, Post.notice.is_(False))
+        .where(Board.name == board)
         .order_by(Post.first_seen.desc(), Post.id.asc())
         .limit(limit)
     )

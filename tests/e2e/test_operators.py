@@ -11,8 +11,10 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, time
 from importlib.metadata import version
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -84,6 +86,9 @@ def test_once_writes_metrics_to_a_textfile_and_atom_feeds(
     extra = '[metrics]\ntextfile = "out/boardwatch.prom"\n[feeds]\nfolder = "feeds"\nentries = 5'
     workspace.write(esg_config(board_server, urls=[smtp.url()], extra=extra))
     workspace.run("once", check=0)
+    baseline = metrics_of((workspace.path / "out" / "boardwatch.prom").read_text())
+    pending = [v for (name, _), v in baseline.items() if name.endswith("_pending_entries")]
+    assert pending == [0]  # a target that was never sent anything waits for nothing
     hostile = board.add('<script>alert("x")</script> 탄소 & "중립" 정책')
     workspace.run("once", check=0)
     found = metrics_of((workspace.path / "out" / "boardwatch.prom").read_text())
@@ -105,6 +110,8 @@ def test_once_writes_metrics_to_a_textfile_and_atom_feeds(
     newest = feed.entries[0]
     assert newest.title == hostile.title and newest.link.endswith(f"no={hostile.id}&page=1")
     assert newest.id == f"tag:boardwatch,2026:post/esg/{hostile.id}"
+    published = datetime.combine(board.today, time(), ZoneInfo("Asia/Seoul")).astimezone(UTC)
+    assert newest.published_parsed[:4] == published.timetuple()[:4]  # the date the board gives
     mine = feedparser.parse((workspace.path / "feeds" / "subscribers" / "sub0.xml").read_bytes())
     assert not mine.bozo and [e.id for e in mine.entries] == [newest.id]  # the baseline is not news
 

@@ -31,7 +31,7 @@ max_page_size = "5MiB"
 [[boards]]
 name = "esg"
 title = "ESG 정책뉴스"
-url = "https://esg.example.kr/bbs/board.php?bo_table=esg_news"
+url = "https://www.esg.example.org/bbs/board.php?bo_table=esg_news"
 profile = "mine"
 max_pages = 10
 interval = "10m"
@@ -192,3 +192,11 @@ def test_an_unreachable_database_is_exit_2_naming_storage_url(
     workspace.db_url = "postgresql+psycopg://bw:dbSECRET@127.0.0.1:9/nothing"
     result = scrape(workspace, capsys, monkeypatch, "check")
     assert result.code == 2 and "storage.url" in result.err and "dbSECRET" not in result.all
+
+
+def test_the_starter_configs_example_address_fails_the_check_as_it_fails_a_run(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert scrape(workspace, capsys, monkeypatch, "init").code == 0
+    result = scrape(workspace, capsys, monkeypatch, "check")
+    assert result.code == 2 and "boards[0].url: still the example address" in result.err
