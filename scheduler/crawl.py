@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from scheduler import verdict
 from scheduler.config import BoardConfig, Config, interval_seconds
 from scheduler.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
+from scraper.keys import site_of
 from scraper.profiles import PROBE_ORDER
 from storage import Store, locks, posts, robots
 
@@ -146,14 +146,9 @@ async def crawl(
 
 def _known_robots(store: Store, tasks: Sequence[BoardTask]) -> dict[str, str | None]:
     """The robots.txt of the crawl's sites that an earlier run read and is still fresh."""
-    sites = {_site(task.url) for task in tasks if task.obey_robots}
+    sites = {site_of(task.url) for task in tasks if task.obey_robots}
     with store.read() as session:
         return robots.fresh(session, sites, locks.now(session))
-
-
-def _site(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 async def crawl_boards(

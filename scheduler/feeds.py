@@ -14,7 +14,7 @@ from notify import feeds
 from scheduler.context import Context
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
-from storage import observe
+from storage import observe, posts
 from storage.records import StoredPost
 
 
@@ -44,7 +44,7 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
                 b.name,
                 b.display_title,
                 b.url,
-                observe.board_feed(session, b.name, cfg.entries),
+                posts.listing(session, b.name, cfg.entries),
             )
             for b in boards
         ] + [
@@ -57,12 +57,12 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
             )
             for s in subs
         ]
-    for kind, name, title, link, posts in wanted:
+    for kind, name, title, link, latest in wanted:
         path = _path(folder, kind, name)
         feed = feeds.Feed(
             id=f"{kind.rstrip('s')}/{quote(name, safe='')}",
             title=title,
-            entries=[_entry(post, ctx.zone) for post in posts],
+            entries=[_entry(post, ctx.zone) for post in latest],
             link=link,
             self_url=f"{cfg.base_url.rstrip('/')}/{kind}/{quote(name)}.xml"
             if cfg.base_url

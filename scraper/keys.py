@@ -278,3 +278,9 @@ def script_urls(root: Element) -> dict[str, tuple[str, str]]:
         for match in _SCRIPT_URL.finditer(script.text or ""):
             found.setdefault(match[1], (match[4], match[6] or ""))
     return found
+
+
+def site_of(url: str) -> str:
+    """A URL's site, `scheme://host[:port]`: what politeness and robots.txt are kept per."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

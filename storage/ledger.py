@@ -267,14 +267,6 @@ def record_rounds(session: Session, errors: Mapping[str, Sequence[str]], at: dat
             )
 
 
-def subscriber(session: Session, name: str) -> Subscriber:
-    return session.scalars(select(Subscriber).where(Subscriber.name == name)).one()
-
-
-def subscriber_state(session: Session, name: str) -> SubscriberState:
-    return subscriber_states(session, [name])[name]
-
-
 def subscriber_states(session: Session, names: Collection[str]) -> dict[str, SubscriberState]:
     """Each named subscriber's digest history, in one statement per thousand names."""
     found: dict[str, SubscriberState] = {}

@@ -111,18 +111,6 @@ def leases(session: Session, now: datetime) -> list[Lease]:
     return [Lease(name, owner) for name, owner in session.execute(query)]
 
 
-def board_feed(session: Session, board: str, limit: int) -> list[StoredPost]:
-    """A board's latest posts, newest first (as `posts` lists them)."""
-    query = (
-        select(Post, Board)
-        .join(Board)
-        .where(Board.name == board)
-        .order_by(Post.first_seen.desc(), Post.id.asc())
-        .limit(limit)
-    )
-    return [post_dict(post, record) for post, record in session.execute(query)]
-
-
 def subscriber_feed(session: Session, subscriber: str, limit: int) -> list[StoredPost]:
     """The latest posts queued for a subscriber (those that matched their boards and keywords)."""
     queued = (

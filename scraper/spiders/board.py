@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from scraper.detail import read_detail, with_details
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
+from scraper.keys import site_of
 from scraper.parse import ListPage, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
@@ -114,7 +115,7 @@ class BoardSpider(Spider):
     async def start(self) -> AsyncIterator[Request | BoardWalk | RobotsRead]:
         sites: dict[str, list[_Walk]] = {}
         for walk in self._walks.values():
-            sites.setdefault(_site(walk.task.url), []).append(walk)
+            sites.setdefault(site_of(walk.task.url), []).append(walk)
         for site, walks in sites.items():
             if any(walk.task.obey_robots for walk in walks) and site in self._known_robots:
                 body = self._known_robots[site]
@@ -159,7 +160,7 @@ class BoardSpider(Spider):
         """Robots.txt is known for `site`: start its boards' walks, or refuse them."""
         self._robots[site] = rules
         for walk in self._walks.values():
-            if _site(walk.task.url) != site:
+            if site_of(walk.task.url) != site:
                 continue
             if self.allowed(walk, walk.task.url):
                 yield self.list_request(walk, 1)
@@ -169,7 +170,7 @@ class BoardSpider(Spider):
                 yield from self.finish(walk)
 
     def allowed(self, walk: _Walk, url: str) -> bool:
-        rules = self._robots.get(_site(url)) if walk.task.obey_robots else None
+        rules = self._robots.get(site_of(url)) if walk.task.obey_robots else None
         return rules is None or rules.can_fetch(url, walk.task.user_agent)
 
     def list_request(self, walk: _Walk, page: int) -> Request:
@@ -385,11 +386,6 @@ def _fresh_for(response: Response, default: float) -> float:
     control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1")
     match = _MAX_AGE.search(control)
     return float(min(max(int(match[1]), 60), 7 * 86400)) if match else default
-
-
-def _site(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 def _page_url(url: str, param: str, page: int) -> str:

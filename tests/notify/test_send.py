@@ -53,6 +53,6 @@ def test_a_self_signed_certificate_is_refused_when_verification_is_on(
     assert "checked@example.com" not in [m["To"] for m in tls_sink.messages]
 
 
-def test_plain_smtp_never_secures_anything(smtp: SmtpSink) -> None:
+def test_plain_smtp_still_delivers_with_the_shared_contexts_in_place(smtp: SmtpSink) -> None:
     assert send(smtp.url("plain@example.com"), message(0)) is None
     assert smtp.wait_for(1)[0]["To"] == "plain@example.com"

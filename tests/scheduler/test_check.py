@@ -27,6 +27,7 @@ timeout = 20
 retries = 2
 retry_backoff = 1.0
 max_page_size = "5MiB"
+robots_ttl = "1d"
 
 [[boards]]
 name = "esg"
@@ -54,6 +55,15 @@ send_concurrency = 8
 retry_backoff = "1m"
 retry_max_delay = "1h"
 max_digest_posts = 50
+
+[metrics]
+address = "127.0.0.1:9464"
+textfile = "boardwatch.prom"
+
+[feeds]
+folder = "feeds"
+entries = 20
+base_url = "https://example.org/boardwatch"
 
 [profiles.mine]
 headers = true
@@ -97,6 +107,10 @@ BAD: dict[str, list[str]] = {
     "notify.max_digest_posts": ["0", "100000"],
     "notify.templates": ['"/no/such/folder"'],
     "notify.admin_urls": ['["slack"]', '"x"'],
+    "crawl.robots_ttl": ['"10s"', '"30d"'],
+    "metrics.address": ['"9464"', '"127.0.0.1:99999"', '"localhost:http"'],
+    "feeds.entries": ["0", "100000"],
+    "feeds.base_url": ['"example.org/feeds"'],
     "profiles.mine.key": ['"no=\\\\d+"', '"(unclosed"'],
     "profiles.mine.row": ['"tr[[["', '"///"'],
     "profiles.mine.title": ['"a:nonsense("'],
