@@ -59,9 +59,9 @@ class DigestContext(TypedDict):
 
 
 class BoardAlert(TypedDict):
-    """A board started failing, or recovered (see `alert.txt.j2`)."""
+    """A board started failing, or recovered, or its links changed (see `alert.txt.j2`)."""
 
-    kind: Literal["failing", "recovered"]
+    kind: Literal["failing", "recovered", "moved"]
     board: str
     title: str
     error: str | None

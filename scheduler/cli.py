@@ -252,6 +252,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"board {b['name']}: {b['posts']} posts, last run {b['last_run_at'] or 'never'}, "
             f"{b['last_result'] or '-'}{streak}"
             + (f"\n  error: {b['error']}" if b["error"] else "")
+            + (f"\n  warning ({b['warned_at']}): {b['warning']}" if b["warning"] else "")
         )
     for s in data["subscribers"]:
         print(

@@ -84,7 +84,9 @@ def settings_for(cfg: Config, store: Store | None, *, owner: str | None) -> dict
     return settings
 
 
-def task_for(cfg: Config, board: BoardConfig, *, baseline: bool) -> BoardTask:
+def task_for(
+    cfg: Config, board: BoardConfig, *, baseline: bool, resumed: bool = False
+) -> BoardTask:
     return BoardTask(
         name=board.name,
         url=board.url,
@@ -96,6 +98,7 @@ def task_for(cfg: Config, board: BoardConfig, *, baseline: bool) -> BoardTask:
         obey_robots=cfg.crawl.obey_robots_txt,
         user_agent=cfg.crawl.user_agent,
         baseline=baseline,
+        resumed=resumed,
         backfill=board.backfill,
     )
 
@@ -160,8 +163,10 @@ async def crawl_boards(
     owner: str | None,
 ) -> list[CrawlReport]:
     """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run."""
-    baselined = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
-    tasks = [task_for(cfg, board, baseline=board.name not in baselined) for board in boards]
+    baselined, begun = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
+    tasks = [
+        task_for(cfg, b, baseline=b.name not in baselined, resumed=b.name in begun) for b in boards
+    ]
     started, clock = datetime.now(UTC), time.monotonic()
     lookups = posts.Lookups(store)
     try:
@@ -202,7 +207,11 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
     names = [profile] if profile else [*cfg.profiles, *PROBE_ORDER]
     candidates = tuple(cfg.profile(name) for name in names)
     board = BoardConfig(name="probe", url=url, profile=names[0], max_pages=1, details=False)
-    task = replace(task_for(cfg, board, baseline=True), candidates=candidates[1:] and candidates)
+    task = replace(
+        task_for(cfg, board, baseline=True),
+        candidates=candidates[1:] and candidates,
+        identify=False,  # one list page, and only that
+    )
     collected = await crawl(AsyncCrawlerRunner(), cfg, [task], _nothing_stored, None)
     walk = collected.items.get("probe")
     if not isinstance(walk, BoardWalk):
@@ -214,13 +223,16 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
 UNREAD = "the list page could not be read (see the log above)"
 
 
-def _nothing_stored(board: str, keys: Sequence[str]) -> Mapping[str, KnownPost]:
+def _nothing_stored(
+    board: str, keys: Sequence[str], aliases: Sequence[str] = ()
+) -> Mapping[str, KnownPost]:
     return {}
 
 
-def _baselined(store: Store, boards: Sequence[str]) -> set[str]:
+def _baselined(store: Store, boards: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The boards whose first walk finished, and those a failed first walk began."""
     with store.read() as session:
-        return posts.baselined(session, boards)
+        return posts.baselined(session, boards), posts.begun(session, boards)
 
 
 def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:

@@ -169,7 +169,9 @@ def record_health(ctx: Context, crawls: Sequence[CrawlReport], announce: bool = 
     """Store the runs (an interrupted one is no run); alert the admins once when a board starts
     failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
-        runs.RunRecord(c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm)
+        runs.RunRecord(
+            c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm, c.warning
+        )
         for c in crawls
         if not c.interrupted
     ]
@@ -188,14 +190,40 @@ def record_health(ctx: Context, crawls: Sequence[CrawlReport], announce: bool = 
             streak=change.streak,
         )
         errors += send_alert(ctx, alert)
+    for crawl in crawls:
+        if crawl.moved and announce:  # a re-keyed board: once, when it happens
+            board = ctx.cfg.board(crawl.board)
+            note = BoardAlert(
+                kind="moved",
+                board=board.name,
+                title=board.display_title,
+                error=crawl.warning,
+                streak=0,
+            )
+            errors += send_alert(ctx, note)
     return errors
 
 
 def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:
     pages = f"{crawl.pages} page{'s' if crawl.pages != 1 else ''}"
     result = f"error: {crawl.error}" if crawl.error else "ok"
-    verb = "would queue" if dry_run else "queued"
-    kind = "baseline (first crawl: stored, only `backfill` sent), " if crawl.baseline else ""
-    line = f"{crawl.board}: {kind}{pages}, {len(crawl.new)} new, {verb} {crawl.queued}"
+    kind = "baseline (first crawl: only `backfill` sent), " if crawl.baseline else ""
+    queued = f"{'would queue' if dry_run else 'queued'} {crawl.queued}"
+    line = f"{crawl.board}: {kind}{pages}, {_found(crawl, dry_run)}, {queued}"
     level = logging.ERROR if crawl.failed else logging.INFO  # -q shows every failed board
     LOG.log(level, "%s, %.1fs, %s", line, crawl.seconds, result, extra={"board": crawl.board})
+    if crawl.warning:
+        LOG.warning("%s: %s", crawl.board, crawl.warning, extra={"board": crawl.board})
+
+
+def _found(crawl: CrawlReport, dry_run: bool) -> str:
+    """What a run stored, in words that say "stored" only of what was."""
+    stored = "would store" if dry_run else "stored"
+    if crawl.baseline and not crawl.new:
+        return f"nothing {stored}"
+    if crawl.baseline and not crawl.quiet:
+        return f"{len(crawl.new)} {stored}"
+    news = f"{len(crawl.new) - crawl.quiet} new"
+    if crawl.quiet:
+        news += f", {crawl.quiet} older {stored} silently (the rest of the first crawl)"
+    return news

@@ -19,6 +19,15 @@ UNREAD = (
     "first list page, read with the right profile? (try `scrape probe {url}`)"
 )
 UNFINISHED = "the walk did not finish (see the log above)"
+MOVED = (
+    "the board's links changed: {rows} listed post(s) came back under new links with the titles "
+    "and dates of stored posts. That is not news: nothing of it was sent. {moved} took the new "
+    "links"
+)
+UNSURE = (
+    "; {unsure} could be more than one stored post and were stored as posts of their own, unsent "
+    "(`scrape posts --board {board}` shows them; nothing to do unless they were news)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,9 @@ class CrawlReport:
     error: str | None = None
     alarm: bool = False  # a layout change: alert at once
     baseline: bool = False
+    quiet: int = 0  # the last of `new`, stored silently (a failed first walk's rest, re-keyed)
+    warning: str | None = None  # what the run noticed without failing (links re-keyed)
+    moved: bool = False  # the board's links were re-keyed: tell the admins once
     interrupted: bool = False  # stopped by a shutdown: neither a success nor a failure
 
     @property
@@ -65,7 +77,21 @@ def judge(
         error=error,
         alarm=alarm,
         baseline=stored.baseline,
+        quiet=stored.quiet,
+        warning=_warning(stored, board),
+        moved=bool(stored.moved or stored.unsure),
     )
+
+
+def _warning(stored: StoredWalk, board: str) -> str | None:
+    """What the run noticed without failing, in one line: links re-keyed, built links that
+    lead nowhere."""
+    found = list(stored.walk.warnings)
+    if stored.moved or stored.unsure:
+        unsure = UNSURE.format(unsure=stored.unsure, board=board) if stored.unsure else ""
+        rows = stored.moved + stored.unsure
+        found.append(MOVED.format(rows=rows, moved=stored.moved) + unsure)
+    return "; ".join(found) or None
 
 
 def _problem(stored: StoredWalk, url: str) -> tuple[str | None, bool]:

@@ -60,6 +60,17 @@ def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> De
     )
 
 
+def shows(root: Selector, title: str) -> bool:
+    """Does a post page show this title (its start, spaces aside; a cut one without the cut)?"""
+    wanted = "".join(title.rstrip("….").split())[:30]
+    if is_alert_page(root) or not wanted:
+        return not wanted
+    texts = [visible([root.root])] + [t.get("content") or "" for t in root.root.iter("meta")]
+    head = root.root.find(".//title")
+    texts.append(head.text or "" if head is not None else "")
+    return any(wanted in "".join(text.split()) for text in texts)
+
+
 def with_details(row: Row, details: Details | None, *, vague_date: bool = False) -> Row:
     """The row completed by its page: details, the full title of a cut one, the full date of a
     year-less one."""

@@ -43,6 +43,7 @@ class Row(TypedDict):
     organisation: NotRequired[str | None]
     source_url: NotRequired[str | None]
     attachments: NotRequired[list[Attachment]]
+    alias: NotRequired[str | None]  # the link's path, when the key came from the post's page
 
 
 class Details(TypedDict):
@@ -64,11 +65,15 @@ class KnownPost(Protocol):
     @property
     def settled(self) -> bool: ...  # seen by a walk that finished
 
+    @property
+    def key(self) -> str | None: ...  # its own key, when it was found under an alias
+
     def same_title(self, title: str) -> bool: ...  # `title` is no change (or a cut of it)
 
 
-# (board, keys) -> the keys already stored; the caller's window on the store.
-Lookup = Callable[[str, Sequence[str]], Mapping[str, KnownPost]]
+# (board, keys, aliases) -> the stored posts among the keys, and among the aliases (links a post
+# was listed under before: title slugs); the caller's window on the store.
+Lookup = Callable[[str, Sequence[str], Sequence[str]], Mapping[str, KnownPost]]
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,9 @@ class BoardTask:
     obey_robots: bool = True
     user_agent: str = "boardwatch"
     baseline: bool = False  # the board's first walk: post pages only for what it will send
+    resumed: bool = False  # a failed first walk stored some posts: the ones above them are new
     backfill: int = 0
+    identify: bool = True  # read the id of a post linked by a path alone from its page
     candidates: tuple[Profile, ...] = ()  # `probe`: read page 1 with each, keep the best
 
 
@@ -123,6 +130,7 @@ class BoardWalk:
     backfill: int
     error: CrawlError | None = None
     profile: str = ""  # the profile that read it (a probe's choice)
+    warnings: tuple[str, ...] = ()  # noticed without failing (built links that lead nowhere)
 
 
 @dataclass(frozen=True)
@@ -144,4 +152,7 @@ class StoredWalk:
     queued: int = 0  # ledger entries queued
     baseline: bool = False  # this walk was the board's baseline
     had_posts: bool = True  # the board had stored posts (a walk that found none: a layout change?)
+    quiet: int = 0  # the last of `new`, stored silently (a failed first walk's rest, re-keyed)
+    moved: int = 0  # stored posts that came back under new links (a re-keyed board), not news
+    unsure: int = 0  # rows like stored posts, but not one alone: stored again, unsent
     error: str | None = None  # the store refused the walk

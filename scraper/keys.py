@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
+from scraper.navigation import build, form_query
 from scraper.text import Element
 
 # Query parameters that name a post, in order of preference.
@@ -219,25 +220,46 @@ def _fields_key(fields: Mapping[str, str]) -> Key | None:
     return Key(value, "id") if value else None
 
 
+@dataclass(frozen=True)
+class Address:
+    """A post's own address, and — when it was built, not read off an `href` — from what (the
+    page's script, its form, or the profile's convention): a guess until its page answers."""
+
+    url: str
+    built: str | None = None
+
+
 def url_of(
     link: Link,
     key: Key,
     base_url: str,
     template: str | None,
-    scripts: Mapping[str, tuple[str, str]],
-) -> str | None:
-    """The post's own address (never the list page); None when it cannot be known."""
-    url = None
+    scripts: Mapping[str, str],
+) -> Address | None:
+    """The post's own address (never the list page); None when it cannot be known. What the
+    page says — its link, its own script, its form — comes before the profile's convention."""
+    found: Address | None = None
     if link.href and (key.kind != "id" or key.value in link.href or not template):
-        url = link.href
-    elif template:
-        url = _templated(template, key, base_url, link)
-    elif (found := script_id(link.scripts)) and found[0] in scripts:
-        prefix, suffix = scripts[found[0]]
-        url = urljoin(base_url, f"{prefix}{found[1]}{suffix}")
-    elif link.fields and link.action:
-        url = urljoin(base_url, f"{link.action}?{urlencode(link.fields)}")
-    return None if url is None or _same_page(url, base_url) else url
+        found = Address(link.href)
+    elif (call := _script_call(link, scripts)) is not None:
+        name, args = call
+        url = build(scripts[name], args)
+        found = Address(urljoin(base_url, url), f"{name}() → {scripts[name]}") if url else None
+    if found is None and link.fields and link.action and not (link.href or link.scripts):
+        url = f"{link.action}?{urlencode(form_query(link.fields))}"
+        found = Address(urljoin(base_url, url), f"its form → {link.action}")
+    if found is None and template and (url := _templated(template, key, base_url, link)):
+        found = Address(url, f"the profile's link = {template!r}")
+    return None if found is None or _same_page(found.url, base_url) else found
+
+
+def _script_call(link: Link, scripts: Mapping[str, str]) -> tuple[str, list[str]] | None:
+    """The call in the link's script to a function the page defines to open a post."""
+    for script in link.scripts:
+        for name, args in calls(script):
+            if name in scripts:
+                return name, args
+    return None
 
 
 def _templated(template: str, key: Key, base_url: str, link: Link) -> str | None:
@@ -265,19 +287,49 @@ def _query(url: str) -> str:
     return url.split("#", 1)[0].partition("?")[2]
 
 
-_SCRIPT_URL = re.compile(
-    r"function\s+([A-Za-z_$][\w$]*)\s*\(\s*([A-Za-z_$][\w$]*)[^)]*\)\s*\{[^}]*?"
-    r"location(?:\.href)?\s*=\s*(['\"])([^'\"]*)\3\s*\+\s*\2\s*(?:\+\s*(['\"])([^'\"]*)\5)?"
+# Hidden fields that carry a post's own id on its page (its comment, reply or edit form), in
+# order of preference; and the query parameters that name an action on the post (gnuboard's
+# `w=r` reply link, XE's `act=`), whose links carry its id.
+ID_FIELDS = ("wr_id", "document_srl", "nttid", "uid", "content_uid", "article_no", "post_id")
+ACTION_PARAMS = frozenset({"w", "act", "mode", "mod"})
+SELF_LINKS = (
+    "//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"
+    " | //link[@rel='shortlink']/@href"
 )
 
 
-def script_urls(root: Element) -> dict[str, tuple[str, str]]:
-    """Functions the page defines that go to a post: name -> (address before, after the id)."""
-    found: dict[str, tuple[str, str]] = {}
-    for script in root.iter("script"):
-        for match in _SCRIPT_URL.finditer(script.text or ""):
-            found.setdefault(match[1], (match[4], match[6] or ""))
-    return found
+def page_id(root: Element, page_url: str) -> str | None:
+    """The id a post's own page carries — a hidden field of its forms, its canonical address or
+    shortlink, the links of its own actions (reply, edit) — when it says so unambiguously."""
+    return _field_id(root) or _self_link_id(root, page_url) or _action_id(root)
+
+
+def _field_id(root: Element) -> str | None:
+    values: dict[str, set[str]] = {}
+    for field_ in root.iter("input"):
+        name, value = (field_.get("name") or "").lower(), (field_.get("value") or "").strip()
+        if name in ID_FIELDS and _DIGITS.match(value) and value.strip("0"):
+            values.setdefault(name, set()).add(value)
+    found = [next(iter(values[name])) for name in ID_FIELDS if len(values.get(name, ())) == 1]
+    return found[0] if found else None
+
+
+def _self_link_id(root: Element, page_url: str) -> str | None:
+    for href in root.xpath(SELF_LINKS):
+        url = _absolute(page_url, str(href).strip())
+        key = _href_key(url, "") if url.startswith("http") else None
+        if key is not None and key.kind == "id":
+            return key.value
+    return None
+
+
+def _action_id(root: Element) -> str | None:
+    found = set()
+    for link in root.iter("a"):
+        query = {k.lower(): v for k, v in parse_qsl(urlsplit(link.get("href") or "").query)}
+        if ACTION_PARAMS & set(query) and (value := _query_id(query)):
+            found.add(value)
+    return found.pop() if len(found) == 1 else None
 
 
 def site_of(url: str) -> str:

@@ -22,6 +22,7 @@ from parsel.csstranslator import css2xpath
 
 from scraper import dates, keys
 from scraper.items import Row
+from scraper.navigation import script_urls
 from scraper.profiles import Profile
 from scraper.tables import Layout, find_layout
 from scraper.text import Element, classes, is_element, remove, visible
@@ -62,7 +63,7 @@ class _Context:
     profile: Profile
     now: datetime
     layout: Layout | None
-    scripts: dict[str, tuple[str, str]]
+    scripts: dict[str, str]
 
     index: dict[str, dict[Element, list[Element]]] = field(default_factory=dict)
 
@@ -113,6 +114,7 @@ class Skim:
     number: str
     notice: bool
     url: str | None
+    built: str | None = None  # what the address was built from, when it is not the link's own
 
 
 @dataclass
@@ -158,7 +160,7 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
     hints = find(root.root, profile.row)
     layout = find_layout(root.root, hints) if profile.headers else None
     nodes = layout.rows if layout is not None else hints
-    context = _Context(base_url, profile, now, layout, keys.script_urls(root.root))
+    context = _Context(base_url, profile, now, layout, script_urls(root.root))
     context.index_hints(nodes, ("title", "number", "notice"))
     page = ListPage(
         hinted=bool(hints) and (layout is None or layout.hinted),
@@ -198,9 +200,10 @@ def _skim(node: Element, ctx: _Context) -> Skim | None:
     if key is None:
         return None
     title, marked = _title(element, ctx.profile)
-    url = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
+    address = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
     notice = _is_notice(node, number, ctx)
-    return Skim(node, title_cell, key, title, marked, number, notice, url)
+    url, built = (address.url, address.built) if address else (None, None)
+    return Skim(node, title_cell, key, title, marked, number, notice, url, built)
 
 
 def _complete(skim: Skim, ctx: _Context, vague_dates: set[str]) -> Row:

@@ -78,4 +78,13 @@ class StorePipeline:
             return StoredWalk(walk, error=f"could not store the walk: {reason}")
         new = {post["key"] for post in result.new}
         rows = tuple(row for row in walk.rows if row["key"] in new)
-        return StoredWalk(walk, rows, result.queued, result.baseline, result.had_posts)
+        return StoredWalk(
+            walk,
+            rows,
+            result.queued,
+            result.baseline,
+            result.had_posts,
+            quiet=result.quiet,
+            moved=result.moved,
+            unsure=result.unsure,
+        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage import health
@@ -86,13 +86,61 @@ def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
 
 
 def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str, str]]) -> None:
+    """A target is its URL (by hash): an edited URL is a new target. A target that joins a
+    subscriber — edited, added, or back after a removal — inherits what the subscriber still
+    owes (entries some target of the ones it had has not accepted); a target that leaves owes
+    nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
     wanted = dict(targets)
+    had: list[int] = []
+    joined: list[Target] = []
     for target in session.scalars(select(Target).where(Target.subscriber_id == sub.id)):
+        if target.active:
+            had.append(target.id)
+        elif target.url_hash in wanted:
+            joined.append(target)
         target.active = target.url_hash in wanted
         target.masked = wanted.pop(target.url_hash, target.masked)
     for url_hash, masked in wanted.items():
-        session.add(Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True))
+        target = Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True)
+        session.add(target)
+        joined.append(target)
     session.flush()
+    if joined:
+        _inherit(session, had, [target.id for target in joined])
+
+
+def _inherit(session: Session, had: Sequence[int], joined: Sequence[int]) -> None:
+    """Give each joining target the entries the subscriber's previous targets still owe (with
+    their tries, so a failed entry is still retried at once), and nothing older."""
+    owed = (
+        select(
+            Delivery.post_id,
+            Delivery.revision,
+            func.min(Delivery.queued_at),
+            func.max(Delivery.attempts),
+        )
+        .where(Delivery.target_id.in_(had), Delivery.delivered_at.is_(None))
+        .group_by(Delivery.post_id, Delivery.revision)
+    )
+    entries = session.execute(owed).all() if had else []
+    stale = delete(Delivery).where(Delivery.target_id.in_(joined), Delivery.delivered_at.is_(None))
+    session.execute(stale, execution_options={"synchronize_session": False})
+    accepted = {
+        (target, post, revision)
+        for target, post, revision in session.execute(
+            select(Delivery.target_id, Delivery.post_id, Delivery.revision).where(
+                Delivery.target_id.in_(joined)
+            )
+        )
+    }
+    rows = [
+        {"target_id": t, "post_id": p, "revision": r, "queued_at": q, "attempts": a}
+        for t in joined
+        for p, r, q, a in entries
+        if (t, p, r) not in accepted
+    ]
+    if rows:
+        session.execute(insert(Delivery), rows)
 
 
 def queue_new(session: Session, board: str, posts: Sequence[StoredPost], now: datetime) -> int:

@@ -58,6 +58,9 @@ class Board(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     fail_streak: Mapped[int] = mapped_column(Integer, default=0)
     alerting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what a run noticed without failing (links re-keyed, built links that lead nowhere)
+    warning: Mapped[str | None] = mapped_column(Text)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Post(Base):
@@ -89,6 +92,19 @@ class Post(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     source_url: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[Attachment] | None] = mapped_column(JSON)
+
+
+class Alias(Base):
+    """Another link a post was listed under (a title slug that an edit rebuilt, a path whose
+    page carried no id): a row listed under it again is that post."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (UniqueConstraint("board_id", "alias", name="uq_aliases_board_alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(1000))
 
 
 class Revision(Base):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -12,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from storage import ledger
 from storage.db import Store
-from storage.models import Board, Post, Revision, post_dict
+from storage.models import Alias, Board, Post, Revision, post_dict
 from storage.records import DATA_FIELDS, PostData, Retitled, StoredPost
 
 CHUNK = 500
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,14 +30,20 @@ class IngestResult:
     queued: int = 0
     baseline: bool = False
     had_posts: bool = False  # the board had stored posts before this walk
+    quiet: int = 0  # the last of `new`, stored silently: the rest of a failed first walk, and
+    # rows that matched stored posts not certainly enough to take their new keys (see `Moved`)
+    moved: int = 0  # stored posts that took new keys: a board whose links were re-keyed
+    unsure: int = 0
 
 
 @dataclass(frozen=True)
 class Known:
-    """A stored post as a walk needs to know it: settled (a finished walk saw it) and its title."""
+    """A stored post as a walk needs to know it: settled (a finished walk saw it), its title, and
+    — when it was found under another link it was once listed under — its own key."""
 
     settled: bool
     title: str
+    key: str | None = None
 
     def same_title(self, title: str) -> bool:
         """Is `title`, as a list shows it now, the stored title? A cut of it is (see `retitled`)."""
@@ -71,47 +80,62 @@ def baselined(session: Session, boards: Sequence[str]) -> set[str]:
     return set(session.scalars(query))
 
 
-class Lookups:
-    """`lookup` for a whole crawl on one held connection, one statement per list page: what a
-    quiet run does for every board, so it costs one indexed query and nothing more."""
+def begun(session: Session, boards: Sequence[str]) -> set[str]:
+    """Which of `boards` have posts from a first walk that failed part-way (not baselined)."""
+    query = (
+        select(Board.name)
+        .where(Board.name.in_(boards), Board.baselined_at.is_(None))
+        .where(select(Post.id).where(Post.board_id == Board.id).exists())
+    )
+    return set(session.scalars(query))
 
-    _QUERY = (
+
+class Lookups:
+    """What a walk knows of the posts on a list page, for a whole crawl on one held connection:
+    one statement per page (a second only for links that may be aliases), so a quiet run costs
+    one indexed query a board and nothing more."""
+
+    _KEYS = (
         select(Post.key, Post.settled, Post.title)
         .join(Board, Post.board_id == Board.id)
         .where(Board.name == bindparam("board"), Post.key.in_(bindparam("keys", expanding=True)))
+    )
+    _ALIASES = (
+        select(Alias.alias, Post.settled, Post.title, Post.key)
+        .join(Post, Alias.post_id == Post.id)
+        .join(Board, Alias.board_id == Board.id)
+        .where(Board.name == bindparam("board"), Alias.alias.in_(bindparam("keys", expanding=True)))
     )
 
     def __init__(self, store: Store) -> None:
         self._conn: Connection | None = None
         self._store = store
 
-    def __call__(self, board: str, keys: Sequence[str]) -> dict[str, Known]:
+    def __call__(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
+    ) -> dict[str, Known]:
+        """The stored posts among `keys`, and among `aliases` (each under the alias, with the
+        post's own key)."""
         if not keys:
             return {}
         if self._conn is None:
             self._conn = self._store.reader.connect()
         try:
-            rows = self._conn.execute(self._QUERY, {"board": board, "keys": list(keys)}).all()
+            found = self._conn.execute(self._KEYS, {"board": board, "keys": list(keys)})
+            known = {key: Known(settled, title) for key, settled, title in found}
+            if aliases:
+                listed = self._conn.execute(self._ALIASES, {"board": board, "keys": list(aliases)})
+                known |= {
+                    alias: Known(settled, title, key) for alias, settled, title, key in listed
+                }
         finally:
             self._conn.rollback()  # no read transaction outlives the page
-        return {key: Known(settled, title) for key, settled, title in rows}
+        return known
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-
-def lookup(session: Session, board: str, keys: Sequence[str]) -> dict[str, Known]:
-    """Which of `keys` are stored for `board`, each with its `settled` flag and its title."""
-    if not keys:
-        return {}
-    query = (
-        select(Post.key, Post.settled, Post.title)
-        .join(Board, Post.board_id == Board.id)
-        .where(Board.name == board, Post.key.in_(keys))
-    )
-    return {key: Known(settled, title) for key, settled, title in session.execute(query)}
 
 
 def ingest(
@@ -126,25 +150,149 @@ def ingest(
     """Store one walk's rows (in the board's order) and queue what is new for subscribers.
 
     The first walk that completes is the baseline: it queues only the newest `backfill` posts.
+    A first walk that failed part-way is the baseline for what it stored: a later walk queues the
+    posts above those (newer), and stores the ones below them — the part the failed walk never
+    reached — silently, as the baseline it would have stored. A row listed under a link a stored
+    post had is that post; rows that are stored posts under new keys (see `moved`) are too.
     """
     record = session.scalars(select(Board).where(Board.name == board)).one()
-    result = IngestResult(baseline=record.baselined_at is None)
-    result.had_posts = bool(rows) or count(session, record.id) > 0
+    before = count(session, record.id)
+    result = IngestResult(baseline=record.baselined_at is None, had_posts=bool(rows) or before > 0)
+    resumed = result.baseline and before > 0
     stored = _existing(session, record.id, [row["key"] for row in rows])
+    _follow(session, record.id, rows, stored)
+    moved = None if result.baseline else _moved(session, record.id, rows, stored)
+    aliases = {} if moved is None else _adopt(moved, rows, stored)
+    if moved is not None:
+        result.moved, result.unsure = len(moved.posts), len(moved.unsure)
+    known, past = set(stored), False  # past: below a post stored before this walk
     fresh: list[Post] = []
+    quiet: list[Post] = []  # the rest of a failed first walk; stored posts under new keys
     for row in rows:
+        past = past or (row["key"] in known and not row["notice"])
         post = stored.get(row["key"])
         if post is None:
             post = stored[row["key"]] = _insert(session, record.id, row, settled=complete, now=now)
-            fresh.append(post)
+            silent = (resumed and past) or (moved is not None and row["key"] in moved.unsure)
+            (quiet if silent else fresh).append(post)
         else:
             _refresh(session, post, row, result, record, settled=complete, now=now)
     session.flush()
-    result.new = [post_dict(post, record) for post in fresh]
-    result.queued = _route(session, record, result, backfill=backfill, now=now)
+    _keep_aliases(session, record.id, aliases | _listed(rows, stored))
+    result.new = [post_dict(post, record) for post in fresh + quiet]
+    result.quiet = len(quiet)
+    result.queued = _route(session, record, result, backfill=backfill, resumed=resumed, now=now)
     if complete and result.baseline:
         record.baselined_at = now
     return result
+
+
+def _follow(session: Session, bid: int, rows: Sequence[PostData], stored: dict[str, Post]) -> None:
+    """Rows listed under a link a stored post was listed under before are that post (which
+    takes the row's key: the id its page carries)."""
+    unkeyed = [alias for r in rows if (alias := r.get("alias")) and r["key"] not in stored]
+    aliased = _aliased(session, bid, unkeyed) if unkeyed else {}
+    for row in rows:
+        post = aliased.get(row.get("alias") or "")
+        if post is not None and row["key"] not in stored:
+            post.key = row["key"]
+            stored[row["key"]] = post
+
+
+MOVED_AT_LEAST = 5  # rows under new keys that carry stored posts' titles and dates …
+MOVED_SHARE = 0.5  # … and at least this share of the walk's unknown rows: links re-keyed
+
+
+@dataclass
+class Moved:
+    """A walk whose unknown rows are mostly stored posts under new keys (a site setting, a
+    migration changed every link): not news. `posts`: new key -> the one stored post it
+    certainly is; `unsure`: new keys that match several stored posts (or share one)."""
+
+    posts: dict[str, Post]
+    unsure: set[str]
+
+
+def _moved(
+    session: Session, bid: int, rows: Sequence[PostData], stored: Mapping[str, Post]
+) -> Moved | None:
+    """Is this walk a board re-keyed rather than news? Its unknown rows matched, by title and
+    date, against stored posts that the walk did not list under their own keys."""
+    unknown = [row for row in rows if row["key"] not in stored]
+    if len(unknown) < MOVED_AT_LEAST:
+        return None
+    walked = {row["key"] for row in rows}
+    candidates = [p for p in _alike(session, bid, unknown) if p.key not in walked]
+    matches = {row["key"]: [p for p in candidates if _same_post(p, row)] for row in unknown}
+    matches = {key: found for key, found in matches.items() if found}
+    if len(matches) < max(MOVED_AT_LEAST, MOVED_SHARE * len(unknown)):
+        return None
+    claims = Counter(post.id for found in matches.values() for post in found)
+    certain = {
+        key: found[0]
+        for key, found in matches.items()
+        if len(found) == 1 and claims[found[0].id] == 1
+    }
+    return Moved(certain, set(matches) - set(certain))
+
+
+def _alike(session: Session, bid: int, rows: Sequence[PostData]) -> list[Post]:
+    """Stored posts with the dates (or, undated, the titles) of these rows."""
+    days = sorted({row["date"] for row in rows if row["date"]})
+    titles = sorted({row["title"] for row in rows if not row["date"]})
+    found: dict[int, Post] = {}
+    for day_chunk in _chunks(days):
+        query = select(Post).where(Post.board_id == bid, Post.date.in_(day_chunk))
+        found.update((post.id, post) for post in session.scalars(query))
+    for title_chunk in _chunks(titles):
+        query = select(Post).where(Post.board_id == bid, Post.title.in_(title_chunk))
+        found.update((post.id, post) for post in session.scalars(query))
+    return list(found.values())
+
+
+def _same_post(post: Post, row: PostData) -> bool:
+    return post.date == row["date"] and not retitled(post.title, row["title"])
+
+
+def _adopt(moved: Moved, rows: Sequence[PostData], stored: dict[str, Post]) -> dict[str, Post]:
+    """The stored posts take their new keys and links; their old keys become aliases."""
+    aliases = {}
+    urls = {row["key"]: row["url"] for row in rows}
+    for key, post in moved.posts.items():
+        aliases[post.key] = post
+        post.key, post.url = key, urls[key]
+        stored[key] = post
+    return aliases
+
+
+def _listed(rows: Sequence[PostData], stored: Mapping[str, Post]) -> dict[str, Post]:
+    return {alias: stored[r["key"]] for r in rows if (alias := r.get("alias"))}
+
+
+def _aliased(session: Session, bid: int, aliases: list[str]) -> dict[str, Post]:
+    """The stored posts once listed under these links (or keyed by them, before a post's own
+    page was read for its id)."""
+    found: dict[str, Post] = {}
+    for chunk in _chunks(aliases):
+        keyed = select(Post).where(Post.board_id == bid, Post.key.in_(chunk))
+        found.update((post.key, post) for post in session.scalars(keyed))
+        listed = (
+            select(Alias.alias, Post)
+            .join(Post, Alias.post_id == Post.id)
+            .where(Alias.board_id == bid, Alias.alias.in_(chunk))
+        )
+        found.update((alias, post) for alias, post in session.execute(listed))
+    return found
+
+
+def _keep_aliases(session: Session, bid: int, aliases: dict[str, Post]) -> None:
+    """Record which post each alias now leads to (a slug an edit freed may be reused)."""
+    if not aliases:
+        return
+    query = select(Alias).where(Alias.board_id == bid, Alias.alias.in_(list(aliases)))
+    for existing in session.scalars(query):
+        existing.post_id = aliases.pop(existing.alias).id
+    session.add_all(Alias(board_id=bid, post_id=p.id, alias=a) for a, p in aliases.items())
 
 
 def _existing(session: Session, bid: int, keys: list[str]) -> dict[str, Post]:
@@ -175,6 +323,8 @@ def _refresh(
     """Settle a known post and record a title change (view counts are not changes)."""
     post.settled = post.settled or settled
     title = row["title"]
+    if row.get("alias") and row["url"] != post.url:
+        post.url = row["url"]  # its link changed form (or its slug, with its title)
     if retitled(post.title, title):
         revision = Revision(post_id=post.id, old_title=post.title, new_title=title, seen_at=now)
         session.add(revision)
@@ -184,10 +334,16 @@ def _refresh(
 
 
 def _route(
-    session: Session, board: Board, result: IngestResult, *, backfill: int, now: datetime
+    session: Session,
+    board: Board,
+    result: IngestResult,
+    *,
+    backfill: int,
+    resumed: bool,
+    now: datetime,
 ) -> int:
-    fresh = result.new
-    if result.baseline:
+    fresh = result.new[: len(result.new) - result.quiet]
+    if result.baseline and not resumed:
         fresh = [post for post in fresh if not post["notice"]][:backfill]
     queued = ledger.queue_new(session, board.name, fresh, now)
     return queued + ledger.queue_updates(session, board.name, result.retitled, now)
@@ -207,6 +363,6 @@ def count(session: Session, bid: int) -> int:
     return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]

@@ -32,6 +32,9 @@ class PostData(TypedDict):
     organisation: NotRequired[str | None]
     source_url: NotRequired[str | None]
     attachments: NotRequired[list[Attachment]]
+    # the link the row was listed under when the key came from the post's own page (a title
+    # slug): a row listed under it again is this post, whatever its key then
+    alias: NotRequired[str | None]
 
 
 class StoredPost(TypedDict):
@@ -76,5 +79,7 @@ class Entry(StoredPost):
 POST_FIELDS: tuple[str, ...] = tuple(
     name for name in StoredPost.__annotations__ if name not in ("id", "board_title")
 )
-# The columns a walk fills: everything of PostData but the key.
-DATA_FIELDS: tuple[str, ...] = tuple(name for name in PostData.__annotations__ if name != "key")
+# The columns a walk fills: everything of PostData but the key and the alias.
+DATA_FIELDS: tuple[str, ...] = tuple(
+    name for name in PostData.__annotations__ if name not in ("key", "alias")
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
 from sqlalchemy import func, insert, select
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from storage import health, ledger
 from storage.models import Board, Post, Run, Subscriber, Target
+
+WARNING_DAYS = 7  # how long `status` shows what a run noticed without failing
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class RunRecord:
     new_posts: int
     error: str | None = None
     alarm: bool = False  # a layout change: alert at once rather than after a streak
+    warning: str | None = None  # noticed without failing: shown by `status` for WARNING_DAYS
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class BoardStatus(TypedDict):
     posts: int
     fail_streak: int
     alerting: bool
+    warning: str | None  # the latest thing a run noticed without failing, if recent
+    warned_at: datetime | None
 
 
 class TargetStatus(TypedDict):
@@ -109,6 +114,8 @@ def _update_board(
     else:
         change = None
     board.last_run_at, board.last_error = record.finished_at, record.error
+    if record.warning:
+        board.warning, board.warned_at = record.warning, record.finished_at
     board.last_result = "error" if failed else "ok"
     return change
 
@@ -118,8 +125,9 @@ def status(session: Session) -> Status:
     query = select(Post.board_id, func.count()).group_by(Post.board_id)
     counts = {bid: n for bid, n in session.execute(query)}
     pending = ledger.pending_counts(session)
+    since = datetime.now(UTC) - timedelta(days=WARNING_DAYS)
     boards = [
-        _board_status(b, counts.get(b.id, 0))
+        _board_status(b, counts.get(b.id, 0), since)
         for b in session.scalars(select(Board).order_by(Board.name))
     ]
     subs = session.scalars(select(Subscriber).where(Subscriber.active).order_by(Subscriber.name))
@@ -144,7 +152,8 @@ def _failing(session: Session) -> dict[int, list[TargetStatus]]:
     return found
 
 
-def _board_status(board: Board, posts: int) -> BoardStatus:
+def _board_status(board: Board, posts: int, since: datetime) -> BoardStatus:
+    recent = board.warned_at is not None and board.warned_at >= since
     return BoardStatus(
         name=board.name,
         title=board.title,
@@ -154,6 +163,8 @@ def _board_status(board: Board, posts: int) -> BoardStatus:
         posts=posts,
         fail_streak=board.fail_streak,
         alerting=board.alerting,
+        warning=board.warning if recent else None,
+        warned_at=board.warned_at if recent else None,
     )
 
 

@@ -24,11 +24,11 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from scraper.detail import read_detail, with_details
+from scraper.detail import is_alert_page, read_detail, shows, with_details
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
-from scraper.keys import site_of
-from scraper.parse import ListPage, choose, read_list
+from scraper.keys import Key, page_id, site_of
+from scraper.parse import ListPage, Skim, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
 
@@ -61,6 +61,13 @@ class _Walk:
     rows: dict[str, Row] = field(default_factory=dict)  # emitted rows, in the board's order
     seen: set[str] = field(default_factory=set)
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
+    above: set[str] = field(default_factory=set)  # a resumed first walk: keys above its posts
+    aliases: dict[str, str] = field(default_factory=dict)  # key -> the path it is listed under
+    unknown: set[str] = field(default_factory=set)  # paths whose post page must say the id
+    built: dict[str, str] = field(default_factory=dict)  # key -> what its address was built from
+    checking: bool = False  # a built address's page was asked for: it is checked when it answers
+    warnings: dict[str, str] = field(default_factory=dict)  # what it was built from -> warning
+    met: bool = False  # a resumed first walk reached a post the failed one stored
     pages: int = 0
     end: WalkEnd | None = None
     error: CrawlError | None = None
@@ -69,6 +76,61 @@ class _Walk:
     yielded: bool = False
     requested: int = 1  # the furthest list page asked for
     waiting: dict[int, Response | CrawlError] = field(default_factory=dict)  # fetched ahead
+
+    def identify(
+        self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]
+    ) -> dict[str, KnownPost]:
+        """Rows linked by a path alone (a title slug): the post once listed under that path, by
+        its own key; else unknown until its page says its id (a post keyed by its path before
+        its page was ever read is read once, and takes its id)."""
+        known = dict(stored)
+        for skim in skims:
+            if skim.key.kind != "path":
+                continue
+            path, post = skim.key.value, known.get(skim.key.value)
+            if post is not None and post.key:
+                skim.key = Key(post.key, "id" if post.key != path else "path")
+                self.aliases[post.key] = path
+                known[post.key] = post
+            elif self.task.identify:
+                self.unknown.add(path)
+                known.pop(path, None)
+        return known
+
+    def rekey(self, path: str, key: str | None) -> str | None:
+        """The row listed under `path` is the post `key` (None: its page carries no id, so the
+        path stays its key). Returns the row's key; None when the walk has it under its id."""
+        row = Row(**self.rows[path])
+        row["alias"] = path
+        key = key or path
+        if key != path and key in self.rows:  # listed twice: under its id, and its path
+            del self.rows[path]
+            self.rows[key]["notice"] = self.rows[key]["notice"] or row["notice"]
+            return None
+        row["key"] = key
+        self.rows = {
+            (key if k == path else k): (row if k == path else v) for k, v in self.rows.items()
+        }
+        return key
+
+    def note_above(self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]) -> None:
+        """While a resumed first walk has not met a post the failed one stored, its posts are
+        new (sent, so their pages are read); below that, they are the rest of the baseline."""
+        for skim in skims:
+            self.met = self.met or (skim.key.value in stored and not skim.notice)
+            if self.met:
+                return
+            self.above.add(skim.key.value)
+
+    def doubt(self, key: str, url: str, answer: str) -> None:
+        """A post page at an address we built does not answer as that post's page."""
+        built = self.built[key]
+        self.warnings.setdefault(
+            built,
+            f"post links built from {built} lead nowhere: {url} {answer}, so digests would "
+            f"link to a page that is not the post; a [profiles.NAME] with `link = ...` "
+            f"(the post page's address with {{key}}) says where posts live",
+        )
 
     def stop(self, end: WalkEnd, error: CrawlError | None = None) -> None:
         self.end, self.error = end, error
@@ -89,6 +151,7 @@ class _Walk:
             task.backfill,
             self.error,
             self.profile.name,
+            tuple(self.warnings.values()),
         )
 
 
@@ -239,7 +302,12 @@ class BoardSpider(Spider):
             walk.stop(WalkEnd.EMPTY if page == 1 else WalkEnd.END)
             yield from self.finish(walk)
             return
-        stored = self._lookup(board, listed.keys)
+        paths = [skim.key.value for skim in skims if skim.key.kind == "path"]
+        stored = self._lookup(board, listed.keys, paths)
+        if paths:
+            stored = walk.identify(skims, stored)
+        if walk.task.resumed:
+            walk.note_above(skims, stored)
         settled = {key for key, known in stored.items() if known.settled}
         caught_up = all(
             s.key.value in settled or (s.notice and s.key.value in walk.seen) for s in skims
@@ -248,8 +316,10 @@ class BoardSpider(Spider):
         for skim in fresh:  # stored, settled and unchanged: nothing more to read or do
             key = skim.key.value
             walk.seen.add(key)
+            walk.seen.add(walk.aliases.get(key, key))
             if not (key in settled and stored[key].same_title(skim.title)):
                 wanted.add(key)
+        walk.built |= {s.key.value: s.built for s in fresh if s.built and s.key.value in wanted}
         for row in listed.complete(wanted) if wanted else ():
             yield from self.emit(walk, row, stored)
         walk.vague_dates |= listed.vague_dates
@@ -289,22 +359,34 @@ class BoardSpider(Spider):
         yield from self.finish(walk)
 
     def emit(self, walk: _Walk, row: Row, stored: Mapping[str, KnownPost]) -> Output:
+        """Keep the row; ask for its post page when its details are wanted, or when only the
+        page can say which post it is."""
+        if row["key"] in walk.aliases:
+            row["alias"] = walk.aliases[row["key"]]
         walk.rows[row["key"]] = row
-        if row["key"] in stored or not self.wants_details(walk, row):
+        identify = (
+            row["key"] in walk.unknown
+            and urlsplit(row["url"]).netloc == urlsplit(walk.task.url).netloc
+        )
+        details = row["key"] not in stored and self.wants_details(walk, row)
+        check = row["key"] in walk.built and not walk.checking and walk.task.identify
+        if not (identify or details or check):
             return
+        walk.checking = walk.checking or row["key"] in walk.built
         walk.details_pending += 1
-        walk.details_fetched += 1
+        walk.details_fetched += int(details)
         yield Request(
             row["url"],
             callback=self.parse_detail,
             errback=self.detail_failed,
-            cb_kwargs={"board": walk.task.name, "key": row["key"]},
+            cb_kwargs={"board": walk.task.name, "key": row["key"], "identify": identify},
             dont_filter=True,
         )
 
     def wants_details(self, walk: _Walk, row: Row) -> bool:
         task, url = walk.task, row["url"]
-        if task.baseline and (row["notice"] or walk.details_fetched >= task.backfill):
+        news = row["key"] in walk.above
+        if task.baseline and not news and (row["notice"] or walk.details_fetched >= task.backfill):
             return False  # a baseline sends only the newest `backfill` posts, never notices
         if not task.details:
             return False
@@ -312,13 +394,23 @@ class BoardSpider(Spider):
         return same_site and url != task.url and self.allowed(walk, url)
 
     @eager
-    def parse_detail(self, response: Response, board: str, key: str) -> Output:
+    def parse_detail(self, response: Response, board: str, key: str, identify: bool) -> Output:
         walk = self._walks[board]
         try:
             page = decode(response, walk.task.encoding)
+            root = tree(page.text)
+            vague = key in walk.vague_dates
+            if identify and not is_alert_page(root):
+                found = walk.rekey(key, page_id(root.root, page.url))
+                if found is None:
+                    yield from self.detail_done(walk)
+                    return
+                key = found
             row = walk.rows[key]
-            details = read_detail(tree(page.text), page.url, walk.profile, row)
-            walk.rows[key] = with_details(row, details, vague_date=key in walk.vague_dates)
+            if key in walk.built and not shows(root, row["title"]):
+                walk.doubt(key, response.url, "does not show the post")
+            details = read_detail(root, page.url, walk.profile, row)
+            walk.rows[key] = with_details(row, details, vague_date=vague)
         except Exception as exc:  # a broken post page costs its details, never the post
             self.logger.warning("%s: could not read the post page %s: %s", board, response.url, exc)
             self.logger.debug("the post page's traceback", exc_info=True)
@@ -327,11 +419,15 @@ class BoardSpider(Spider):
     @eager
     def detail_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
-        board = request.cb_kwargs["board"]
-        self.logger.warning(
-            "%s: post page %s failed: %s", board, request.url, failure.getErrorMessage()
-        )
-        yield from self.detail_done(self._walks[board])
+        board, key = request.cb_kwargs["board"], request.cb_kwargs["key"]
+        walk, error = self._walks[board], failure.value
+        if key in walk.built and isinstance(error, HttpError) and error.response.status < 500:
+            walk.doubt(key, request.url, f"answers HTTP {error.response.status}")
+        else:
+            self.logger.warning(
+                "%s: post page %s failed: %s", board, request.url, failure.getErrorMessage()
+            )
+        yield from self.detail_done(walk)
 
     def detail_done(self, walk: _Walk) -> Output:
         walk.details_pending -= 1

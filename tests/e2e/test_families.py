@@ -139,9 +139,10 @@ def test_egov_board_with_script_only_links_is_keyed_by_the_onclick_id(
     stored = {p["key"]: p for p in plain.run("posts", "--json", check=0).json()}
     assert set(stored) == {row["key"] for row in CASES[name]["rows"]}
     assert "0" not in stored
-    for post in stored.values():
-        assert "selectBoardArticle.do?bbsId=BBSMSTR_000000000012&nttId=" in post["url"]
-        assert post["url"].endswith(f"nttId={post['key']}")
+    for post in stored.values():  # where the page's own fn_egov_inquire_articledetail goes
+        assert post["url"].endswith(
+            f"/cop/bbs/selectArticleDetail.do?nttId={post['key']}&bbsId=BBSMSTR_000000000012"
+        )
 
 
 def board_config(url: str, profile: str) -> str:

@@ -43,7 +43,7 @@ def test_first_run_is_a_baseline_that_sends_nothing(
     assert len(stored) == 10 * board.per_page + 2  # max_pages = 10, two pinned notices
     assert {p["key"] for p in stored} >= {str(board.posts[0].id), str(board.notices[0].id)}
     assert smtp.messages == [] and slack.requests == []
-    assert re.search(r"esg: baseline .*, 10 pages, 202 new", result.err)
+    assert re.search(r"esg: baseline .*, 10 pages, 202 stored", result.err)
     assert board.detail_requests() == []  # a baseline sends nothing, so it reads no details
 
 

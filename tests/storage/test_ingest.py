@@ -83,20 +83,13 @@ def test_unfinished_walk_leaves_posts_unsettled_until_a_walk_completes(store: St
     setup(store)
     ingest(store, [row(1)])
     ingest(store, [row(3), row(2)], complete=False)
-    with store.write() as s:
-        found = posts.lookup(s, "esg", ["3", "2", "1", "0"])
-        assert {k: known.settled for k, known in found.items()} == {
-            "3": False,
-            "2": False,
-            "1": True,
-        }
+    lookup = posts.Lookups(store)
+    found = lookup("esg", ["3", "2", "1", "0"])
+    assert {k: known.settled for k, known in found.items()} == {"3": False, "2": False, "1": True}
     assert pending(store) == {"team-mail": ["3", "2"]}  # found posts are queued at once
     ingest(store, [row(3), row(2), row(1)])
-    with store.write() as s:
-        assert posts.lookup(s, "esg", ["3", "2"]) == {
-            "3": Known(True, "post 3"),
-            "2": Known(True, "post 2"),
-        }
+    assert lookup("esg", ["3", "2"]) == {"3": Known(True, "post 3"), "2": Known(True, "post 2")}
+    lookup.close()
     assert pending(store) == {"team-mail": ["3", "2"]}  # and never queued twice
 
 
@@ -184,3 +177,36 @@ def test_a_cut_list_title_that_begins_the_stored_one_is_no_change(store: Store) 
     assert not ingest(store, [row(1, full[:20] + "...")]).retitled
     assert ingest(store, [row(1, "다른 제목…")]).retitled  # a cut of another title is a change
     assert posts.retitled("원래 제목", "새 제목") and not posts.retitled("원래 제목", "원래 제목")
+
+
+def test_a_row_whose_link_leads_to_a_stored_post_is_that_post(store: Store) -> None:
+    setup(store, sub("updates", include_updates=True))
+    ingest(store, [row(7, "원래 제목", alias="/free/원래-제목/")])
+    edited = ingest(store, [row(7, "고친 제목", alias="/free/고친-제목/")])
+    assert not edited.new and [p["title"] for p in edited.retitled] == ["고친 제목"]
+    lookup = posts.Lookups(store)
+    found = lookup("esg", ["/free/원래-제목/", "/free/고친-제목/"], ["/free/고친-제목/"])
+    assert found == {"/free/고친-제목/": Known(True, "고친 제목", "7")}
+    lookup.close()
+
+
+def test_a_post_keyed_by_its_path_takes_its_id_once_its_page_says_it(store: Store) -> None:
+    """Stored before its page was read for an id (an older version keyed slugs by path)."""
+    setup(store)
+    ingest(store, [row(1)])
+    ingest(store, [{**row(2), "key": "/free/slug-two/"}])  # type: ignore[typeddict-item]
+    assert pending(store) == {"team-mail": ["/free/slug-two/"]}
+    again = ingest(store, [row(2, alias="/free/slug-two/")])
+    assert not again.new and pending(store) == {"team-mail": ["2"]}  # the same entry
+
+
+def test_a_resumed_first_walk_sends_what_is_above_and_stores_what_is_below_quietly(
+    store: Store,
+) -> None:
+    setup(store)
+    first = ingest(store, [row(9, notice=True), row(5), row(4)], complete=False, backfill=1)
+    assert first.baseline and pending(store) == {"team-mail": ["5"]}
+    later = ingest(store, [row(9, notice=True), row(7), row(6), row(5), row(4), row(3), row(2)])
+    assert [p["key"] for p in later.new] == ["7", "6", "3", "2"] and later.quiet == 2
+    assert pending(store) == {"team-mail": ["7", "6", "5"]}
+    assert not ingest(store, [row(8), row(7)]).baseline

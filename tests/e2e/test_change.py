@@ -1,0 +1,319 @@
+"""Nothing lost and nothing flooded when ordinary things change: a target's URL, a first crawl
+that fails half-way, a post's link, a board's link form. Through the real command."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+from urllib.parse import quote
+
+import pytest
+
+from tests.support.board import BoardServer, EsgBoard
+from tests.support.egov import EgovBoard, EgovServer
+from tests.support.mail import PASSWORD, SmtpSink
+from tests.support.shorturls import ShortUrlBoard, ShortUrlServer
+from tests.support.slack import SlackRecorder
+from tests.support.workspace import Workspace, esg_config, received
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def team(smtp: SmtpSink, slack: SlackRecorder, *, password: str = "${SMTP_PASSWORD}") -> str:
+    """One subscriber with an email target whose password comes from the environment, and Slack."""
+    mail = smtp.url("team@example.com").replace(PASSWORD, password)
+    return f'\n[[subscribers]]\nname = "team"\nurls = ["{mail}", "{slack.url()}"]\n'
+
+
+def pending(workspace: Workspace) -> int:
+    (sub,) = workspace.run("status", "--json", check=0).json()["subscribers"]
+    return int(sub["pending"])
+
+
+def slack_texts(slack: SlackRecorder) -> list[str]:
+    return [json.dumps(r.json(), ensure_ascii=False) for r in slack.requests]
+
+
+def test_a_target_whose_secret_is_fixed_receives_what_it_was_owed(
+    workspace: Workspace,
+    board_server: BoardServer,
+    board: EsgBoard,
+    smtp: SmtpSink,
+    slack: SlackRecorder,
+) -> None:
+    workspace.write(esg_config(board_server, urls=[], subscribers=team(smtp, slack)))
+    workspace.env["SMTP_PASSWORD"] = "wrong-password"
+    workspace.run("once", check=0)
+    post = board.add("비밀번호가 틀린 동안 올라온 글")
+    failed = workspace.run("-q", "once")
+    assert failed.code == 1 and "team" in failed.err and smtp.messages == []
+    assert len(slack.requests) == 1 and post.title in slack_texts(slack)[0]
+    assert pending(workspace) == 1
+    workspace.env["SMTP_PASSWORD"] = "another-wrong-one"  # status whichever secret is set
+    assert pending(workspace) == 1
+    assert "nothing pending" not in workspace.run("digest", "--preview", check=0).out
+    workspace.env["SMTP_PASSWORD"] = PASSWORD  # the operator fixes the variable
+    workspace.run("once", check=0)
+    assert received(smtp, [post]) == {post.id: 1}
+    assert len(slack.requests) == 1  # Slack accepted it before: never sent again
+    assert pending(workspace) == 0
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 1 and len(slack.requests) == 1
+
+
+def test_a_target_whose_port_is_edited_in_the_file_receives_what_it_was_owed(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    wrong = smtp.url().replace(f":{smtp.port}?", ":9?")  # nothing listens on port 9
+    workspace.write(esg_config(board_server, urls=[wrong]))
+    workspace.run("once", check=0)
+    posts = [board.add("포트가 틀린 동안 올라온 글 1"), board.add("포트가 틀린 동안 올라온 글 2")]
+    assert workspace.run("once").code == 1
+    workspace.write(esg_config(board_server, urls=[smtp.url()]))
+    workspace.run("once", check=0)
+    assert received(smtp, posts) == {post.id: 1 for post in posts}
+
+
+def test_a_removed_target_owes_nothing_and_an_added_one_gets_only_what_is_still_owed(
+    workspace: Workspace,
+    board_server: BoardServer,
+    board: EsgBoard,
+    smtp: SmtpSink,
+    slack: SlackRecorder,
+) -> None:
+    workspace.env["SMTP_PASSWORD"] = "wrong-password"
+    workspace.write(esg_config(board_server, urls=[], subscribers=team(smtp, slack)))
+    workspace.run("once", check=0)
+    history = board.add("모두가 받은 글")
+    workspace.env["SMTP_PASSWORD"] = PASSWORD
+    workspace.run("once", check=0)  # both targets accepted it: history
+    workspace.env["SMTP_PASSWORD"] = "wrong-password"
+    owed = board.add("메일이 아직 받지 못한 글")
+    assert workspace.run("once").code == 1  # Slack took it, the email still owes it
+    # A new Slack channel is added: it gets what the subscriber still owes, not history.
+    urls = f'"{smtp.url().replace(PASSWORD, "${SMTP_PASSWORD}")}", "{slack.url()}", '
+    urls += f'"{slack.url("news")}"'
+    workspace.write(
+        esg_config(
+            board_server, urls=[], subscribers=f'[[subscribers]]\nname = "team"\nurls = [{urls}]\n'
+        )
+    )
+    assert workspace.run("once").code == 1
+    news = [text for text in slack_texts(slack) if "#news" in text]
+    assert len(news) == 1 and owed.title in news[0] and history.title not in news[0]
+    # The failing email is removed: nothing is owed any more.
+    workspace.write(
+        esg_config(
+            board_server,
+            urls=[],
+            subscribers=f'[[subscribers]]\nname = "team"\n'
+            f'urls = ["{slack.url()}", "{slack.url("news")}"]\n',
+        )
+    )
+    assert pending(workspace) == 0
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 1 and len(slack.requests) == 3  # nothing more to anyone
+
+
+PAGE_2 = "/bbs/board.php?bo_table=esg_news&page=2"
+
+
+def test_a_first_crawl_that_fails_part_way_is_the_baseline_for_what_it_stored(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    workspace.write(esg_config(board_server, urls=[smtp.url()], board="max_pages = 3"))
+    board.failures[PAGE_2] = 500
+    first = workspace.run("once")
+    assert first.code == 1 and "baseline" in first.err and "22 stored" in first.err
+    assert workspace.scalar("SELECT count(*) FROM posts") == 22  # page 1: 20 posts, 2 notices
+    del board.failures[PAGE_2]
+    fresh = [
+        board.add("실패한 첫 수집 뒤에 올라온 글 1"),
+        board.add("실패한 첫 수집 뒤에 올라온 글 2"),
+    ]
+    unreached = board.posts[22:40]  # page 2 and 3 before: the failed walk never saw them
+    second = workspace.run("once", check=0)
+    assert received(smtp, fresh) == {post.id: 1 for post in fresh}
+    (mail,) = smtp.messages
+    assert "뿌리산업" in mail.get_body(("html",)).get_content()  # their pages were read
+    assert received(smtp, unreached) == {post.id: 0 for post in unreached}
+    assert "2 new" in second.err
+    stored = {key for (key,) in workspace.rows("SELECT key FROM posts")}
+    assert {str(post.id) for post in unreached} <= stored
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 1
+
+
+def test_a_first_crawl_whose_first_page_fails_says_it_stored_nothing(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    workspace.write(esg_config(board_server, urls=[smtp.url()]))
+    board.failures["list"] = 503
+    failed = workspace.run("-q", "once")
+    assert failed.code == 1 and "nothing stored" in failed.err
+    assert not re.search(r"\d+ (new|stored)", failed.err)
+    del board.failures["list"]
+    workspace.run("once", check=0)  # the baseline, at last: nothing sent
+    assert smtp.messages == []
+
+
+@pytest.fixture
+def shorturls() -> Iterator[ShortUrlServer]:
+    with ShortUrlServer(ShortUrlBoard()) as server:
+        yield server
+
+
+def free_board(server: ShortUrlServer, smtp: SmtpSink) -> str:
+    """The short-URL board watched by a plain subscriber and one who asked for updates."""
+    return f"""
+timezone = "Asia/Seoul"
+[crawl]
+retries = 0
+[[boards]]
+name = "free"
+title = "자유게시판"
+url = "{server.list_url}"
+profile = "gnuboard"
+max_pages = 4
+[[subscribers]]
+name = "plain"
+urls = ["{smtp.url("plain@example.com")}"]
+[[subscribers]]
+name = "updates"
+urls = ["{smtp.url("updates@example.com")}"]
+include_updates = true
+"""
+
+
+def mail_to(smtp: SmtpSink, address: str) -> list[EmailMessage]:
+    return [m for m in smtp.messages if m["To"] == address]
+
+
+def test_an_edited_title_on_title_short_urls_is_an_update_not_a_new_post(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    board = shorturls.board
+    board.form = "title"
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)
+    keys = {key for (key,) in workspace.rows("SELECT key FROM posts")}
+    assert keys == {str(n) for n in range(1, 50)}  # each post by the id its page carries
+    edited = board.edit(47, "자유게시판 글 47번 안내 (수정)")
+    workspace.run("once", check=0)
+    assert mail_to(smtp, "plain@example.com") == []
+    (update,) = mail_to(smtp, "updates@example.com")
+    assert update["Subject"] == "[자유게시판] 수정 1건"
+    assert quote(edited.slug) in update.get_body(("html",)).get_content()  # the link that works
+    assert workspace.scalar("SELECT count(*) FROM posts") == 49
+    quiet = workspace.run("once", check=0)
+    assert "0 new" in quiet.err and len(smtp.messages) == 1
+
+
+def test_a_board_whose_links_change_form_keeps_its_posts(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    board = shorturls.board
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)  # ?wr_id=…
+    for form in ("numeric", "title", "query"):
+        board.form = form
+        post = board.write(f"{form} 주소로 바뀐 뒤 올라온 글")
+        workspace.run("once", check=0)
+        (mail,) = mail_to(smtp, "plain@example.com")[-1:]
+        body = mail.get_body(("html",)).get_content()
+        assert mail["Subject"] == "[자유게시판] 새 글 1건" and post.title in body
+    assert len(mail_to(smtp, "plain@example.com")) == 3
+    assert workspace.scalar("SELECT count(*) FROM posts") == 52
+
+
+def test_a_board_whose_every_link_changed_sends_nothing_and_tells_the_admin_once(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    admin = f'[notify]\nadmin_urls = ["{smtp.url("admin@example.com")}"]\n'
+    workspace.write(esg_config(board_server, urls=[smtp.url()], extra=admin, board="max_pages = 3"))
+    workspace.run("once", check=0)
+    stored = workspace.scalar("SELECT count(*) FROM posts")
+    for post in board.posts + board.notices:  # the site moved to a new system: new ids
+        post.id += 900_000
+    moved = workspace.run("-q", "once", check=0)
+    assert "links changed" in moved.err and "nothing of it was sent" in moved.err
+    assert mail_to(smtp, "team@example.com") == []
+    (alert,) = mail_to(smtp, "admin@example.com")
+    assert "links changed" in alert["Subject"]
+    (status,) = workspace.run("status", "--json", check=0).json()["boards"]
+    assert "links changed" in status["warning"] and status["last_result"] == "ok"
+    assert workspace.scalar("SELECT count(*) FROM posts") == stored
+    workspace.run("once", check=0)  # quiet: the posts are known by their new links
+    assert len(smtp.messages) == 1
+    news = board.add("이전 뒤 처음 올라온 진짜 새 글")
+    workspace.run("once", check=0)
+    (mail,) = mail_to(smtp, "team@example.com")
+    assert received(smtp, [news], "team@example.com") == {news.id: 1} and mail["Subject"].endswith(
+        "새 글 1건"
+    )
+
+
+def test_a_burst_of_new_posts_after_a_week_offline_is_delivered_in_full(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    workspace.write(esg_config(board_server, urls=[smtp.url()], board="max_pages = 5"))
+    workspace.run("once", check=0)
+    burst = board.add_many(45)
+    result = workspace.run("-q", "once", check=0)
+    assert "links changed" not in result.err
+    assert received(smtp, burst) == {post.id: 1 for post in burst}
+
+
+@pytest.fixture
+def egov() -> Iterator[EgovServer]:
+    with EgovServer(EgovBoard()) as server:
+        yield server
+
+
+def notices_board(server: EgovServer, smtp: SmtpSink) -> str:
+    return f"""
+timezone = "Asia/Seoul"
+[crawl]
+retries = 0
+[[boards]]
+name = "notices"
+title = "알림마당"
+url = "{server.list_url}"
+profile = "egov"
+[[subscribers]]
+name = "team"
+urls = ["{smtp.url()}"]
+"""
+
+
+def test_a_script_link_leads_where_the_pages_own_script_sends_it(
+    workspace: Workspace, egov: EgovServer, smtp: SmtpSink
+) -> None:
+    workspace.write(notices_board(egov, smtp))
+    assert workspace.run("-q", "once", check=0).err == ""
+    post = egov.board.add("탄소중립 실천 주간 행사 안내")
+    assert workspace.run("-q", "once", check=0).err == ""
+    (mail,) = smtp.messages
+    body = mail.get_body(("html",)).get_content()
+    assert f"/cop/bbs/selectArticleDetail.do?bbsId=BBSMSTR_000000000077&amp;nttId={post.id}" in body
+    assert "selectBoardArticle.do" not in body
+    assert "탄소중립 실천 주간 행사 안내에 관한 안내입니다" in body  # its page was read
+
+
+@pytest.mark.parametrize(("answer", "says"), [(404, "answers HTTP 404"), (200, "does not show")])
+def test_a_guessed_link_that_leads_nowhere_is_a_warning_naming_the_board(
+    workspace: Workspace, egov: EgovServer, smtp: SmtpSink, answer: int, says: str
+) -> None:
+    egov.board.script_inline = False  # the function lives in a .js file: the page says nothing
+    egov.board.wrong_answers = answer
+    workspace.write(notices_board(egov, smtp))
+    baseline = workspace.run("-q", "once", check=0)
+    assert "notices: post links built from the profile's link" in baseline.err
+    assert "selectBoardArticle.do" in baseline.err and says in baseline.err
+    (status,) = workspace.run("status", "--json", check=0).json()["boards"]
+    assert says in status["warning"] and status["last_result"] == "ok"
+    egov.board.add("링크를 추측해야 하는 새 글")
+    again = workspace.run("-q", "once", check=0)
+    assert says in again.err and len(smtp.messages) == 1  # the post is still news
