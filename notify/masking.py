@@ -35,8 +35,9 @@ def mask_url(url: str) -> str:
 
 
 def secrets_of(url: str) -> list[str]:
-    """What of `url` must never be shown: the whole URL, and each part Apprise marks private."""
-    found = {url}
+    """What of `url` must never be shown: each part Apprise marks private (the URL itself is
+    shown as `mask_url` writes it, which keeps the parts that tell targets apart)."""
+    found: set[str] = set()
     plugin = _plugin(url)
     parts = _safe_split(url)
     if parts is not None and parts.password:
@@ -47,7 +48,7 @@ def secrets_of(url: str) -> list[str]:
         found.update(str(v) for v in (parsed.get("qsd+") or {}).values())
     else:
         found.update(v for _, v in parse_qsl(_query(url)))
-    return sorted((s for s in found if s), key=len, reverse=True)
+    return sorted((s for s in found if s and s != url), key=len, reverse=True)
 
 
 def candidates(url: str) -> list[str]:
@@ -76,6 +77,24 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
 def known_scheme(url: str) -> bool:
     """Does Apprise know this URL's scheme and read its form?"""
     return _plugin(url) is not None
+
+
+def unreadable(url: str) -> str:
+    """Why Apprise does not read `url`, in words that blame the right thing: a scheme it does
+    not know, or — for a scheme it knows — the form (a missing token, say), as it says."""
+    from apprise.manager_plugins import NotificationManager
+
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in NotificationManager():  # type: ignore[no-untyped-call]
+        return f"Apprise does not know the scheme {scheme!r}: {mask_url(url)}"
+    try:
+        import apprise
+
+        apprise.Apprise.instantiate(url, suppress_exceptions=False)
+        said = "its plugin does not read this form"
+    except Exception as exc:
+        said = mask_text(str(exc), candidates(url)) or type(exc).__name__
+    return f"Apprise knows {scheme}:// but cannot read this URL ({said}): {mask_url(url)}"
 
 
 @functools.lru_cache(maxsize=256)

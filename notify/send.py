@@ -32,6 +32,7 @@ def send(url: str, message: Message) -> DeliveryError | None:
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
         return DeliveryError(mask_url(url), "not a valid Apprise URL", "check the URL's form")
+    logging.getLogger("apprise").setLevel(logging.DEBUG)  # each call keeps its own detail lines
     try:
         result = notifier.notify(
             body=message.body,
@@ -40,12 +41,18 @@ def send(url: str, message: Message) -> DeliveryError | None:
             log_level=logging.DEBUG,
         )
     except Exception as exc:  # a plugin bug must not stop the other targets
-        reason = mask_text(f"{type(exc).__name__}: {exc}", secrets_of(url))
-        return DeliveryError(mask_url(url), reason)
+        return DeliveryError.from_apprise(
+            mask_url(url), masked(f"{type(exc).__name__}: {exc}", url)
+        )
     if result:
         return None
     lines = [(entry.level, entry.message) for service in result for entry in service.logs()]
-    return DeliveryError(mask_url(url), mask_text(reason_of(lines), secrets_of(url)))
+    return DeliveryError.from_apprise(mask_url(url), masked(reason_of(lines), url))
+
+
+def masked(text: str, url: str) -> str:
+    """`text` with `url` shown masked and each of its secrets hidden."""
+    return mask_text(text.replace(url, mask_url(url)), secrets_of(url))
 
 
 def reason_of(lines: list[tuple[str, str]]) -> str:
@@ -58,7 +65,7 @@ def reason_of(lines: list[tuple[str, str]]) -> str:
         if level == "DEBUG" and any(word in text.lower() for word in _DETAIL)
     ]
     reason = " ".join(dict.fromkeys(warnings[-2:])) or "the target did not accept the message"
-    return f"{reason} ({details[-1][:300]})" if details else reason
+    return f"{reason} ({details[-1]})" if details else reason
 
 
 class _Context:

@@ -16,6 +16,7 @@ import string
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -38,7 +39,7 @@ from scraper import profiles
 from scraper.profiles import Profile
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_INTERVAL = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_INTERVAL = re.compile(r"^(\d{1,9})(s|m|h|d)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _LINE = re.compile(r"\(at line (\d+)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -71,7 +72,7 @@ class ConfigError(Exception):
 
 
 def interval_seconds(value: str) -> int:
-    match = _INTERVAL.match(value.strip())
+    match = _INTERVAL.match(value)
     if not match or int(match[1]) == 0:
         raise ValueError(f'{value!r} is not an interval like "45s", "10m" or "2h"')
     return int(match[1]) * _UNITS[match[2]]
@@ -109,27 +110,49 @@ def check_cron(value: str) -> str:
 
 def check_zone(value: str) -> str:
     try:
+        if len(value) > 100:
+            raise ValueError
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {_short(value)!r} (e.g. Asia/Seoul)") from None
     return value
+
+
+def _short(value: str) -> str:
+    """A value as an error quotes it: a long one cut."""
+    return value if len(value) <= 60 else value[:57] + "…"
 
 
 def check_quiet_hours(value: str | None) -> str | None:
     if value is None:
         return None
     start, _, end = value.partition("-")
-    if not (_HHMM.match(start.strip()) and _HHMM.match(end.strip())):
-        raise ValueError(f'{value!r} is not a window like "22:00-07:00"')
+    first, last = _HHMM.match(start.strip()), _HHMM.match(end.strip())
+    if not (first and last):
+        raise ValueError(f'{_short(value)!r} is not a window like "22:00-07:00"')
+    if (int(first[1]), int(first[2])) == (int(last[1]), int(last[2])):
+        raise ValueError(f"{value!r} starts and ends at the same time: an empty window")
     return value
 
 
+# Codecs Python knows that no web page is written in: escapes, transfer and compression codecs.
+_NOT_PAGES = frozenset({"unicode_escape", "raw_unicode_escape", "undefined", "idna", "punycode"})
+
+
 def check_encoding(value: str) -> str:
-    if value != "auto":
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"unknown encoding {value!r} (e.g. auto, utf-8, cp949)") from None
+    """`auto`, or a text encoding a web page can be written in (ASCII as itself)."""
+    if value == "auto":
+        return value
+    try:
+        info = codecs.lookup(value)
+        usable = info._is_text_encoding and info.name.replace("-", "_") not in _NOT_PAGES
+        usable = usable and b"<html>".decode(info.name) == "<html>"
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        usable = False
+    if not usable:
+        raise ValueError(
+            f"{_short(value)!r} is not a text encoding of web pages (e.g. auto, utf-8, cp949)"
+        )
     return value
 
 
@@ -139,7 +162,10 @@ def check_database(url: str) -> str:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        make_url(url).get_dialect()
+        parsed = make_url(url)
+        parsed.get_dialect()
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise ValueError(f"port {parsed.port} is out of range (1-65535)")
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ValueError(
             f"{mask_url(url)!r} is not a database URL boardwatch can use: {exc}"
@@ -147,7 +173,26 @@ def check_database(url: str) -> str:
     except ImportError as exc:
         hint = " (pip install 'boardwatch[postgres]')" if "psycopg" in str(exc) else ""
         raise ValueError(f"no driver for {mask_url(url)!r}: {exc}{hint}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ValueError(
+            f"{url!r} is a database in memory, which keeps nothing between runs: "
+            "give a file, e.g. sqlite:///boardwatch.db"
+        )
     return url
+
+
+def check_web_url(value: str) -> str:
+    """An address a board can be fetched from: http(s), a host, a port in range."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{_short(value)!r} cannot be requested: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{_short(value)!r} is not an http(s) address with a host")
+    if port == 0 or any(c in value for c in " \t\n\r"):
+        raise ValueError(f"{_short(value)!r} cannot be requested (a port of 0, or a space)")
+    return value
 
 
 # A user's [profiles.NAME] is validated as the `Profile` record itself: one schema, no copy.
@@ -196,7 +241,7 @@ class Crawl(Strict):
 
 class BoardConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", max_length=100)
-    url: str = Field(pattern=r"^https?://[^\s/]+")
+    url: Annotated[str, AfterValidator(check_web_url)] = Field(max_length=2000)
     title: str | None = Field(None, max_length=200)
     profile: str = "esg"
     max_pages: Int = Field(10, ge=1, le=1000)
@@ -206,6 +251,12 @@ class BoardConfig(Strict):
     details: Bool = True
     encoding: Annotated[str, AfterValidator(check_encoding)] = "auto"
     enabled: Bool = True
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> BoardConfig:
+        if self.cron and "interval" in self.model_fields_set:
+            raise _KeyProblem("cron", "set `interval` or `cron`, not both")
+        return self
 
     @property
     def display_title(self) -> str:
@@ -231,10 +282,7 @@ class SubscriberConfig(Strict):
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
         for i, url in enumerate(value):
-            if "://" not in url:
-                raise _KeyProblem(
-                    f"urls[{i}]", f"{mask_url(url)!r} is not an Apprise URL like mailto://…"
-                )
+            check_target(f"[{i}]", url)
         return value
 
 
@@ -258,21 +306,53 @@ class NotifyConfig(Strict):
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
         for i, url in enumerate(value):
-            if "://" not in url:
-                raise _KeyProblem(
-                    f"notify.admin_urls[{i}]",
-                    f"{mask_url(url)!r} is not an Apprise URL like mailto://…",
-                )
+            check_target(f"notify.admin_urls[{i}]", url)
         return value
+
+
+def check_target(key: str, url: str) -> None:
+    """The form every Apprise URL has (which plugin reads it is checked with Apprise later)."""
+    if "://" not in url:
+        raise _KeyProblem(key, f"{mask_url(url)!r} is not an Apprise URL like mailto://…")
+    host = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
+    if port.isdigit() and not 0 < int(port) < 65536:  # (a token may follow ":" instead)
+        raise _KeyProblem(key, f"{mask_url(url)!r}: port {port} is out of range (1-65535)")
+
+
+def check_file_place(value: str) -> str:
+    """A file boardwatch will write (creating its folder if need be): its folder can be one."""
+    if value:
+        check_folder_place(str(Path(value).parent))
+    return value
+
+
+def check_folder_place(value: str) -> str:
+    """A folder boardwatch will create if need be: it, or its nearest existing parent, must be a
+    folder."""
+    if not value:
+        return value
+    place = Path(value)
+    try:
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        folder = place.is_dir()
+    except OSError as exc:
+        raise ValueError(f"{_short(value)!r} is not a usable path: {exc.strerror}") from None
+    if not folder:
+        raise ValueError(f"{_short(value)!r} cannot be a folder: {_short(str(place))!r} is a file")
+    return value
 
 
 class MetricsConfig(Strict):
     address: Annotated[str, AfterValidator(check_address)] = ""  # daemon: host:port; "" off
-    textfile: str = ""  # `scrape once` writes the metrics here (node_exporter textfile); "" off
+    # `scrape once` writes the metrics here (node_exporter textfile); "" off
+    textfile: Annotated[str, AfterValidator(check_file_place)] = ""
 
 
 class FeedsConfig(Strict):
-    folder: str = ""  # an Atom feed per board and per subscriber, written here; "" off
+    # an Atom feed per board and per subscriber, written here; "" off
+    folder: Annotated[str, AfterValidator(check_folder_place)] = ""
     entries: Int = Field(50, ge=1, le=1000)  # the latest posts in each feed
     base_url: str = Field("", pattern=r"^(https?://\S+)?$")  # where the folder is served, if any
 
@@ -359,7 +439,7 @@ def check_profile(name: str, profile: Profile) -> None:
     if profile.key is not None:
         try:
             groups = re.compile(profile.key).groups
-        except re.error as exc:
+        except (re.error, RecursionError, OverflowError, MemoryError) as exc:
             raise _KeyProblem(
                 f"profiles.{name}.key", f"not a valid regular expression: {exc}"
             ) from None
@@ -413,7 +493,10 @@ def load(path: Path, *, secrets: bool = True) -> Config:
         if not isinstance(storage, dict):
             storage = data["storage"] = {}
         storage["url"] = os.environ["SCRAPE_DATABASE_URL"]
-    return validate(path, data)
+    config = validate(path, data)
+    if not config.boards:
+        raise ConfigError(path, "boards", "no board to watch: add a [[boards]] table")
+    return config
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -427,6 +510,8 @@ def read(path: Path) -> dict[str, Any]:
         line = _LINE.search(str(exc))
         reason = f"not valid TOML: {exc}"
         raise ConfigError(path, "", reason, line=int(line[1]) if line else None) from None
+    except RecursionError:
+        raise ConfigError(path, "", "nested too deeply to be a boardwatch config") from None
 
 
 def _beside(path: Path, url: str) -> str:
@@ -438,18 +523,60 @@ def _beside(path: Path, url: str) -> str:
 
 
 def validate(path: Path, data: dict[str, Any]) -> Config:
+    _plain_text(path, data, "")
     try:
-        return Config.model_validate({**data, "path": str(path)})
+        config = Config.model_validate({**data, "path": str(path)})
     except ValidationError as exc:
         error = exc.errors()[0]
         cause = (error.get("ctx") or {}).get("error")
         key = _key(error["loc"])
         if isinstance(cause, _KeyProblem):
-            key = cause.key if "." in cause.key or key == "" else f"{key}.{cause.key}"
-        reason = str(cause) if cause else error["msg"]
-        if error["type"] == "extra_forbidden":
-            reason = "unknown key"
+            joined = f"{key}{cause.key}" if cause.key.startswith("[") else f"{key}.{cause.key}"
+            key = cause.key if "." in cause.key or key == "" else joined
+        reason = str(cause) if cause else _reason(error, key)
         raise ConfigError(path, key, reason) from None
+    except RecursionError:
+        raise ConfigError(path, "", "nested too deeply to be a boardwatch config") from None
+    return config
+
+
+# Pydantic's error types, in words a TOML file's author reads (what to write instead).
+_TYPES = {
+    "string_type": "should be text in quotes",
+    "int_type": "should be a whole number, without quotes",
+    "float_type": "should be a number, without quotes",
+    "bool_type": "should be true or false, without quotes",
+    "list_type": 'should be a list, like ["a", "b"]',
+    "model_type": "should be a table",
+    "dict_type": "should be a table",
+    "extra_forbidden": "unknown key",
+    "missing": "is required",
+}
+DURATIONS = frozenset({"interval", "lease_ttl", "robots_ttl", "retry_backoff", "retry_max_delay"})
+
+
+def _reason(error: Any, key: str) -> str:
+    """What is wrong, in our words where pydantic's would puzzle (`interval = 30`)."""
+    kind, given = error["type"], error.get("input")
+    if kind == "string_type" and key.rsplit(".", 1)[-1] in DURATIONS:
+        example = '"45s", "10m" or "2h"'
+        return f"should be a duration in quotes with its unit, like {example} (not {given!r})"
+    if kind in _TYPES:
+        shown = "" if kind in ("missing", "extra_forbidden") else f" (not {_short(repr(given))})"
+        return _TYPES[kind] + shown
+    return str(error["msg"])
+
+
+def _plain_text(path: Path, data: Any, key: str) -> None:
+    """No NUL (or other control character but tab and newline) in any string of the file."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            _plain_text(path, value, f"{key}.{name}" if key else str(name))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _plain_text(path, value, f"{key}[{i}]")
+    elif isinstance(data, str) and any(ord(c) < 32 and c not in "\t\n" for c in data):
+        raise ConfigError(path, key, "holds a control character (a NUL byte?): not usable text")
 
 
 def _key(loc: tuple[Any, ...]) -> str:

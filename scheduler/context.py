@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from notify.masking import known_scheme, mask_url
+from notify.masking import known_scheme, mask_url, unreadable
 from scheduler import logs
 from scheduler.config import Config, ConfigError, interval_seconds
 from storage import Store, ledger, open_store, posts
@@ -83,11 +83,7 @@ def check_targets(cfg: Config, store: Store | None) -> None:
             known = ledger.known_urls(session, hashes)
     for (key, url), digest in zip(urls, hashes, strict=True):
         if digest not in known and not known_scheme(url):
-            scheme = url.split("://", 1)[0]
-            reason = (
-                f"Apprise does not know the scheme {scheme!r} (or this URL's form): {mask_url(url)}"
-            )
-            raise ConfigError(cfg.path, key, reason)
+            raise ConfigError(cfg.path, key, unreadable(url))
     if store is not None and set(hashes) - known:
         with store.write() as session:
             ledger.remember_urls(session, hashes, datetime.now(ZoneInfo("UTC")))

@@ -161,8 +161,10 @@ async def crawl_boards(
     store: Store,
     *,
     owner: str | None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> list[CrawlReport]:
-    """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run."""
+    """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run.
+    `stopped` says whether a stop signal came (the daemon's SIGTERM): only that interrupts."""
     baselined, begun = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
     tasks = [
         task_for(cfg, b, baseline=b.name not in baselined, resumed=b.name in begun) for b in boards
@@ -182,7 +184,7 @@ async def crawl_boards(
                 board.name,
                 board.url,
                 item if isinstance(item, StoredWalk) else None,
-                interrupted=collected.reason != "finished",
+                closed="shutdown" if stopped() else collected.reason,
                 started_at=started,
                 finished_at=finished,
                 seconds=seconds,

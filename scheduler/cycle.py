@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -111,20 +111,23 @@ async def crawl_guarded(
     dry_run: bool = False,
     daemon: bool = False,
     announce: bool = True,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> tuple[list[CrawlReport], list[str]]:
     """Crawl the boards no other run is crawling (one lease each), in one crawl, and record
     their health. A board another run holds is skipped with a log line. Returns the reports
     and the errors of admin alerts that could not be sent."""
     alert_errors: list[str] = []
     if dry_run:
-        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, owner=None)
+        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, owner=None, stopped=stopped)
     else:
         names = {f"board:{board.name}": board for board in boards}
         async with leases(ctx.store, names, ttl=ctx.lease_ttl) as held:
             await _log_skipped(ctx, [name for name in names if name not in held], daemon)
             mine = [board for name, board in names.items() if name in held]
             crawls = (
-                await crawl_boards(runner, ctx.cfg, mine, ctx.store, owner=held.owner)
+                await crawl_boards(
+                    runner, ctx.cfg, mine, ctx.store, owner=held.owner, stopped=stopped
+                )
                 if mine
                 else []
             )

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
-CRAWL_GRACE = 5.0  # seconds a running crawl may finish after SIGTERM before it is stopped
-STOP_WITHIN = 9.0  # seconds from SIGTERM to return, whatever a crawl does
+CRAWL_GRACE = 2.0  # seconds a running crawl may finish after SIGTERM before it is stopped
+STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit within 5 s)
 GATHER = 0.2  # seconds a cycle waits for other boards falling due at the same moment
 
 
@@ -150,7 +150,9 @@ class Daemon:
         names = ", ".join(board.name for board in boards)
         try:
             await self._recheck()
-            crawls, _ = await crawl_guarded(self.ctx, self.runner, boards, daemon=True)
+            crawls, _ = await crawl_guarded(
+                self.ctx, self.runner, boards, daemon=True, stopped=self.stopping.is_set
+            )
             await asyncio.to_thread(write_feeds, self.ctx, crawls)
             if any(crawl.queued for crawl in crawls):
                 await deliver_guarded(self.ctx, spaced=True)
@@ -193,8 +195,8 @@ class Daemon:
 
     async def _finish(self, cycles: asyncio.Task[None]) -> None:
         """Let a running crawl finish, or stop it; return within STOP_WITHIN seconds whatever
-        happens (the promise is exit 0 within 10 s). A crawl cut short stores nothing of its
-        unfinished walks: their boards are walked again by the next run."""
+        happens (the promise is exit 0 within 5 s, a download hanging or not). A crawl cut short
+        stores nothing of its unfinished walks: their boards are walked again by the next run."""
         self.wake.set()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_WITHIN
@@ -210,7 +212,7 @@ class Daemon:
             LOG.warning("the crawl did not stop in time; it is left unrecorded and walked again")
             cycles.cancel()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(cycles, 1.0)
+                await asyncio.wait_for(cycles, 0.5)
 
 
 def _board_trigger(board: BoardConfig, ctx: Context) -> Any:

@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from notify.records import DeliveryAlert
-from scheduler import due, retries
+from scheduler import due, logs, retries
 from scheduler.alerts import send_alert
 from scheduler.config import SubscriberConfig, interval_seconds
 from scheduler.context import Context
@@ -103,11 +105,9 @@ def _send_batch(
     from notify.send import send
 
     with ctx.store.write() as session:
-        batch = ledger.claim(session, target_id)
+        batch = _claim(ctx, session, target_id)
         if batch is None:
             return None  # another worker is sending to it, or it was just delivered
-        if ctx.store.is_sqlite:
-            session.commit()  # SQLite locks the whole file: never hold it across a network send
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
         context = build(chunk.subscriber, chunk.entries, now, compact=compact)
@@ -119,14 +119,28 @@ def _send_batch(
             session.rollback()
             return DeliveryReport(batch.subscriber, batch.masked, 0, error.reason), True, True
         reason = error.reason if error else None
+        ledger.mark(session, chunk, reason and logs.SECRETS.mask(reason), now)
+        session.commit()  # the target's answer is recorded the moment it came: the crash window
         threshold = ctx.cfg.notify.failure_threshold
-        change = ledger.record_attempt(session, chunk, reason, now, threshold)
+        change = ledger.record_health(session, chunk, reason, now, threshold)
     _log_send(ctx, chunk, reason, now, spaced)
     alert_errors = _alert(ctx, chunk, change, reason)
     report = DeliveryReport(
         chunk.subscriber, chunk.masked, len(chunk.entries), reason, alert_errors
     )
     return report, False, more
+
+
+def _claim(ctx: Context, session: Session, target_id: int) -> ledger.Batch | None:
+    """The target's pending entries. On PostgreSQL its row stays locked in `session` until the
+    answer is recorded (other workers skip it). SQLite has no row locks and locks the whole file
+    for a writer, so there they are only read (the run-wide delivery lease keeps other runs
+    out), and the writer's turn goes to recording answers, not to reading what to send."""
+    if not ctx.store.is_sqlite:
+        return ledger.claim(session, target_id)
+    with ctx.store.read() as reader:
+        batches = ledger.pending(reader, targets=[target_id])
+    return batches[0] if batches else None
 
 
 def _log_send(
@@ -169,7 +183,8 @@ def _alert(
 def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:
     errors: dict[str, list[str]] = {}
     for r in reports:
-        errors.setdefault(r.subscriber, []).extend([f"{r.target}: {r.error}"] if r.error else [])
+        said = [logs.SECRETS.mask(f"{r.target}: {r.error}")] if r.error else []
+        errors.setdefault(r.subscriber, []).extend(said)
     with ctx.store.write() as session:
         ledger.record_rounds(session, errors, now)
 

@@ -72,6 +72,7 @@ async def lease(store: Store, name: str, *, ttl: float, wait: float = 0.0) -> As
 
 
 async def _heartbeat(store: Store, held: Held, ttl: float) -> None:
+    expected = len(held.names)  # what the last beat still held: a loss is told once
     while True:
         await asyncio.sleep(ttl / 4)
         try:
@@ -79,5 +80,6 @@ async def _heartbeat(store: Store, held: Held, ttl: float) -> None:
         except Exception as exc:  # the database is away: the next beat tries again
             LOG.warning("could not renew leases: %s", exc.__class__.__name__)
             continue
-        if kept < len(held.names):
-            LOG.error("lost %d lease(s): another run took them over", len(held.names) - kept)
+        if kept < expected:
+            LOG.error("lost %d lease(s): another run took them over", expected - kept)
+            expected = kept

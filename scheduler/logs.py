@@ -5,6 +5,7 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 import sys
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -36,6 +37,7 @@ class SecretFilter(logging.Filter):
         self.fixed: list[str] = []  # secrets known outright (a database password)
         self._candidates: list[str] = []
         self._secrets: list[str] | None = None
+        self._busy = threading.local()  # learning the secrets (which makes Apprise log)
 
     def add(self, urls: Iterable[str], secrets: Iterable[str] = ()) -> None:
         self.urls += [u for u in urls if u not in self.urls]
@@ -49,7 +51,13 @@ class SecretFilter(logging.Filter):
         if not any(c in text for c in self._candidates):
             return mask_text(text)
         if self._secrets is None:
-            found = {s for url in self.urls for s in secrets_of(url)} | set(self.fixed)
+            if getattr(self._busy, "on", False):  # Apprise, asked for the secrets, logs itself
+                return mask_text(text, self._candidates[::-1])  # every candidate: a superset
+            self._busy.on = True
+            try:
+                found = {s for url in self.urls for s in secrets_of(url)} | set(self.fixed)
+            finally:
+                self._busy.on = False
             self._secrets = sorted(found, key=len, reverse=True)
         for url in sorted(self.urls, key=len, reverse=True):
             if url in text:

@@ -57,15 +57,17 @@ def judge(
     url: str,
     stored: StoredWalk | None,
     *,
-    interrupted: bool,
+    closed: str,
     started_at: datetime,
     finished_at: datetime,
     seconds: float,
 ) -> CrawlReport:
-    """The report of one board's run in a crawl (`stored` None: its walk never ended)."""
+    """The report of one board's run in a crawl (`stored` None: its walk never ended). `closed`
+    is why the crawl closed: only a stop signal ("shutdown") interrupts a walk; a walk cut short
+    by anything else failed."""
     report = CrawlReport(board, started_at, finished_at, seconds)
     if stored is None:
-        if interrupted:
+        if closed == "shutdown":
             return replace(report, error="interrupted", interrupted=True)
         return replace(report, error=UNFINISHED)
     error, alarm = _problem(stored, url)

@@ -334,5 +334,8 @@ def _action_id(root: Element) -> str | None:
 
 def site_of(url: str) -> str:
     """A URL's site, `scheme://host[:port]`: what politeness and robots.txt are kept per."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a broken host: the URL up to its path stands for it
+        return "/".join(url.split("/", 3)[:3])
     return f"{parts.scheme}://{parts.netloc}"

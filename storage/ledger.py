@@ -271,12 +271,26 @@ def record_attempt(
 ) -> health.Change | None:
     """Mark the batch delivered (error None: the target accepted it) or count a failed try;
     returns the target's health change (see `storage.health`)."""
+    mark(session, batch, error, now)
+    return record_health(session, batch, error, now, threshold)
+
+
+def mark(session: Session, batch: Batch, error: str | None, now: datetime) -> None:
+    """The batch's entries delivered (error None) or tried once more: one statement, what a run
+    commits the moment a target answered (see `scheduler.delivery`)."""
     values: dict[str, object] = {"last_attempt_at": now, "attempts": Delivery.attempts + 1}
     values.update(last_error=error) if error else values.update(delivered_at=now, last_error=None)
     session.execute(
         update(Delivery).where(Delivery.id.in_(batch.ids)).values(**values),
         execution_options={"synchronize_session": False},  # the session ends right after
     )
+
+
+def record_health(
+    session: Session, batch: Batch, error: str | None, now: datetime, threshold: int = 3
+) -> health.Change | None:
+    """The target's failure streak and the subscriber's last delivery after one send; returns
+    the target's health change."""
     # plain statements, not ORM objects: this runs once per digest, thousands of times a run
     failures, alerting = session.execute(
         select(Target.failures, Target.alerting).where(Target.id == batch.target_id)

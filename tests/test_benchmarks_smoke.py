@@ -105,3 +105,8 @@ def test_politeness_smoke_keeps_concurrency_and_reads_robots_once_per_site() -> 
     assert "robots.txt requests per site over all runs: 1, 1" in out, out
     assert "robots requests after first run: 0" in out, out
     assert code == 0, out
+
+
+def test_kill_soak_smoke_loses_nothing() -> None:
+    code, out = smoke_run("kill_soak.py")
+    assert code == 0 and "lost pairs: 0" in out and "result: PASS" in out, out

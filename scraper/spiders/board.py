@@ -178,6 +178,12 @@ class BoardSpider(Spider):
     async def start(self) -> AsyncIterator[Request | BoardWalk | RobotsRead]:
         sites: dict[str, list[_Walk]] = {}
         for walk in self._walks.values():
+            if (problem := _unrequestable(walk.task.url)) is not None:  # that board alone fails
+                reason = f"the list page cannot be requested: {problem}"
+                walk.stop(WalkEnd.FAILED, CrawlError(walk.task.name, walk.task.url, reason))
+                for item in self.finish(walk):
+                    yield item
+                continue
             sites.setdefault(site_of(walk.task.url), []).append(walk)
         for site, walks in sites.items():
             if any(walk.task.obey_robots for walk in walks) and site in self._known_robots:
@@ -442,6 +448,16 @@ class BoardSpider(Spider):
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 
+def _unrequestable(url: str) -> str | None:
+    """Why a URL cannot be requested at all (a port out of range, a broken host), if it can't."""
+    try:
+        Request(url)
+        Request(f"{site_of(url)}/robots.txt")
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def refusal(walk: _Walk, url: str, problem: str) -> CrawlError:
     reason = f"the list page cannot be read right with profile {walk.profile.name!r}: {problem}"
     return CrawlError(walk.task.name, url, reason, f"try `scrape probe {walk.task.url}`")
@@ -453,7 +469,9 @@ _KOREAN = frozenset({"euc-kr", "euc_kr", "euckr", "ks_c_5601-1987", "ksc5601", "
 def decode(response: Response, encoding: str = "auto") -> TextResponse:
     """The page in the board's encoding: forced; else declared, unless the declaration is
     wrong (UTF-8 declared, EUC-KR sent); else UTF-8 when it is, CP949 when it is not. EUC-KR is
-    read as CP949, its superset (Korean sites send CP949's extra syllables as "EUC-KR")."""
+    read as CP949, its superset (Korean sites send CP949's extra syllables as "EUC-KR"). A UTF-8
+    page with a few broken bytes is UTF-8, those bytes replaced: only a page whose text is not
+    UTF-8 at all is read as CP949."""
     if not isinstance(response, TextResponse):
         raise TypeError(f"not a text page: {response.url}")
     if encoding.lower() != "auto":
@@ -463,15 +481,21 @@ def decode(response: Response, encoding: str = "auto") -> TextResponse:
         return response.replace(encoding="cp949")
     if declared and declared not in ("utf-8", "utf8"):
         return response
-    return response if _is_utf8(response.body) else response.replace(encoding="cp949")
+    return response.replace(encoding="utf-8" if _mostly_utf8(response.body) else "cp949")
 
 
-def _is_utf8(body: bytes) -> bool:
+def _mostly_utf8(body: bytes) -> bool:
+    """Is the page's text UTF-8, a few broken bytes aside? Korean text in EUC-KR reads as UTF-8
+    errors nearly everywhere (and as a valid sequence now and then); in UTF-8, it is valid."""
     try:
         body.decode("utf-8")
+        return True
     except UnicodeDecodeError:
-        return False
-    return True
+        pass
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    valid = sum(1 for char in text if char > "\x7f" and char != "\ufffd")
+    return valid > 4 * broken
 
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")

@@ -4,6 +4,7 @@ visible line (no traceback without -v), nothing lost, nothing sent twice, nothin
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import signal
 import time
@@ -49,10 +50,11 @@ def test_quiet_run_prints_each_failure_in_one_line_naming_it(
 def test_a_run_whose_lease_was_taken_over_stores_nothing(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
-    workspace.write(esg_config(board_server, urls=[smtp.url()]))
+    lease = '[storage]\nlease_ttl = "5s"\n'  # a heartbeat every 1.25 s
+    workspace.write(esg_config(board_server, urls=[smtp.url()], extra=lease))
     workspace.run("once", check=0)
     new = board.add_many(3)
-    board.delay = 2.0
+    board.delay = 5.0
     board.requests.clear()
     with workspace.started("-q", "once") as slow:
         wait_until(lambda: board.list_requests(), 20, "the slow run's list page")
@@ -61,6 +63,7 @@ def test_a_run_whose_lease_was_taken_over_stores_nothing(
         assert slow.wait(timeout=30) == 1
         log = log_of(slow)
     assert "took this board over" in log
+    assert log.count("lost 1 lease(s)") == 1, log  # said once, not at every heartbeat
     stored = {p["key"] for p in workspace.run("posts", "--json", "--limit", "5", check=0).json()}
     assert not stored & {str(p.id) for p in new}
     assert smtp.messages == []
@@ -251,8 +254,11 @@ def test_sigterm_mid_crawl_is_an_interruption_not_a_failure(
     with workspace.started("run") as daemon:
         wait_until(lambda: board.list_requests(), 20, "the daemon's crawl")
         daemon.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
         code = daemon.wait(timeout=15)
+        took = time.monotonic() - signalled
         assert code == 0, log_of(daemon)
+        assert took < 5, f"exit {took:.1f} s after SIGTERM, with a download hanging"
         log = log_of(daemon)
     (status,) = workspace.run("status", "--json", check=0).json()["boards"]
     assert status["last_result"] == "ok" and status["fail_streak"] == 0, log
@@ -312,3 +318,53 @@ def test_a_database_outage_is_one_line_per_cycle_and_a_database_recreated_empty_
     failures = [line for line in log.splitlines() if "failed:" in line]
     assert all(line.count("\n") == 0 and len(line) < 400 for line in failures)
     assert "crawl of esg failed" in log
+
+
+def secrets_of_urls() -> list[str]:
+    return [TOKENS[1], TOKENS[2], "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", PASSWORD]
+
+
+def test_verbosity_never_changes_what_is_valid_nor_lets_a_secret_out(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, slack: SlackRecorder
+) -> None:
+    """-vv shows third-party debug lines: Apprise's own, which print webhook paths and bot
+    tokens in full. They are masked like every other line, and they never change a verdict."""
+    tgram = "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/4242/"
+    urls = ["json://127.0.0.1:9/hook", tgram, slack.url("esg")]
+    subs = f'\n[[subscribers]]\nname = "team"\nurls = {json.dumps(urls)}\n'
+    workspace.write(esg_config(board_server, urls=[], subscribers=subs))
+    assert workspace.run("-vv", "check").code == 0
+    assert workspace.run("check").code == 0
+    outputs = [workspace.run("-vv", "once", check=0)]
+    board.add("디버그 출력에도 비밀이 새지 않아야 하는 글")
+    slack.status = 500
+    outputs += [workspace.run("-vv", "--log-format", "json", "once")]
+    outputs += [workspace.run("-vv", "notify-test"), workspace.run("status", "--json")]
+    assert outputs[1].code == 1 and "DEBUG" in outputs[1].err  # the debug lines are there …
+    for output in outputs:  # … and no secret in any of them
+        assert not any(secret in output.all for secret in secrets_of_urls()), output.all
+    assert "json://127.0.0.1:9/hook" in outputs[1].err  # nothing but the secrets is hidden
+    stored = workspace.rows("SELECT last_error FROM deliveries WHERE last_error IS NOT NULL")
+    stored += workspace.rows("SELECT last_error FROM subscribers")
+    assert stored and not any(s in str(stored) for s in secrets_of_urls()), stored
+
+
+def test_each_failed_send_says_its_cause_and_only_a_refusal_as_too_large_splits_a_digest(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    wrong = smtp.url("auth@example.com").replace(PASSWORD, "wrong-password")
+    urls = ["json://127.0.0.1:9/hook", wrong]
+    workspace.write(esg_config(board_server, urls=urls))
+    workspace.run("once", check=0)
+    board.add_many(3)
+    failed = workspace.run("-q", "once")
+    lines = failed.err.strip().splitlines()
+    assert failed.code == 1 and len(lines) == 2, failed.err  # one line a failed target
+    refused = next(line for line in lines if "sub0" in line)
+    assert "json://127.0.0.1:9/hook" in refused and "connection refused" in refused
+    assert "3 post(s)" in refused and "too large" not in failed.err
+    auth = next(line for line in lines if "sub1" in line)
+    assert "authentication refused" in auth and "535" in auth
+    status = {s["name"]: s for s in workspace.run("status", "--json").json()["subscribers"]}
+    assert status["sub0"]["pending"] == 3 and status["sub1"]["pending"] == 3
+    assert status["sub1"]["last_error"].endswith("Authentication credentials invalid'))")

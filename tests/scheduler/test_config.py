@@ -40,7 +40,7 @@ CASES = [
         "greater than or equal to 1",
     ),
     ("unknown key", GOOD_BOARD + "colour = 1\n", "boards[0].colour", "unknown key"),
-    ("bad url", '[[boards]]\nname = "x"\nurl = "ftp://x"\n', "boards[0].url", "should match"),
+    ("bad url", '[[boards]]\nname = "x"\nurl = "ftp://x"\n', "boards[0].url", "not an http(s)"),
     ("bad zone", 'timezone = "Mars/Olympus"\n', "timezone", "unknown time zone"),
     ("bad cron", SECRET_SUB + 'digest = "every day"\n', "subscribers[0].digest", "cron expression"),
     (
@@ -66,6 +66,99 @@ CASES = [
         SECRET_SUB.replace("mailto://", "mailto:"),
         "subscribers[0].urls",
         "not an Apprise URL",
+    ),
+    # the holes a mutation run found: each passed `check`, then crashed or misbehaved
+    *[
+        (
+            f"encoding {name}",
+            GOOD_BOARD + f'encoding = "{name}"\n',
+            "boards[0].encoding",
+            "not a text encoding of web pages",
+        )
+        for name in ("rot13", "base64", "unicode_escape", "zlib", "utf-16")
+    ],
+    (
+        "board port out of range",
+        GOOD_BOARD.replace("127.0.0.1:9", "127.0.0.1:99999"),
+        "boards[0].url",
+        "cannot be requested",
+    ),
+    (
+        "board host syntax",
+        GOOD_BOARD.replace("127.0.0.1:9", "[::1"),
+        "boards[0].url",
+        "cannot be requested",
+    ),
+    (
+        "target port out of range",
+        GOOD_BOARD + SECRET_SUB.replace("127.0.0.1:9", "127.0.0.1:99999"),
+        "subscribers[0].urls[0]",
+        "port 99999 is out of range",
+    ),
+    (
+        "interval and cron",
+        GOOD_BOARD + 'interval = "5m"\ncron = "*/5 * * * *"\n',
+        "boards[0].cron",
+        "not both",
+    ),
+    (
+        "empty quiet hours",
+        GOOD_BOARD + SECRET_SUB + 'quiet_hours = "22:00-22:00"\n',
+        "subscribers[0].quiet_hours",
+        "an empty window",
+    ),
+    ("empty config", "", "boards", "no board to watch"),
+    ("interval with a space", GOOD_BOARD + 'interval = "5 s"\n', "boards[0].interval", "not an"),
+    (
+        "interval without quotes",
+        GOOD_BOARD + "interval = 30\n",
+        "boards[0].interval",
+        'should be a duration in quotes with its unit, like "45s"',
+    ),
+    (
+        "port without quotes",
+        GOOD_BOARD + 'max_pages = "3"\n',
+        "boards[0].max_pages",
+        "should be a whole number, without quotes",
+    ),
+    (
+        "metrics file in a file",
+        GOOD_BOARD + '[metrics]\ntextfile = "scrape.toml/metrics/bw.prom"\n',
+        "metrics.textfile",
+        "is a file",
+    ),
+    (
+        "feeds folder inside a file",
+        GOOD_BOARD + '[feeds]\nfolder = "scrape.toml/feeds"\n',
+        "feeds.folder",
+        "is a file",
+    ),
+    (
+        "NUL in text",
+        GOOD_BOARD + 'title = "ESG\\u0000뉴스"\n',
+        "boards[0].title",
+        "control character",
+    ),
+    (
+        "long time zone",
+        f'timezone = "{"A" * 5000}"\n' + GOOD_BOARD,
+        "timezone",
+        "unknown time zone",
+    ),
+    (
+        "nested key pattern",
+        GOOD_BOARD
+        + 'profile = "p"\n[profiles.p]\nrow = "li"\ntitle = "a"\n'
+        + f'key = "{"(" * 500}x{")" * 500}"\n',
+        "profiles.p.key",
+        "not a valid regular expression",
+    ),
+    ("nested TOML", "a = " + "[" * 5000 + "]" * 5000 + "\n", "", "nested too deeply"),
+    (
+        "slack URL without its token",
+        GOOD_BOARD + '[[subscribers]]\nname = "t"\nurls = ["slack://T0BWTEST1/B0BWTEST2/#news"]\n',
+        "subscribers[0].urls[0]",
+        "Apprise knows slack:// but cannot read this URL (An invalid Slack (third) Token",
     ),
 ]
 
@@ -133,7 +226,7 @@ def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     example = readme.split("[profiles.myboard]", 1)[1].split("```", 1)[0]
     path = tmp_path / "scrape.toml"
-    path.write_text("[profiles.myboard]" + example, encoding="utf-8")
+    path.write_text(GOOD_BOARD + "[profiles.myboard]" + example, encoding="utf-8")
     profile = config.load(path).profile("myboard")
     assert (profile.row, profile.title, profile.drop) == (
         "ul.news-list > li",
@@ -143,10 +236,20 @@ def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
     assert profile.key == "fnView\\('(\\d+)'\\)" and profile.page_param == "pageIndex"
 
 
+def test_a_database_in_memory_is_refused(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.write('[storage]\nurl = "sqlite://"\n' + GOOD_BOARD)
+    workspace.db_url = ""  # the file's own database URL, not the test's
+    monkeypatch.delenv("SCRAPE_DATABASE_URL", raising=False)
+    result = scrape(workspace, capsys, monkeypatch, "check")
+    assert result.code == 2 and "storage.url" in result.err and "in memory" in result.err
+
+
 def test_probe_needs_no_subscriber_secrets(tmp_path: Path) -> None:
     path = tmp_path / "scrape.toml"
     path.write_text(
-        '[[subscribers]]\nname = "t"\nurls = ["${NO_SUCH_SECRET_BW}"]\n'
+        GOOD_BOARD + '[[subscribers]]\nname = "t"\nurls = ["${NO_SUCH_SECRET_BW}"]\n'
         '[notify]\nadmin_urls = ["slack://${NOR_THIS_ONE_BW}"]\n'
         '[profiles.mine]\nrow = "li"\ntitle = "a"\n',
         encoding="utf-8",

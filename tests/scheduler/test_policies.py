@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import due, retries
+from scheduler import due, retries, verdict
+from scraper.errors import CrawlError
+from scraper.items import BoardWalk, Row, StoredWalk, WalkEnd
 from storage import health
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -176,3 +178,57 @@ def test_a_board_is_stalled_three_intervals_after_its_last_run(
     from scheduler.checkup import overdue_at
 
     assert overdue_at(at(last), interval, cron, SEOUL) == at(stalled)
+
+
+# verdict: how one board's run is judged, from how its walk ended and why the crawl closed
+T = datetime(2026, 12, 1, 9, 0, tzinfo=SEOUL)
+
+
+def walk(end: WalkEnd, rows: int = 0, error: CrawlError | None = None) -> BoardWalk:
+    row = Row(
+        key="1",
+        number=None,
+        title="t",
+        url="u",
+        author=None,
+        date=None,
+        views=None,
+        new_marker=False,
+        notice=False,
+    )
+    return BoardWalk("esg", (row,) * rows, end, 1, False, 0, error)
+
+
+@pytest.mark.parametrize(
+    ("stored", "closed", "error", "interrupted"),
+    [
+        (None, "shutdown", "interrupted", True),  # SIGTERM: neither success nor failure
+        (None, "finished", verdict.UNFINISHED, False),  # the crawl ended without this walk
+        (None, "", verdict.UNFINISHED, False),  # cut off without a stop signal: a failure
+        (None, "cancelled", verdict.UNFINISHED, False),
+        (StoredWalk(walk(WalkEnd.CAUGHT_UP, 1)), "finished", None, False),
+        (
+            StoredWalk(walk(WalkEnd.FAILED, 1, CrawlError("esg", "u", "HTTP 503"))),
+            "finished",
+            "HTTP 503 (u)",
+            False,
+        ),
+        (StoredWalk(walk(WalkEnd.EMPTY), had_posts=True), "finished", "parsed to 0 posts", False),
+        (StoredWalk(walk(WalkEnd.EMPTY), had_posts=False), "finished", "found no post", False),
+        (
+            StoredWalk(walk(WalkEnd.END, 1), error="could not store"),
+            "finished",
+            "could not store",
+            False,
+        ),
+    ],
+)
+def test_a_boards_run_is_judged_by_its_walk_and_why_the_crawl_closed(
+    stored: StoredWalk | None, closed: str, error: str | None, interrupted: bool
+) -> None:
+    report = verdict.judge(
+        "esg", "http://b/list", stored, closed=closed, started_at=T, finished_at=T, seconds=0.1
+    )
+    assert report.interrupted is interrupted
+    assert (report.error is None) if error is None else (error in (report.error or ""))
+    assert report.failed is (error is not None and not interrupted)

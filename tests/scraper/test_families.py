@@ -271,3 +271,17 @@ def test_auto_finds_no_table_on_a_page_without_one() -> None:
         url="https://x.example/", body="<html><body><p>점검 중</p></body></html>".encode()
     )
     assert parse_rows(page.selector, page.url, BUILTIN["auto"], NOW) == []
+
+
+@pytest.mark.parametrize("declared", ['<meta charset="utf-8">', ""])
+def test_a_utf8_page_with_a_few_broken_bytes_stays_utf8(declared: str) -> None:
+    """Two stray bytes in one title cost that title two characters, never the whole page."""
+    fixture, url, _ = FAMILIES["gnuboard"]
+    body = (FIXTURES / fixture).read_bytes().replace(b'<meta charset="utf-8">', declared.encode())
+    first = body.index("탄소중립".encode())
+    body = body[:first] + b"\xff\xfe" + body[first:]
+    page = decode(HtmlResponse(url=url, body=body))
+    rows = parse_rows(page.selector, page.url, BUILTIN["gnuboard"], NOW)
+    assert len(rows) == len(FAMILIES["gnuboard"][2])
+    assert any(row["title"].startswith("\ufffd\ufffd탄소중립") for row in rows)
+    assert "제목" in page.text and "글쓴이" in page.text
