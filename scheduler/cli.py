@@ -169,7 +169,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         if found.error or not found.rows:
             LOG.error("%s: %s", args.url, found.error or NOTHING_READ.format(url=args.url))
             return FAILED
-        starter = starter_for(starter, args.url, found.profile)
+        starter = starter_for(starter, args.url, found.profile, found.heading)
         _say(f"{args.url}: read with profile {found.profile!r} ({len(found.rows)} rows)")
     path.write_text(starter, "utf-8")
     LOG.info("wrote %s", path)
@@ -342,6 +342,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             row["number"] or "",
             _iso(row["date"]) or "",
             "New" if row["new_marker"] else "",
+            "notice" if row["notice"] else "",
             row["title"],
             row["url"],
         ]
@@ -369,13 +370,15 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-def starter_for(starter: str, url: str, profile: str) -> str:
-    """The starter config, watching the board at `url` with `profile`."""
+def starter_for(starter: str, url: str, profile: str, heading: str = "") -> str:
+    """The starter config, watching the board at `url` with `profile`, titled as the board's
+    page names it (`heading`), named in short ASCII from its address."""
     name = board_name(url)
+    title = json.dumps(heading[:200] or name, ensure_ascii=False)
     return (
         starter.replace(STARTER_URL, url)
         .replace('name = "esg"', f'name = "{name}"')
-        .replace('title = "ESG 정책뉴스"', f'title = "{name}"')
+        .replace('title = "ESG 정책뉴스"', f"title = {title}")
         .replace('profile = "esg"', f'profile = "{profile}"')
         .replace('boards = ["esg"]', f'boards = ["{name}"]')
         .replace(

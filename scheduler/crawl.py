@@ -199,6 +199,7 @@ class Probe:
     error: str | None
     profile: str  # the profile that read the page (the best of all, without --profile)
     tried: tuple[str, ...] = ()
+    heading: str = ""  # the board's name as the page shows it
 
 
 async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
@@ -219,7 +220,7 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
     if not isinstance(walk, BoardWalk):
         return Probe((), UNREAD, names[0], tuple(names))
     error = f"{walk.error}; {walk.error.hint}" if walk.error and walk.error.hint else walk.error
-    return Probe(walk.rows, str(error) if error else None, walk.profile, tuple(names))
+    return Probe(walk.rows, str(error) if error else None, walk.profile, tuple(names), walk.heading)
 
 
 UNREAD = "the list page could not be read (see the log above)"

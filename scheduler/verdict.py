@@ -105,7 +105,7 @@ def _problem(stored: StoredWalk, url: str) -> tuple[str | None, bool]:
         return f"{walk.error}{hint}", False
     if not walk.end.complete:
         return UNFINISHED, False
-    if walk.end is WalkEnd.EMPTY and stored.had_posts:
+    if walk.end in (WalkEnd.EMPTY, WalkEnd.NO_POSTS_YET) and stored.had_posts:
         return LAYOUT.format(url=url), True
     if walk.end is WalkEnd.EMPTY:  # a first crawl that read nothing: refuse, don't baseline
         return UNREAD.format(profile=walk.profile, url=url), False

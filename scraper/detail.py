@@ -44,8 +44,9 @@ def is_alert_page(root: Selector) -> bool:
 
 
 def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> Details | None:
-    """What a post's page adds to its list row; None for a "deleted post" answer."""
-    if is_alert_page(root):
+    """What a post's page adds to its list row; None for a "deleted post" answer, and for a
+    secret post's password prompt (its words are not the post's)."""
+    if is_alert_page(root) or _gated(root.root, profile):
         return None
     body = _body(root.root, profile)
     text = visible([body]) if body is not None else ""
@@ -69,6 +70,26 @@ def shows(root: Selector, title: str) -> bool:
     head = root.root.find(".//title")
     texts.append(head.text or "" if head is not None else "")
     return any(wanted in "".join(text.split()) for text in texts)
+
+
+_NOT_A_GATE = re.compile(r"login|signup|comment|member|account", re.IGNORECASE)
+
+
+def _gated(root: Element, profile: Profile) -> bool:
+    """A secret post's page as a visitor gets it: no body, a password form in its place (not
+    a login or comment form, which pages carry beside a post)."""
+    if find(root, profile.body) or find(root, BODY):
+        return False
+    for field in root.iter("input"):
+        if (field.get("type") or "").lower() != "password":
+            continue
+        form = next(field.iterancestors("form"), None)
+        about = (
+            "" if form is None else " ".join(form.get(a) or "" for a in ("action", "id", "name"))
+        )
+        if not _NOT_A_GATE.search(about + " " + (field.get("name") or "")):
+            return True
+    return False
 
 
 def with_details(row: Row, details: Details | None, *, vague_date: bool = False) -> Row:
@@ -118,27 +139,62 @@ def _in_nav(element: Element) -> bool:
     return False
 
 
+DEPARTMENT_LABELS = ("담당부서", "소관부서", "담당과", "부서명", "부서")
+
+
 def _department(root: Element, profile: Profile) -> str | None:
     hinted = find(root, profile.department)
-    texts = [visible(hinted)] if hinted else []
-    texts += [visible([e]) for e in _labelled(root, "담당부서")]
-    for text in texts:
-        if match := _DEPARTMENT.search(text):
-            return match[1].strip(" :：") or None
-    return texts[0] if hinted and texts[0] else None
+    if hinted:
+        text = visible(hinted)
+        match = _DEPARTMENT.search(text)
+        return (match[1].strip(" :：") if match else text) or None
+    return labelled(root, DEPARTMENT_LABELS)
 
 
-def _labelled(root: Element, label: str) -> list[Element]:
-    """The smallest elements whose text holds `label` (spaces ignored), label and value both."""
-    found = []
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("script", "style"):
-            continue
-        own = "".join(element.itertext()).replace(" ", "").replace("\xa0", "")
-        if label in own and len(own) < 120:
-            found.append(element)
-    parents = [e.getparent() for e in found if e.getparent() is not None]
-    return sorted({*found, *parents}, key=lambda e: len(visible([e])))
+def labelled(root: Element, labels: tuple[str, ...]) -> str | None:
+    """The value a post page shows beside one of `labels` — `<th>담당부서</th><td>…</td>` (several
+    pairs to a row), `<dt>…</dt><dd>…</dd>`, `<strong>담당부서</strong> …`, `담당부서 : …` — the
+    value alone, never the next label or its value."""
+    for label in labels:
+        for element in root.iter():
+            if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+                continue
+            value = _value_beside(element, label)
+            if value:
+                return value
+    return None
+
+
+def _value_beside(element: Element, label: str) -> str | None:
+    own = _bare(element.text or "") if not len(element) else _bare(visible([element]))
+    if own.rstrip(":：") == label:  # the element is the label: its value follows it
+        following = element.getnext()
+        if element.tag in ("th", "dt") or (following is not None and following.tag in ("td", "dd")):
+            return visible([following]) or None if following is not None else None
+        return _after(element)
+    text = element.text or ""
+    if match := re.match(rf"\s*{_spaced(label)}\s*[:：]\s*([^|\n]+)", text):
+        return match[1].strip() or None
+    return None
+
+
+def _after(label: Element) -> str | None:
+    """What follows an inline label (`<strong>담당부서</strong> : 운영지원과`), up to the next."""
+    parts = [label.tail or ""]
+    for sibling in label.itersiblings():
+        if isinstance(sibling.tag, str) and sibling.tag == label.tag:
+            break  # the next label
+        parts += [visible([sibling]), sibling.tail or ""]
+    return " ".join(" ".join(parts).split()).strip(" :：") or None
+
+
+def _bare(text: str) -> str:
+    return "".join(text.split())
+
+
+def _spaced(label: str) -> str:
+    """A label as a pattern that allows spaces between its letters (`담당 부서`)."""
+    return r"\s*".join(re.escape(char) for char in label)
 
 
 def _organisation(root: Element, profile: Profile, row: Row) -> str | None:

@@ -103,6 +103,7 @@ class WalkEnd(Enum):
     END = "reached the end of the board"
     MAX_PAGES = "walked max_pages list pages"
     EMPTY = "the first list page held no post"
+    NO_POSTS_YET = "the board's list is there and says it has no posts"
     FAILED = "a list page could not be fetched"
     REFUSED = "a list page could not be read right"
     ROBOTS = "robots.txt disallows the list page"
@@ -110,12 +111,19 @@ class WalkEnd(Enum):
     @property
     def complete(self) -> bool:
         """The walk saw every page it had to: what it did not store is not on the board."""
-        return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES, WalkEnd.EMPTY)
+        return self in (
+            WalkEnd.CAUGHT_UP,
+            WalkEnd.END,
+            WalkEnd.MAX_PAGES,
+            WalkEnd.EMPTY,
+            WalkEnd.NO_POSTS_YET,
+        )
 
     @property
     def settles(self) -> bool:
-        """The walk may settle what it saw (a page that read nothing settles nothing)."""
-        return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
+        """The walk may settle what it saw (a page that read nothing settles nothing, but a
+        board that says it has no posts yet has its baseline: its first posts are news)."""
+        return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES, WalkEnd.NO_POSTS_YET)
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,7 @@ class BoardWalk:
     error: CrawlError | None = None
     profile: str = ""  # the profile that read it (a probe's choice)
     warnings: tuple[str, ...] = ()  # noticed without failing (built links that lead nowhere)
+    heading: str = ""  # the board's name as its first page shows it (a probe's)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from parsel import Selector
 from parsel.csstranslator import css2xpath
 
 from scraper import dates, keys
+from scraper.cards import Cards, find_cards
 from scraper.items import Row
 from scraper.navigation import script_urls
 from scraper.profiles import Profile
@@ -28,8 +29,8 @@ from scraper.tables import Layout, find_layout
 from scraper.text import Element, classes, is_element, remove, visible
 
 NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]", "필독"})
-MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})
-_TRAILING = re.compile(r"(?:\s+(?:new|n|새글|hot)|\s*\[\d+\])+$", re.IGNORECASE)
+MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})  # as their own element, never in the text
+_COUNTS = re.compile(r"(?:\s*\[\d+\])+$")  # a trailing comment count: `[3]`
 _NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
 _NEW_SRC = re.compile(r"(?:^|[/_\-.])new(?:[_\-.\d]|$)", re.IGNORECASE)
 _NOT_TITLE_LINK = frozenset(
@@ -62,7 +63,7 @@ class _Context:
     base_url: str
     profile: Profile
     now: datetime
-    layout: Layout | None
+    layout: Layout | Cards | None
     scripts: dict[str, str]
 
     index: dict[str, dict[Element, list[Element]]] = field(default_factory=dict)
@@ -124,6 +125,7 @@ class ListPage:
     skims: list[Skim] = field(default_factory=list)
     problem: str | None = None
     hinted: bool = False  # the profile's own selectors found the rows
+    empty: bool = False  # the list is there, and says the board has no posts
     family: int = 0  # how much of the profile's engine the page shows (its `signature`, ≤ 10)
     context: _Context | None = field(default=None, repr=False)
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
@@ -158,7 +160,9 @@ class ListPage:
 def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) -> ListPage:
     """The posts of one list page in the page's order, or the reason it cannot be read right."""
     hints = find(root.root, profile.row)
-    layout = find_layout(root.root, hints) if profile.headers else None
+    layout: Layout | Cards | None = find_layout(root.root, hints) if profile.headers else None
+    if layout is None and profile.headers and not hints:  # not a table: a list of cards?
+        layout = find_cards(root.root, base_url)
     nodes = layout.rows if layout is not None else hints
     context = _Context(base_url, profile, now, layout, script_urls(root.root))
     context.index_hints(nodes, ("title", "number", "notice"))
@@ -168,7 +172,40 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
         context=context,
     )
     skims = [skim for node in nodes if (skim := _skim(node, context))]
+    if not skims and isinstance(layout, Layout) and layout.header is not None:
+        page.empty = _says_empty(layout.header)
     return _checked(page, skims)
+
+
+_NO_POSTS = re.compile(
+    r"(?:게시물|게시글|글|자료|등록된\s*\S+)[이가]?\s*없습니다|no (?:posts?|articles?|data)"
+    r"|there (?:are|is) no",
+    re.IGNORECASE,
+)
+
+
+def _says_empty(header: Element) -> bool:
+    """Does the list table whose header this is say it has no posts (`게시물이 없습니다`)?"""
+    table = next(header.iterancestors("table"), None)
+    return table is not None and bool(_NO_POSTS.search(visible([table])))
+
+
+_TITLE_CLASS = re.compile(r"(?:board|bo|page|container|post)[-_]?(?:title|name|tit)|tit_board")
+_SEPARATORS = re.compile(r"\s+(?:\||>|<|::|-|–|—|:)\s+")
+_PAGE_NO = re.compile(r"\s*(?:\d*\s*페이지|목록|리스트|list)$", re.IGNORECASE)
+
+
+def board_title(root: Element) -> str:
+    """The board's name as its page shows it: a heading that says it is the board's (or the
+    page's) title, else the page's <title> up to the site's name (`웹진 1 페이지 | 그누보드5`)."""
+    for element in root.iter("h1", "h2", "h3", "h4", "strong", "p", "div", "span"):
+        tokens = [*classes(element), element.get("id") or ""]
+        text = visible([element])
+        if any(_TITLE_CLASS.search(t) for t in tokens) and 1 < len(text) <= 40:
+            return _PAGE_NO.sub("", text).strip() or text
+    head = root.find(".//title")
+    text = " ".join((head.text or "").split()) if head is not None else ""
+    return _PAGE_NO.sub("", _SEPARATORS.split(text)[0]).strip() if text else ""
 
 
 def parse_rows(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
@@ -199,7 +236,7 @@ def _skim(node: Element, ctx: _Context) -> Skim | None:
         key = keys.Key(digits, "number")
     if key is None:
         return None
-    title, marked = _title(element, ctx.profile)
+    title, marked = _title(element, ctx.profile, card=isinstance(ctx.layout, Cards))
     address = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
     notice = _is_notice(node, number, ctx)
     url, built = (address.url, address.built) if address else (None, None)
@@ -299,49 +336,71 @@ def _points_somewhere(element: Element) -> bool:
     return usable or bool(element.get("onclick")) or element.tag == "input"
 
 
-def _title(element: Element, profile: Profile) -> tuple[str, bool]:
-    """The link's text without markers, counts and categories; True when a marker was in it."""
+def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[str, bool]:
+    """The link's text without markers, counts and categories; True when a marker was in it.
+    A card's link may hold more than its title (a lead text, a date): its heading is the title."""
     if element.tag == "input":
-        return clean_title(element.get("value") or "")
-    if not len(element):  # text only: nothing inside to take out
-        return clean_title(element.text or element.get("title") or "")
+        return clean_title(element.get("value") or ""), False
+    if not len(element):  # text only: nothing inside to take out, every word is the title's
+        return clean_title(element.text or element.get("title") or ""), False
     link = copy.deepcopy(element)
     marked = False
     for inner in list(link.iter()):
-        if inner is not link and _is_marker(inner):
+        if inner is not link and (_is_marker(inner) or _is_badge(inner)):
+            marked = marked or _is_marker(inner)
             remove(inner)
-            marked = True
     for inner in find(link, profile.drop):
         if inner is not link and inner.getparent() is not None:
             remove(inner)
-    text = visible([link]) or element.get("title") or ""
-    title, trailing = clean_title(text)
-    return title, marked or trailing
+    heading = _heading(link) if card else None
+    text = visible([heading if heading is not None else link]) or element.get("title") or ""
+    return clean_title(text), marked
 
 
-def clean_title(text: str) -> tuple[str, bool]:
-    """A title without trailing New / N / 새글 markers and comment counts (markers before a
-    title are elements, taken out before); True when a marker word was taken off."""
-    text = " ".join(text.split())
-    cleaned = _TRAILING.sub("", text).strip()
-    removed = text[len(cleaned) :].split()  # what went off the end
-    return cleaned, any(word.casefold() in MARKER_WORDS for word in removed)
+_HEADING_CLASS = re.compile(r"tit|subject|title|headline", re.IGNORECASE)
+
+
+def _heading(link: Element) -> Element | None:
+    """The title element inside a card's link: a heading, `strong`, or a class that says so."""
+    for element in link.iter():
+        if element is link or not isinstance(element.tag, str) or not visible([element]):
+            continue
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"):
+            return element
+        if any(_HEADING_CLASS.search(token) for token in classes(element)):
+            return element
+    return None
+
+
+def clean_title(text: str) -> str:
+    """A title's own text, whitespace folded, without a trailing comment count. Every word of it
+    is the title's, even "New", "N" or "Hot": markers are elements, taken out before."""
+    return _COUNTS.sub("", " ".join(text.split())).strip()
 
 
 def _is_marker(element: Element) -> bool:
     """An element that says "New": an icon, a class that says so, or the word itself."""
     if not isinstance(element.tag, str):
         return False
-    if element.tag == "img":
-        words = f"{element.get('alt') or ''} {element.get('title') or ''}".casefold().split()
+    if element.tag == "img":  # an icon whose words are a marker's (a thumbnail's are a title)
+        said = {" ".join((element.get(a) or "").casefold().split()) for a in ("alt", "title")}
         src = (element.get("src") or "").rsplit("/", 1)[-1]
-        return bool({"new", "새글", "n"} & set(words)) or bool(_NEW_SRC.search(src))
+        return bool(said & {"new", "n", "새글", "새 글"}) or bool(_NEW_SRC.search(src))
     if any(_NEW_CLASS.search(token) for token in classes(element)):
         return True
     if len(element) > 1 or len(element.text or "") > 8:
         return False
     own = visible([element]).casefold()
     return own in MARKER_WORDS and own != "hot"
+
+
+def _is_badge(element: Element) -> bool:
+    """An element that says "Hot": a badge beside the title, not part of it (nor a New mark)."""
+    if not isinstance(element.tag, str) or len(element) > 1:
+        return False
+    if element.tag == "img":
+        return "hot" in f"{element.get('alt') or ''} {element.get('title') or ''}".casefold()
+    return visible([element]).casefold() == "hot" or "hot" in classes(element)
 
 
 def _new_marker(node: Element, cell: Element | None, ctx: _Context) -> bool:
@@ -376,9 +435,13 @@ def _author(node: Element, ctx: _Context) -> str:
     return text.split("\n")[0].strip()
 
 
+_NUMBER_AT_END = re.compile(r"(?:^|\s)(\d[\d,]*)$")
+
+
 def _int(text: str) -> int | None:
-    digits = text.replace(",", "").strip()
-    return int(digits) if digits.isdigit() else None
+    """A count as a cell shows it: `1,234`, or after its label (`조회 12`, a card's)."""
+    match = _NUMBER_AT_END.search(text.strip())
+    return int(match[1].replace(",", "")) if match else None
 
 
 def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
@@ -389,6 +452,10 @@ def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
         return True
     if any("notice" in token for token in classes(node)):
         return True
+    if isinstance(ctx.layout, Cards) and any(
+        "notice" in token for e in node.iter() for token in classes(e)
+    ):
+        return True  # a card's notice badge (gnuboard's gallery: `is_notice` on the picture)
     cell = ctx.layout.cell(node, "number") if ctx.layout else None
     first = cell if cell is not None else next(iter(node), None)
     return first is not None and _notice_mark(first)

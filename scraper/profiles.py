@@ -138,8 +138,9 @@ BUILTIN: dict[str, Profile] = {
 }
 
 
-# The order `probe` weighs built-ins in when two read a page equally well.
-PROBE_ORDER = ("gnuboard", "xe", "kboard", "egov", "esg", "auto")
+# The order `probe` weighs built-ins in when two read a page equally well: a family's profile
+# wins where the page shows its engine (its `signature`); where none does, `auto` says so.
+PROBE_ORDER = ("auto", "gnuboard", "xe", "kboard", "egov", "esg")
 
 
 def resolve(name: str, custom: Mapping[str, Profile]) -> Profile:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -199,11 +201,20 @@ def _wants(sub: Subscriber, board: str, updates: bool) -> bool:
 
 
 def matches(sub: Subscriber | SubscriberSpec, post: StoredPost) -> bool:
-    """Keywords (any) and exclusions (none), case-insensitive, in title and summary."""
-    text = f"{post['title'] or ''}\n{post['summary'] or ''}".casefold()
-    if sub.keywords and not any(k.casefold() in text for k in sub.keywords):
+    """Keywords (any) and exclusions (none) in title and summary, as people write them: case,
+    spacing, joining punctuation and Unicode form aside ("탄소중립" matches "탄소 중립" and
+    "탄소·중립", "ESG" matches "ＥＳＧ", decomposed Hangul matches composed)."""
+    text = fold(f"{post['title'] or ''}\n{post['summary'] or ''}")
+    if sub.keywords and not any(fold(k) in text for k in sub.keywords if fold(k)):
         return False
-    return not any(k.casefold() in text for k in sub.exclude_keywords)
+    return not any(fold(k) in text for k in sub.exclude_keywords if fold(k))
+
+
+@functools.lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Text as a keyword match sees it: NFKC, case folded, no spaces or punctuation."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] not in "PZC")
 
 
 def pending(

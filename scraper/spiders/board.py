@@ -28,7 +28,7 @@ from scraper.detail import is_alert_page, read_detail, shows, with_details
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
 from scraper.keys import Key, page_id, site_of
-from scraper.parse import ListPage, Skim, choose, read_list
+from scraper.parse import ListPage, Skim, board_title, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
 
@@ -67,6 +67,7 @@ class _Walk:
     built: dict[str, str] = field(default_factory=dict)  # key -> what its address was built from
     checking: bool = False  # a built address's page was asked for: it is checked when it answers
     warnings: dict[str, str] = field(default_factory=dict)  # what it was built from -> warning
+    heading: str = ""  # the board's name as page 1 shows it (read for a probe)
     met: bool = False  # a resumed first walk reached a post the failed one stored
     pages: int = 0
     end: WalkEnd | None = None
@@ -152,6 +153,7 @@ class _Walk:
             self.error,
             self.profile.name,
             tuple(self.warnings.values()),
+            self.heading,
         )
 
 
@@ -305,7 +307,8 @@ class BoardSpider(Spider):
         skims = listed.skims
         fresh = [s for s in skims if s.key.value not in walk.seen]
         if not fresh:
-            walk.stop(WalkEnd.EMPTY if page == 1 else WalkEnd.END)
+            first = WalkEnd.NO_POSTS_YET if listed.empty else WalkEnd.EMPTY
+            walk.stop(first if page == 1 else WalkEnd.END)
             yield from self.finish(walk)
             return
         paths = [skim.key.value for skim in skims if skim.key.kind == "path"]
@@ -337,6 +340,7 @@ class BoardSpider(Spider):
         html = decode(response, walk.task.encoding)
         root, now = tree(html.text), self.now(walk)
         if page == 1 and walk.task.candidates:
+            walk.heading = board_title(root.root)
             found = choose(root, html.url, walk.task.candidates, now)
             if found is None:
                 return ListPage()

@@ -33,6 +33,13 @@ FAMILY_PAGES = [
     "kboard/default_current_esc_url.html",
     "egov/cc_article_list_void0_onclick.html",
 ]
+BOARD_NAMES = {  # what each page calls its board
+    "esg/no_classes.html": "ESG 정책뉴스",
+    "gnuboard/g5_seo_title_urls.html": "공지사항",
+    "xe/rhymix_default_notice_twice.html": "공지사항",
+    "kboard/default_current_esc_url.html": "공지사항",
+    "egov/cc_article_list_void0_onclick.html": "공지사항",
+}
 
 
 class _Corpus(SimpleHTTPRequestHandler):
@@ -77,10 +84,10 @@ def test_probe_without_a_profile_finds_the_family_and_reads_its_rows(
     case = CASES[name]
     result = plain.run("probe", served(corpus_server, name), check=0)
     assert f"profile {case['family']!r} reads this page best" in result.err
-    keys = [line.split("\t")[0] for line in result.out.splitlines()]
-    assert keys == [row["key"] for row in case["rows"]]
-    titles = [line.split("\t")[4] for line in result.out.splitlines()]
-    assert titles == [row["title"] for row in case["rows"]]
+    lines = [line.split("\t") for line in result.out.splitlines()]
+    assert [cells[0] for cells in lines] == [row["key"] for row in case["rows"]]
+    assert [cells[4] == "notice" for cells in lines] == [row["notice"] for row in case["rows"]]
+    assert [cells[5] for cells in lines] == [row["title"] for row in case["rows"]]
 
 
 @pytest.mark.parametrize("name", FAMILY_PAGES)
@@ -90,7 +97,9 @@ def test_init_url_then_once_is_a_working_baseline(
     case = CASES[name]
     url = served(corpus_server, name)
     plain.run("init", url, check=0)
-    assert f'profile = "{case["family"]}"' in plain.config.read_text(encoding="utf-8")
+    config = plain.config.read_text(encoding="utf-8")
+    assert f'profile = "{case["family"]}"' in config
+    assert f'title = "{BOARD_NAMES[name]}"' in config  # as the page names the board
     first = plain.run("once", check=0)
     assert "baseline" in first.err and "error" not in first.err
     stored = plain.run("posts", "--json", "--limit", "100", check=0).json()
@@ -100,7 +109,9 @@ def test_init_url_then_once_is_a_working_baseline(
     assert status["last_result"] == "ok"
 
 
-@pytest.mark.parametrize("name", ["esg/refuse_login_page.html", "gnuboard/refuse_empty_board.html"])
+@pytest.mark.parametrize(
+    "name", ["esg/refuse_login_page.html", "gnuboard/refuse_alert_no_permission.html"]
+)
 def test_a_first_crawl_that_reads_no_post_is_an_error_not_a_baseline(
     plain: Workspace, corpus_server: str, name: str
 ) -> None:
@@ -113,6 +124,18 @@ def test_a_first_crawl_that_reads_no_post_is_an_error_not_a_baseline(
     (status,) = plain.run("status", "--json", check=0).json()["boards"]
     assert status["last_result"] == "error" and "scrape probe" in status["error"]
     assert plain.run("posts", "--json", check=0).json() == []
+
+
+def test_a_board_that_says_it_has_no_posts_yet_is_a_baseline_of_none(
+    plain: Workspace, corpus_server: str
+) -> None:
+    name = "gnuboard/g5_empty_board.html"
+    plain.write(board_config(served(corpus_server, name), "gnuboard"))
+    first = plain.run("-q", "once", check=0)
+    assert first.err == ""
+    (status,) = plain.run("status", "--json", check=0).json()["boards"]
+    assert status["last_result"] == "ok" and status["posts"] == 0
+    assert plain.scalar("SELECT baselined_at FROM boards") is not None  # its first posts: news
 
 
 def test_rows_sharing_a_key_refuse_the_walk_and_store_nothing(

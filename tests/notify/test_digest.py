@@ -138,3 +138,11 @@ def test_user_template_overrides_builtin_and_still_escapes(tmp_path: Path) -> No
 )
 def test_medium_for_url(url: str, medium: str) -> None:
     assert medium_for(url) == medium
+
+
+@pytest.mark.parametrize("medium", ["html", "slack", "text"])
+def test_a_digest_of_updates_alone_says_so(medium: str) -> None:
+    updated = entry(3, "바뀐 제목", updated=True, old_title="원래 제목")
+    message = Renderer().digest(build("team", [updated], AT), medium)
+    assert message.title == "[ESG 정책뉴스] 수정 1건"
+    assert "새 글" not in message.body and "0건" not in message.body

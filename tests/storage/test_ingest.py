@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -210,3 +211,23 @@ def test_a_resumed_first_walk_sends_what_is_above_and_stores_what_is_below_quiet
     assert [p["key"] for p in later.new] == ["7", "6", "3", "2"] and later.quiet == 2
     assert pending(store) == {"team-mail": ["7", "6", "5"]}
     assert not ingest(store, [row(8), row(7)]).baseline
+
+
+@pytest.mark.parametrize(
+    ("keyword", "title", "hit"),
+    [
+        ("탄소중립", "탄소 중립 실천 주간", True),
+        ("탄소 중립", "탄소중립 실천 주간", True),
+        ("탄소중립", "탄소·중립 실천", True),
+        ("ESG", "ＥＳＧ 경영 공시", True),
+        ("esg", "ESG경영", True),
+        ("탄소중립", unicodedata.normalize("NFD", "탄소중립 안내"), True),  # pasted decomposed
+        ("R&D", "r & d 지원 사업", True),
+        ("수소", "탄소 중립", False),
+        ("·", "탄소·중립", False),  # a keyword of punctuation alone matches nothing
+    ],
+)
+def test_keywords_match_as_people_write_them(keyword: str, title: str, hit: bool) -> None:
+    spec = ledger.SubscriberSpec("team", [], keywords=[keyword])
+    post = {"title": title, "summary": None}
+    assert ledger.matches(spec, post) is hit  # type: ignore[arg-type]

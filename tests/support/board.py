@@ -150,18 +150,14 @@ class EsgBoard:
         page_html = LIST_PAGE.format(
             charset=self._meta(), rows=body, pages=self._pager(total, page)
         )
-        if self.redesigned:  # cards instead of a table: no header, no row a table reader knows
-            cards = self._cards(rows)
-            page_html = re.sub(r"(?s)<table.*</table>", lambda _: cards, page_html)
+        if self.redesigned:  # the list drawn by a script: no post link left in the HTML
+            shell = self._scripted(rows)
+            page_html = re.sub(r"(?s)<table.*</table>", lambda _: shell, page_html)
         return page_html
 
-    def _cards(self, rows: list[Post]) -> str:
-        cards = "".join(
-            f'<div class="card"><a href="./board.php?bo_table=esg_news&amp;no={p.id}">'
-            f"{html.escape(p.title)}</a><span>{p.day.isoformat()}</span></div>"
-            for p in rows
-        )
-        return f'<div class="news-cards">{cards}</div>'
+    def _scripted(self, rows: list[Post]) -> str:
+        data = ",".join(f'{{"id":{p.id},"day":"{p.day.isoformat()}"}}' for p in rows)
+        return f'<div id="news-app"></div><script>renderNews([{data}]);</script>'
 
     def _meta(self) -> str:
         if self.meta_charset:

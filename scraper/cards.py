@@ -1,0 +1,98 @@
+"""Reading a board laid out as a list rather than a table: gallery and webzine skins, card lists
+(`<ul>`/`<li>`, `<div>` cards, `<dl>`, `<article>`) as public agencies publish their news.
+
+The rows are repeated siblings each holding one post link — a link that carries an id, or a
+post-title path beside a date. A row's parts are found by what they say they are (a class that
+says date, writer or views; text that reads as a date) since a card has no header to label them.
+What cannot be told apart this way is left to the table reader, or refused: never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scraper import keys
+from scraper.text import Element, classes, visible
+
+ROW_TAGS = frozenset({"li", "div", "dl", "article", "tr"})
+# What a part of a card says it is, by its class.
+PART_CLASSES: dict[str, re.Pattern[str]] = {
+    "date": re.compile(r"date|time|regdate|day|when", re.IGNORECASE),
+    "author": re.compile(r"writer|author|name|user|nick|sv_member|dept", re.IGNORECASE),
+    "views": re.compile(r"view|hit|read|count", re.IGNORECASE),
+    "number": re.compile(r"^(?:num|no|number)$", re.IGNORECASE),
+}
+_DATE_TEXT = re.compile(
+    r"^\s*(?:\d{2,4}[-./]\s*\d{1,2}[-./]\s*\d{1,2}\.?|\d{1,2}[-./]\d{1,2}|\d{1,2}:\d{2}"
+    r"|\d+\s*(?:초|분|시간|일|주)\s*전|방금(?: 전)?|어제|그제|\d+\s+\w+\s+ago)\s*$"
+)
+MIN_ROWS = 2
+
+
+@dataclass
+class Cards:
+    """A list of cards: its rows, and each row's parts by name (found once, on demand)."""
+
+    rows: list[Element]
+    hinted: bool = False
+    _parts: dict[tuple[Element, str], Element | None] = field(default_factory=dict, repr=False)
+
+    def cell(self, row: Element, name: str) -> Element | None:
+        """The part of `row` that holds `name` (the row itself holds the title)."""
+        if name == "title":
+            return row
+        if (row, name) not in self._parts:
+            self._parts[(row, name)] = _part(row, name)
+        return self._parts[(row, name)]
+
+
+def find_cards(root: Element, base_url: str) -> Cards | None:
+    """The page's list of posts laid out as cards, if it has one (the most rows wins)."""
+    best: list[Element] = []
+    for parent in root.iter("ul", "ol", "div", "section", "dl", "tbody"):
+        rows = _post_rows(parent, base_url)
+        if len(rows) > len(best):
+            best = rows
+    return Cards(best) if len(best) >= MIN_ROWS else None
+
+
+def _post_rows(parent: Element, base_url: str) -> list[Element]:
+    """The children of `parent` that repeat (one tag) and each hold one post link."""
+    children = [c for c in parent if isinstance(c.tag, str) and c.tag in ROW_TAGS]
+    if len(children) < MIN_ROWS:
+        return []
+    tag = max({c.tag for c in children}, key=lambda t: sum(c.tag == t for c in children))
+    rows = [c for c in children if c.tag == tag and _one_post(c, base_url)]
+    return rows if len(rows) >= max(MIN_ROWS, 0.6 * len(children)) else []
+
+
+def _one_post(row: Element, base_url: str) -> bool:
+    """Does the row link to one post: an id, or a path of its own beside a date?"""
+    found: set[str] = set()
+    pathed = False
+    for link in row.iter("a"):
+        key = keys.key_of(keys.link_of(link, row, base_url), None, base_url)
+        if key is None:
+            continue
+        if key.kind == "path":
+            pathed = True
+        found.add(key.value)
+    if len(found) != 1:
+        return False
+    return not pathed or _part(row, "date") is not None
+
+
+def _part(row: Element, name: str) -> Element | None:
+    pattern = PART_CLASSES[name]
+    for element in row.iter():
+        if element is row or not isinstance(element.tag, str) or element.tag == "a":
+            continue
+        if any(pattern.search(token) for token in classes(element)) and visible([element]):
+            return element
+    if name == "date":  # no class says so: the text that reads as a date
+        for element in row.iter():
+            leaf = isinstance(element.tag, str) and element is not row and not len(element)
+            if leaf and _DATE_TEXT.match(visible([element])):
+                return element
+    return None
