@@ -140,6 +140,7 @@ class BoardWalk:
     profile: str = ""  # the profile that read it (a probe's choice)
     warnings: tuple[str, ...] = ()  # noticed without failing (built links that lead nowhere)
     heading: str = ""  # the board's name as its first page shows it (a probe's)
+    listed: frozenset[str] = frozenset()  # every key (and alias) the walk saw on its pages
 
 
 @dataclass(frozen=True)

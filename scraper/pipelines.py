@@ -71,6 +71,7 @@ class StorePipeline:
                     complete=walk.end.settles,
                     backfill=walk.backfill,
                     now=datetime.now(UTC),
+                    listed=walk.listed,
                 )
         except Exception as exc:  # that board's run fails; the others are stored
             LOG.debug("%s: could not store the walk", walk.board, exc_info=True)

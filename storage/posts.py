@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -146,6 +146,7 @@ def ingest(
     complete: bool,
     backfill: int,
     now: datetime,
+    listed: Collection[str] = (),
 ) -> IngestResult:
     """Store one walk's rows (in the board's order) and queue what is new for subscribers.
 
@@ -154,6 +155,7 @@ def ingest(
     posts above those (newer), and stores the ones below them — the part the failed walk never
     reached — silently, as the baseline it would have stored. A row listed under a link a stored
     post had is that post; rows that are stored posts under new keys (see `moved`) are too.
+    `listed`: every key the walk saw on its pages, the rows it did not hand over included.
     """
     record = session.scalars(select(Board).where(Board.name == board)).one()
     before = count(session, record.id)
@@ -161,7 +163,7 @@ def ingest(
     resumed = result.baseline and before > 0
     stored = _existing(session, record.id, [row["key"] for row in rows])
     _follow(session, record.id, rows, stored)
-    moved = None if result.baseline else _moved(session, record.id, rows, stored)
+    moved = None if result.baseline else _moved(session, record.id, rows, stored, listed)
     aliases = {} if moved is None else _adopt(moved, rows, stored)
     if moved is not None:
         result.moved, result.unsure = len(moved.posts), len(moved.unsure)
@@ -214,14 +216,19 @@ class Moved:
 
 
 def _moved(
-    session: Session, bid: int, rows: Sequence[PostData], stored: Mapping[str, Post]
+    session: Session,
+    bid: int,
+    rows: Sequence[PostData],
+    stored: Mapping[str, Post],
+    listed: Collection[str] = (),
 ) -> Moved | None:
     """Is this walk a board re-keyed rather than news? Its unknown rows matched, by title and
-    date, against stored posts that the walk did not list under their own keys."""
+    date, against stored posts that the walk did not list under their own keys (a post still
+    listed under its key is itself: a new post with its title is a post of its own)."""
     unknown = [row for row in rows if row["key"] not in stored]
     if len(unknown) < MOVED_AT_LEAST:
         return None
-    walked = {row["key"] for row in rows}
+    walked = {row["key"] for row in rows} | set(listed)
     candidates = [p for p in _alike(session, bid, unknown) if p.key not in walked]
     matches = {row["key"]: [p for p in candidates if _same_post(p, row)] for row in unknown}
     matches = {key: found for key, found in matches.items() if found}

@@ -154,6 +154,7 @@ class _Walk:
             self.profile.name,
             tuple(self.warnings.values()),
             self.heading,
+            frozenset(self.seen),
         )
 
 

@@ -231,3 +231,33 @@ def test_keywords_match_as_people_write_them(keyword: str, title: str, hit: bool
     spec = ledger.SubscriberSpec("team", [], keywords=[keyword])
     post = {"title": title, "summary": None}
     assert ledger.matches(spec, post) is hit  # type: ignore[arg-type]
+
+
+def test_posts_under_new_links_with_stored_titles_and_dates_are_a_rekeying_not_news(
+    store: Store,
+) -> None:
+    setup(store)
+    ingest(store, [row(n, f"소식 {n}") for n in range(1, 9)])
+    moved = ingest(store, [row(100 + n, f"소식 {n}") for n in range(1, 9)])  # every link changed
+    assert moved.moved == 8 and not moved.new and pending(store) == {}
+    assert not ingest(store, [row(100 + n, f"소식 {n}") for n in range(1, 9)]).new
+
+
+def test_new_posts_titled_like_posts_still_listed_are_news(store: Store) -> None:
+    """A board that posts "일일 현황" five times a day: the earlier ones are still listed under
+    their own keys, so the new ones are posts of their own."""
+    setup(store)
+    ingest(store, [row(n, "일일 현황") for n in range(1, 6)])
+    fresh = [row(n, "일일 현황") for n in range(6, 11)]
+    with store.write() as s:
+        result = posts.ingest(
+            s,
+            "esg",
+            fresh,
+            complete=True,
+            backfill=0,
+            now=T0 + timedelta(hours=1),
+            listed={str(n) for n in range(1, 11)},
+        )
+    assert result.moved == result.unsure == 0 and len(result.new) == 5
+    assert pending(store) == {"team-mail": ["6", "7", "8", "9", "10"]}
