@@ -45,7 +45,8 @@ def secrets_of(url: str) -> list[str]:
     if plugin is not None:
         parsed = type(plugin).parse_url(url) or {}
         found.update(_private_values(plugin, parsed))
-        found.update(str(v) for v in (parsed.get("qsd+") or {}).values())
+        for extra in ("qsd+", "qsd-"):  # header values (`+name=`), payload values (`-name=`)
+            found.update(str(v) for v in (parsed.get(extra) or {}).values())
     else:
         found.update(v for _, v in parse_qsl(_query(url)))
     return sorted((s for s in found if s and s != url), key=len, reverse=True)
@@ -125,7 +126,7 @@ def _readable(private: str, original: str) -> str:
     given = {k.lower() for k, _ in parse_qsl(_query(original))}
     parts = urlsplit(private)
     query = [
-        (k, MASK if k.startswith("+") else v)
+        (k, MASK if k.startswith(("+", "-")) else v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if k.lower() in given
     ]

@@ -65,7 +65,16 @@ def reason_of(lines: list[tuple[str, str]]) -> str:
         if level == "DEBUG" and any(word in text.lower() for word in _DETAIL)
     ]
     reason = " ".join(dict.fromkeys(warnings[-2:])) or "the target did not accept the message"
-    return f"{reason} ({details[-1]})" if details else reason
+    return f"{reason} ({one_line(details[-1])})" if details else reason
+
+
+DETAIL_CHARS = 1000  # a server's answer may be a whole HTML page
+
+
+def one_line(text: str) -> str:
+    """A detail on one line, a page-long one cut at a word (every SMTP answer fits whole)."""
+    text = " ".join(text.split())
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 class _Context:

@@ -146,7 +146,6 @@ def check_encoding(value: str) -> str:
     try:
         info = codecs.lookup(value)
         usable = info._is_text_encoding and info.name.replace("-", "_") not in _NOT_PAGES
-        usable = usable and b"<html>".decode(info.name) == "<html>"
     except (LookupError, UnicodeError, TypeError, ValueError):
         usable = False
     if not usable:
@@ -190,8 +189,8 @@ def check_web_url(value: str) -> str:
         raise ValueError(f"{_short(value)!r} cannot be requested: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{_short(value)!r} is not an http(s) address with a host")
-    if port == 0 or any(c in value for c in " \t\n\r"):
-        raise ValueError(f"{_short(value)!r} cannot be requested (a port of 0, or a space)")
+    if port == 0:
+        raise ValueError(f"{_short(value)!r} cannot be requested (port 0)")
     return value
 
 
@@ -494,8 +493,8 @@ def load(path: Path, *, secrets: bool = True) -> Config:
             storage = data["storage"] = {}
         storage["url"] = os.environ["SCRAPE_DATABASE_URL"]
     config = validate(path, data)
-    if not config.boards:
-        raise ConfigError(path, "boards", "no board to watch: add a [[boards]] table")
+    if not config.boards and not config.subscribers:
+        raise ConfigError(path, "boards", "nothing to do: add a [[boards]] table to watch")
     return config
 
 

@@ -1,16 +1,19 @@
 """Reading a board laid out as a list rather than a table: gallery and webzine skins, card lists
 (`<ul>`/`<li>`, `<div>` cards, `<dl>`, `<article>`) as public agencies publish their news.
 
-The rows are repeated siblings each holding one post link — a link that carries an id, or a
-post-title path beside a date. A row's parts are found by what they say they are (a class that
-says date, writer or views; text that reads as a date) since a card has no header to label them.
-What cannot be told apart this way is left to the table reader, or refused: never guessed.
+The rows are repeated siblings each holding one post link of this board — a link that carries
+an id, or a post-title path — beside a date (a post has one; a menu, a pager or a tag cloud does
+not). A link to another board (a "latest posts" widget: `bo_table=notice` beside the gallery) is
+no row of this one. A row's parts are found by what they say they are (a class that says date,
+writer or views; text that reads as a date) since a card has no header to label them. What cannot
+be told apart this way is left to the table reader, or refused: never guessed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
 
 from scraper import keys
 from scraper.text import Element, classes, visible
@@ -28,6 +31,9 @@ _DATE_TEXT = re.compile(
     r"|\d+\s*(?:초|분|시간|일|주)\s*전|방금(?: 전)?|어제|그제|\d+\s+\w+\s+ago)\s*$"
 )
 MIN_ROWS = 2
+DATED = 0.6  # the share of a list's rows that must show a date
+# Query parameters that name a board: a link whose value differs is another board's.
+BOARD_PARAMS = ("bo_table", "mid", "bbsid", "board", "bbs", "code", "bid", "boardid", "board_id")
 
 
 @dataclass
@@ -64,23 +70,41 @@ def _post_rows(parent: Element, base_url: str) -> list[Element]:
         return []
     tag = max({c.tag for c in children}, key=lambda t: sum(c.tag == t for c in children))
     rows = [c for c in children if c.tag == tag and _one_post(c, base_url)]
-    return rows if len(rows) >= max(MIN_ROWS, 0.6 * len(children)) else []
+    if len(rows) < max(MIN_ROWS, 0.6 * len(children)):
+        return []
+    dated = sum(1 for row in rows if _part(row, "date") is not None)
+    return rows if dated >= DATED * len(rows) else []
 
 
 def _one_post(row: Element, base_url: str) -> bool:
-    """Does the row link to one post: an id, or a path of its own beside a date?"""
+    """Does the row link to one post of this board (an id, or a path of its own)?"""
     found: set[str] = set()
-    pathed = False
     for link in row.iter("a"):
-        key = keys.key_of(keys.link_of(link, row, base_url), None, base_url)
+        parsed = keys.link_of(link, row, base_url)
+        key = keys.key_of(parsed, None, base_url)
         if key is None:
             continue
-        if key.kind == "path":
-            pathed = True
+        if parsed.href and not _this_board(parsed.href, base_url, key.kind == "path"):
+            return False
         found.add(key.value)
-    if len(found) != 1:
+    return len(found) == 1
+
+
+def _this_board(url: str, base_url: str, pathed: bool) -> bool:
+    """Is the link on the list's site and board — the board's query parameter the same, or
+    (for a post-title path) under the list's folder or the board's name?"""
+    link, base = urlsplit(url), urlsplit(base_url)
+    if link.netloc != base.netloc:
         return False
-    return not pathed or _part(row, "date") is not None
+    mine = {k.lower(): v for k, v in parse_qsl(base.query)}
+    theirs = {k.lower(): v for k, v in parse_qsl(link.query)}
+    if any(name in mine and name in theirs and mine[name] != theirs[name] for name in BOARD_PARAMS):
+        return False
+    if not pathed:
+        return True
+    first = link.path.strip("/").split("/", 1)[0]
+    named = {mine[name] for name in BOARD_PARAMS if name in mine}
+    return first in named or first == base.path.strip("/").split("/", 1)[0]
 
 
 def _part(row: Element, name: str) -> Element | None:

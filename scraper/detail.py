@@ -63,9 +63,12 @@ def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> De
 
 def shows(root: Selector, title: str) -> bool:
     """Does a post page show this title (its start, spaces aside; a cut one without the cut)?"""
-    wanted = "".join(title.rstrip("….").split())[:30]
-    if is_alert_page(root) or not wanted:
-        return not wanted
+    bare = re.sub(r"^\s*[\[(][^\])]{1,20}[\])]\s*", "", title)  # without a [category]
+    wanted = "".join(bare.rstrip("….").split())[:30]
+    if not wanted or _gated(root.root, BUILTIN_NONE):
+        return True  # nothing to look for, or a secret post's password prompt
+    if is_alert_page(root):
+        return False
     texts = [visible([root.root])] + [t.get("content") or "" for t in root.root.iter("meta")]
     head = root.root.find(".//title")
     texts.append(head.text or "" if head is not None else "")
@@ -90,6 +93,9 @@ def _gated(root: Element, profile: Profile) -> bool:
         if not _NOT_A_GATE.search(about + " " + (field.get("name") or "")):
             return True
     return False
+
+
+BUILTIN_NONE = Profile(name="")  # no selectors: what any page says
 
 
 def with_details(row: Row, details: Details | None, *, vague_date: bool = False) -> Row:

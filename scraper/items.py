@@ -68,6 +68,9 @@ class KnownPost(Protocol):
     @property
     def key(self) -> str | None: ...  # its own key, when it was found under an alias
 
+    @property
+    def order(self) -> tuple[float, int]: ...  # when it was first stored (a later post: higher)
+
     def same_title(self, title: str) -> bool: ...  # `title` is no change (or a cut of it)
 
 

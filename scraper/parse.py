@@ -353,6 +353,10 @@ def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[s
         if inner is not link and inner.getparent() is not None:
             remove(inner)
     heading = _heading(link) if card else None
+    if card and heading is None:  # the link's text, without its date badge or [category]
+        for inner in list(link.iter()):
+            if inner is not link and _NOT_A_HEADING.match(visible([inner])):
+                remove(inner)
     text = visible([heading if heading is not None else link]) or element.get("title") or ""
     return clean_title(text), marked
 
@@ -360,16 +364,35 @@ def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[s
 _HEADING_CLASS = re.compile(r"tit|subject|title|headline", re.IGNORECASE)
 
 
+_NOT_A_HEADING = re.compile(r"^(?:[\d\s.:/-]+|\[[^\]]*\]|\([^)]*\))$")  # a day, a [category]
+
+
 def _heading(link: Element) -> Element | None:
-    """The title element inside a card's link: a heading, `strong`, or a class that says so."""
+    """The title element inside a card's link that holds more than its title (a lead text, a
+    date): a heading or an element whose class says title, else a `strong`/`b` that is a block
+    of its own (not a word emphasised in a sentence); never a date badge or a [category]; the
+    longest such. None: the link's text is the title."""
+    headings, bold = [], []
     for element in link.iter():
-        if element is link or not isinstance(element.tag, str) or not visible([element]):
+        if element is link or not isinstance(element.tag, str):
             continue
-        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b"):
-            return element
-        if any(_HEADING_CLASS.search(token) for token in classes(element)):
-            return element
-    return None
+        text = visible([element])
+        if not text or _NOT_A_HEADING.match(text):
+            continue
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or any(
+            _HEADING_CLASS.search(token) for token in classes(element)
+        ):
+            headings.append((len(text), element))
+        elif element.tag in ("strong", "b") and _on_its_own(element, text):
+            bold.append((len(text), element))
+    found = headings or bold
+    return max(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def _on_its_own(element: Element, text: str) -> bool:
+    """Is a bold element a block of its own, not a word inside a sentence around it?"""
+    around = (element.getparent().text or "") + (element.tail or "")
+    return len(" ".join(around.split())) < len(text)
 
 
 def clean_title(text: str) -> str:
@@ -385,13 +408,19 @@ def _is_marker(element: Element) -> bool:
     if element.tag == "img":  # an icon whose words are a marker's (a thumbnail's are a title)
         said = {" ".join((element.get(a) or "").casefold().split()) for a in ("alt", "title")}
         src = (element.get("src") or "").rsplit("/", 1)[-1]
-        return bool(said & {"new", "n", "새글", "새 글"}) or bool(_NEW_SRC.search(src))
+        return any(_ICON_WORDS.match(text) for text in said) or bool(_NEW_SRC.search(src))
     if any(_NEW_CLASS.search(token) for token in classes(element)):
         return True
     if len(element) > 1 or len(element.text or "") > 8:
         return False
     own = visible([element]).casefold()
     return own in MARKER_WORDS and own != "hot"
+
+
+# An icon's words that say New: "new", "N", "새글", "new icon", "새글 아이콘", "새 게시물" …
+_ICON_WORDS = re.compile(
+    r"^(?:new|n|새\s?글|새\s?게시물|새로운\s?글)(?:\s?(?:icon|아이콘|이미지|image|img|표시))?$"
+)
 
 
 def _is_badge(element: Element) -> bool:

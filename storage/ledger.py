@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import health
@@ -64,8 +64,22 @@ class SubscriberState:
     last_digest_at: datetime | None
 
 
+LEDGER_LOCK = 0x62775F6C64  # pg_advisory_xact_lock key: syncing targets vs. queueing ("bw_ld")
+
+
+def _ledger_lock(session: Session, *, shared: bool) -> None:
+    """On PostgreSQL, a sync of the targets (exclusive) and the queueing of entries (shared)
+    keep out of each other's way: an entry queued for a target that an edit retires while the
+    sync runs would otherwise be owed by no current target."""
+    if session.get_bind().dialect.name == "postgresql":
+        kind = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {kind}(:key)"), {"key": LEDGER_LOCK})
+
+
 def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: datetime) -> None:
-    """Make the stored subscribers and targets match the configuration."""
+    """Make the stored subscribers and targets match the configuration. A subscriber removed
+    from it is kept inactive, and so are its targets: it owes nothing."""
+    _ledger_lock(session, shared=False)
     known = {s.name: s for s in session.scalars(select(Subscriber))}
     for sub in known.values():
         sub.active = False
@@ -78,6 +92,12 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
         sub.include_updates = spec.include_updates
         sub.digest = spec.digest
         _sync_targets(session, sub, spec.targets)
+    gone = [sub.id for sub in known.values() if not sub.active]
+    if gone:
+        session.execute(
+            update(Target).where(Target.subscriber_id.in_(gone)).values(active=False),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
@@ -88,16 +108,18 @@ def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
 
 
 def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str, str]]) -> None:
-    """A target is its URL (by hash): an edited URL is a new target. A target that joins a
-    subscriber — edited, added, or back after a removal — inherits what the subscriber still
-    owes (entries some target of the ones it had has not accepted); a target that leaves owes
-    nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
+    """A target is its URL (by hash): an edited URL is a new target, which inherits what it
+    replaces still owed. Edited: one target of a kind (scheme) left and one of that kind came —
+    it inherits what the one that left had not accepted. Added (or several of a kind changed at
+    once): it inherits what the subscriber still owes, entries one of the targets it had has not
+    accepted. A target that leaves owes nothing. So a fixed secret or port never drops an
+    entry, a rotated webhook gets nothing its old self accepted, and a new target no history."""
     wanted = dict(targets)
-    had: list[int] = []
+    had: list[Target] = []
     joined: list[Target] = []
     for target in session.scalars(select(Target).where(Target.subscriber_id == sub.id)):
         if target.active:
-            had.append(target.id)
+            had.append(target)
         elif target.url_hash in wanted:
             joined.append(target)
         target.active = target.url_hash in wanted
@@ -107,13 +129,33 @@ def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str
         session.add(target)
         joined.append(target)
     session.flush()
-    if joined:
-        _inherit(session, had, [target.id for target in joined])
+    left = [target for target in had if not target.active]
+    for target in joined:
+        _inherit(session, _predecessors(target, joined, left, had), target.id)
 
 
-def _inherit(session: Session, had: Sequence[int], joined: Sequence[int]) -> None:
-    """Give each joining target the entries the subscriber's previous targets still owe (with
-    their tries, so a failed entry is still retried at once), and nothing older."""
+def _scheme(target: Target) -> str:
+    return target.masked.split("://", 1)[0].lower()
+
+
+def _predecessors(
+    target: Target, joined: Sequence[Target], left: Sequence[Target], had: Sequence[Target]
+) -> list[int]:
+    """The targets whose owed entries `target` inherits: the one it replaces, where that is
+    plain (one of its kind left, and it alone of its kind came), else all the subscriber had."""
+    kind = _scheme(target)
+    gone = [t for t in left if _scheme(t) == kind]
+    came = [t for t in joined if _scheme(t) == kind]
+    return [gone[0].id] if len(gone) == 1 and len(came) == 1 else [t.id for t in had]
+
+
+def _inherit(session: Session, sources: Sequence[int], joined: int) -> None:
+    """Give a joining target the entries its sources still owe (with their tries, so a failed
+    entry is still retried at once), and nothing older."""
+    stale = delete(Delivery).where(Delivery.target_id == joined, Delivery.delivered_at.is_(None))
+    session.execute(stale, execution_options={"synchronize_session": False})
+    if not sources:
+        return
     owed = (
         select(
             Delivery.post_id,
@@ -121,25 +163,15 @@ def _inherit(session: Session, had: Sequence[int], joined: Sequence[int]) -> Non
             func.min(Delivery.queued_at),
             func.max(Delivery.attempts),
         )
-        .where(Delivery.target_id.in_(had), Delivery.delivered_at.is_(None))
+        .where(Delivery.target_id.in_(sources), Delivery.delivered_at.is_(None))
         .group_by(Delivery.post_id, Delivery.revision)
     )
-    entries = session.execute(owed).all() if had else []
-    stale = delete(Delivery).where(Delivery.target_id.in_(joined), Delivery.delivered_at.is_(None))
-    session.execute(stale, execution_options={"synchronize_session": False})
-    accepted = {
-        (target, post, revision)
-        for target, post, revision in session.execute(
-            select(Delivery.target_id, Delivery.post_id, Delivery.revision).where(
-                Delivery.target_id.in_(joined)
-            )
-        )
-    }
+    mine = select(Delivery.post_id, Delivery.revision).where(Delivery.target_id == joined)
+    accepted = {(post, revision) for post, revision in session.execute(mine)}
     rows = [
-        {"target_id": t, "post_id": p, "revision": r, "queued_at": q, "attempts": a}
-        for t in joined
-        for p, r, q, a in entries
-        if (t, p, r) not in accepted
+        {"target_id": joined, "post_id": p, "revision": r, "queued_at": q, "attempts": a}
+        for p, r, q, a in session.execute(owed)
+        if (p, r) not in accepted
     ]
     if rows:
         session.execute(insert(Delivery), rows)
@@ -167,6 +199,7 @@ def _queue(
 ) -> int:
     if not posts:
         return 0
+    _ledger_lock(session, shared=True)
     rows = []
     for sub, target_ids in _subscribers(session):
         if not _wants(sub, board, updates):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select
@@ -44,6 +45,9 @@ class Known:
     settled: bool
     title: str
     key: str | None = None
+    # when it was first stored among the board's posts, a later post higher (within one walk,
+    # stored in the board's order — newest first — the one listed higher is the later)
+    order: tuple[float, int] = (0.0, 0)
 
     def same_title(self, title: str) -> bool:
         """Is `title`, as a list shows it now, the stored title? A cut of it is (see `retitled`)."""
@@ -52,12 +56,21 @@ class Known:
 
 def retitled(stored: str, listed: str) -> bool:
     """Has a post's title changed? A list title the board cut short (`…`, `...`) that is a
-    prefix of the stored one is the same title."""
+    prefix of the stored one is the same title; so is one that differs only by a marker word
+    at its end (a board that writes "N" into the title's own text, and drops it a day later)."""
     if not listed or listed == stored:
         return False
     if listed.endswith(("…", "...")):
         return not stored.startswith(listed.rstrip("….").rstrip())
-    return True
+    return unmarked(listed) != unmarked(stored)
+
+
+_MARKER_WORDS = re.compile(r"(?:\s+(?:new|n|새글|hot))+$", re.IGNORECASE)
+
+
+def unmarked(title: str) -> str:
+    """A title without marker words at its end (what a marker's coming or going leaves)."""
+    return _MARKER_WORDS.sub("", title)
 
 
 def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
@@ -90,18 +103,23 @@ def begun(session: Session, boards: Sequence[str]) -> set[str]:
     return set(session.scalars(query))
 
 
+def _order(first_seen: datetime, post_id: int) -> tuple[float, int]:
+    seen = first_seen if first_seen.tzinfo else first_seen.replace(tzinfo=UTC)
+    return (seen.timestamp(), -post_id)
+
+
 class Lookups:
     """What a walk knows of the posts on a list page, for a whole crawl on one held connection:
     one statement per page (a second only for links that may be aliases), so a quiet run costs
     one indexed query a board and nothing more."""
 
     _KEYS = (
-        select(Post.key, Post.settled, Post.title)
+        select(Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
         .join(Board, Post.board_id == Board.id)
         .where(Board.name == bindparam("board"), Post.key.in_(bindparam("keys", expanding=True)))
     )
     _ALIASES = (
-        select(Alias.alias, Post.settled, Post.title, Post.key)
+        select(Alias.alias, Post.settled, Post.title, Post.key, Post.first_seen, Post.id)
         .join(Post, Alias.post_id == Post.id)
         .join(Board, Alias.board_id == Board.id)
         .where(Board.name == bindparam("board"), Alias.alias.in_(bindparam("keys", expanding=True)))
@@ -122,11 +140,15 @@ class Lookups:
             self._conn = self._store.reader.connect()
         try:
             found = self._conn.execute(self._KEYS, {"board": board, "keys": list(keys)})
-            known = {key: Known(settled, title) for key, settled, title in found}
+            known = {
+                key: Known(done, title, None, _order(seen, pid))
+                for key, done, title, seen, pid in found
+            }
             if aliases:
                 listed = self._conn.execute(self._ALIASES, {"board": board, "keys": list(aliases)})
                 known |= {
-                    alias: Known(settled, title, key) for alias, settled, title, key in listed
+                    alias: Known(done, title, key, _order(seen, pid))
+                    for alias, done, title, key, seen, pid in listed
                 }
         finally:
             self._conn.rollback()  # no read transaction outlives the page
@@ -190,13 +212,16 @@ def ingest(
 
 
 def _follow(session: Session, bid: int, rows: Sequence[PostData], stored: dict[str, Post]) -> None:
-    """Rows listed under a link a stored post was listed under before are that post (which
-    takes the row's key: the id its page carries)."""
+    """A post stored under its link alone (before its page was read for an id) is the row its
+    page now names: it takes the row's key. A link another post had, whose page names a post
+    of its own (a slug freed by an edit, or by a deletion, and given to a new post), is not
+    the other post: the page's id decides."""
     unkeyed = [alias for r in rows if (alias := r.get("alias")) and r["key"] not in stored]
     aliased = _aliased(session, bid, unkeyed) if unkeyed else {}
     for row in rows:
-        post = aliased.get(row.get("alias") or "")
-        if post is not None and row["key"] not in stored:
+        alias = row.get("alias") or ""
+        post = aliased.get(alias)
+        if post is not None and post.key == alias and row["key"] not in stored:
             post.key = row["key"]
             stored[row["key"]] = post
 
@@ -222,12 +247,17 @@ def _moved(
     stored: Mapping[str, Post],
     listed: Collection[str] = (),
 ) -> Moved | None:
-    """Is this walk a board re-keyed rather than news? Its unknown rows matched, by title and
-    date, against stored posts that the walk did not list under their own keys (a post still
-    listed under its key is itself: a new post with its title is a post of its own)."""
-    unknown = [row for row in rows if row["key"] not in stored]
+    """Is this walk a board re-keyed rather than news? Only when the walk listed (nearly) no
+    post under a key it knew — a board whose links all changed — and its unknown rows match, by
+    title and date both, stored posts it did not list under their own keys (a post still listed
+    under its key is itself: a new post with its title is a post of its own)."""
+    unknown = [row for row in rows if row["key"] not in stored and row["date"]]
     if len(unknown) < MOVED_AT_LEAST:
         return None
+    new_keys = {row["key"] for row in rows if row["key"] not in stored}
+    new_keys |= {alias for row in rows if row["key"] in new_keys and (alias := row.get("alias"))}
+    if len(set(listed) - new_keys) > (1 - MOVED_SHARE) * len(new_keys):
+        return None  # posts still listed under the keys they had: the links did not change
     walked = {row["key"] for row in rows} | set(listed)
     candidates = [p for p in _alike(session, bid, unknown) if p.key not in walked]
     matches = {row["key"]: [p for p in candidates if _same_post(p, row)] for row in unknown}
@@ -244,15 +274,11 @@ def _moved(
 
 
 def _alike(session: Session, bid: int, rows: Sequence[PostData]) -> list[Post]:
-    """Stored posts with the dates (or, undated, the titles) of these rows."""
+    """Stored posts with the dates of these rows."""
     days = sorted({row["date"] for row in rows if row["date"]})
-    titles = sorted({row["title"] for row in rows if not row["date"]})
     found: dict[int, Post] = {}
-    for day_chunk in _chunks(days):
-        query = select(Post).where(Post.board_id == bid, Post.date.in_(day_chunk))
-        found.update((post.id, post) for post in session.scalars(query))
-    for title_chunk in _chunks(titles):
-        query = select(Post).where(Post.board_id == bid, Post.title.in_(title_chunk))
+    for chunk in _chunks(days):
+        query = select(Post).where(Post.board_id == bid, Post.date.in_(chunk))
         found.update((post.id, post) for post in session.scalars(query))
     return list(found.values())
 
@@ -332,7 +358,13 @@ def _refresh(
     title = row["title"]
     if row.get("alias") and row["url"] != post.url:
         post.url = row["url"]  # its link changed form (or its slug, with its title)
-    if retitled(post.title, title):
+    if (
+        title != post.title
+        and unmarked(title) == unmarked(post.title)
+        and not retitled(post.title, title)
+    ):
+        post.title = title  # a marker word came or went: the title as the board shows it now
+    elif retitled(post.title, title):
         revision = Revision(post_id=post.id, old_title=post.title, new_title=title, seen_at=now)
         session.add(revision)
         post.title = title

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,19 +82,30 @@ class _Walk:
     def identify(
         self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]
     ) -> dict[str, KnownPost]:
-        """Rows linked by a path alone (a title slug): the post once listed under that path, by
-        its own key; else unknown until its page says its id (a post keyed by its path before
-        its page was ever read is read once, and takes its id)."""
+        """Rows linked by a path alone (a title slug): the post once listed under that path with
+        that title, by its own key; else unknown until its page says its id — an edited title,
+        a slug another post had, a post keyed by its path before its page was ever read. A post
+        page on another host is not read: there the path stays the key."""
         known = dict(stored)
-        for skim in skims:
-            if skim.key.kind != "path":
-                continue
+        paths = [s for s in skims if s.key.kind == "path"]
+        claimed = Counter(k for s in paths if (k := getattr(known.get(s.key.value), "key", None)))
+        below = _newest_below(skims, known)
+        for skim in paths:
             path, post = skim.key.value, known.get(skim.key.value)
-            if post is not None and post.key:
-                skim.key = Key(post.key, "id" if post.key != path else "path")
-                self.aliases[post.key] = path
-                known[post.key] = post
-            elif self.task.identify:
+            own = post.key if post is not None else None
+            in_place = post is not None and below[id(skim)] <= post.order
+            if (
+                post is not None
+                and own
+                and post.same_title(skim.title)
+                and claimed[own] == 1
+                and in_place
+            ):
+                skim.key = Key(own, "id" if own != path else "path")
+                self.aliases[own] = path
+                known[own] = post
+                continue
+            if self.task.identify and _same_site(skim.url, self.task.url):
                 self.unknown.add(path)
                 known.pop(path, None)
         return known
@@ -113,6 +125,13 @@ class _Walk:
             (key if k == path else k): (row if k == path else v) for k, v in self.rows.items()
         }
         return key
+
+    def unidentified(self, path: str) -> None:
+        """A row linked by a path whose page did not answer (a timeout, a server error): kept
+        out of this walk — stored under its path it could be a post sent twice — and read again
+        by the next run."""
+        self.rows.pop(path, None)
+        self.unknown.discard(path)
 
     def note_above(self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]) -> None:
         """While a resumed first walk has not met a post the failed one stored, its posts are
@@ -375,10 +394,7 @@ class BoardSpider(Spider):
         if row["key"] in walk.aliases:
             row["alias"] = walk.aliases[row["key"]]
         walk.rows[row["key"]] = row
-        identify = (
-            row["key"] in walk.unknown
-            and urlsplit(row["url"]).netloc == urlsplit(walk.task.url).netloc
-        )
+        identify = row["key"] in walk.unknown
         details = row["key"] not in stored and self.wants_details(walk, row)
         check = row["key"] in walk.built and not walk.checking and walk.task.identify
         if not (identify or details or check):
@@ -411,8 +427,9 @@ class BoardSpider(Spider):
             page = decode(response, walk.task.encoding)
             root = tree(page.text)
             vague = key in walk.vague_dates
-            if identify and not is_alert_page(root):
-                found = walk.rekey(key, page_id(root.root, page.url))
+            if identify:  # the page answered: what it says (or that it says no id) is the answer
+                said = None if is_alert_page(root) else page_id(root.root, page.url)
+                found = walk.rekey(key, said)
                 if found is None:
                     yield from self.detail_done(walk)
                     return
@@ -438,6 +455,11 @@ class BoardSpider(Spider):
             self.logger.warning(
                 "%s: post page %s failed: %s", board, request.url, failure.getErrorMessage()
             )
+        definite = isinstance(error, HttpError) and error.response.status < 500
+        if request.cb_kwargs.get("identify") and definite:  # refused: the path stays the key
+            walk.rekey(key, None)
+        elif request.cb_kwargs.get("identify"):  # could not answer: read it again next run
+            walk.unidentified(key)
         yield from self.detail_done(walk)
 
     def detail_done(self, walk: _Walk) -> Output:
@@ -451,6 +473,25 @@ class BoardSpider(Spider):
 
     def now(self, walk: _Walk) -> datetime:
         return datetime.now(ZoneInfo(walk.task.timezone))
+
+
+def _newest_below(
+    skims: Sequence[Skim], known: Mapping[str, KnownPost]
+) -> dict[int, tuple[float, int]]:
+    """For each row, the latest stored post listed below it (by when it was first stored): a
+    post the board lists above a post stored after it was written again, or is another."""
+    newest: tuple[float, int] = (0.0, 0)
+    found: dict[int, tuple[float, int]] = {}
+    for skim in reversed(skims):
+        found[id(skim)] = newest
+        post = known.get(skim.key.value)
+        if post is not None and not skim.notice:
+            newest = max(newest, post.order)
+    return found
+
+
+def _same_site(url: str | None, board_url: str) -> bool:
+    return url is not None and urlsplit(url).netloc == urlsplit(board_url).netloc
 
 
 def _unrequestable(url: str) -> str | None:

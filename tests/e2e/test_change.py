@@ -14,7 +14,7 @@ import pytest
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.egov import EgovBoard, EgovServer
 from tests.support.mail import PASSWORD, SmtpSink
-from tests.support.shorturls import ShortUrlBoard, ShortUrlServer
+from tests.support.shorturls import ShortUrlBoard, ShortUrlServer, slugify
 from tests.support.slack import SlackRecorder
 from tests.support.workspace import Workspace, esg_config, received
 
@@ -317,3 +317,91 @@ def test_a_guessed_link_that_leads_nowhere_is_a_warning_naming_the_board(
     egov.board.add("링크를 추측해야 하는 새 글")
     again = workspace.run("-q", "once", check=0)
     assert says in again.err and len(smtp.messages) == 1  # the post is still news
+
+
+def test_new_posts_with_the_titles_of_posts_still_listed_are_news(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    """Same-titled posts on one day (secret posts all read "비밀글입니다.", a bulletin's
+    morning and evening editions): the earlier ones are still listed under their own links."""
+    workspace.write(esg_config(board_server, urls=[smtp.url()]))
+    workspace.run("once", check=0)
+    titles = ["비밀글입니다."] * 5 + [f"오늘의 기상 정보 {n}" for n in range(5)]
+    morning = [board.add(title) for title in titles][::-1]
+    workspace.run("once", check=0)
+    evening = [board.add(title) for title in titles][::-1]
+    result = workspace.run("-q", "once", check=0)
+    assert "links changed" not in result.err
+    assert received(smtp, morning + evening) == {p.id: 1 for p in morning + evening}
+
+
+def test_a_new_post_on_a_slug_another_post_had_is_news(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    board = shorturls.board
+    board.form = "title"
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)
+    first = board.write("신입 회원 모집 공고")
+    workspace.run("once", check=0)
+    board.edit(first.id, "신입 회원 모집 공고 (마감)")  # its slug is freed …
+    workspace.run("once", check=0)
+    again = board.write("신입 회원 모집 공고")  # … and the next round's post takes it
+    assert again.slug == slugify("신입 회원 모집 공고")
+    workspace.run("once", check=0)
+    subjects = [m["Subject"] for m in mail_to(smtp, "plain@example.com")]
+    assert subjects == ["[자유게시판] 새 글 1건", "[자유게시판] 새 글 1건"]
+    assert again.title in mail_to(smtp, "plain@example.com")[1].get_body(("html",)).get_content()
+
+
+def test_a_post_written_again_after_its_deletion_is_news(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    """Deleted for a typo and written again under the same title: the engine gives the new
+    post the slug the old one had, and the list shows it above posts stored after the old."""
+    board = shorturls.board
+    board.form = "title"
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)
+    first = board.write("2026년 신입 회원 모집 공고")
+    board.write("동아리 소식")
+    workspace.run("once", check=0)
+    with board.lock:
+        board.articles.remove(first)
+    again = board.write("2026년 신입 회원 모집 공고")
+    assert again.slug == first.slug and again.id != first.id
+    workspace.run("once", check=0)
+    assert len(mail_to(smtp, "plain@example.com")) == 2
+
+
+def test_an_edited_post_whose_page_does_not_answer_is_read_next_run_not_sent_as_new(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    board = shorturls.board
+    board.form = "title"
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)
+    edited = board.edit(47, "자유게시판 글 47번 안내 (수정)")
+    board.down = {edited.slug}  # its page times out this once
+    result = workspace.run("-q", "once", check=0)
+    assert "47" in result.err or "post page" in result.err
+    assert smtp.messages == [] and workspace.scalar("SELECT count(*) FROM posts") == 49
+    board.down = set()
+    workspace.run("once", check=0)
+    assert mail_to(smtp, "plain@example.com") == []
+    (update,) = mail_to(smtp, "updates@example.com")
+    assert update["Subject"] == "[자유게시판] 수정 1건"
+
+
+def test_a_quiet_run_on_title_links_to_another_host_reads_one_list_page(
+    workspace: Workspace, shorturls: ShortUrlServer, smtp: SmtpSink
+) -> None:
+    board = shorturls.board
+    board.form = "title"
+    board.host = f"localhost:{shorturls.httpd.server_address[1]}"  # links name the site by name
+    workspace.write(free_board(shorturls, smtp))
+    workspace.run("once", check=0)
+    before = len(board.requests)
+    workspace.run("once", check=0)
+    pages = [r for r in board.requests[before:] if r.startswith("/bbs/board.php")]
+    assert len(pages) == 1

@@ -75,7 +75,7 @@ CASES = [
             "boards[0].encoding",
             "not a text encoding of web pages",
         )
-        for name in ("rot13", "base64", "unicode_escape", "zlib", "utf-16")
+        for name in ("rot13", "base64", "unicode_escape", "zlib", "hex")
     ],
     (
         "board port out of range",
@@ -107,7 +107,7 @@ CASES = [
         "subscribers[0].quiet_hours",
         "an empty window",
     ),
-    ("empty config", "", "boards", "no board to watch"),
+    ("empty config", "", "boards", "nothing to do"),
     ("interval with a space", GOOD_BOARD + 'interval = "5 s"\n', "boards[0].interval", "not an"),
     (
         "interval without quotes",

@@ -45,13 +45,17 @@ class ShortUrlBoard:
         self.per_page = per_page
         self.today = datetime.now(ZoneInfo("Asia/Seoul")).date()
         self.articles: list[Article] = []
+        self.next_id = 1
         self.requests: list[str] = []
+        self.down: set[str] = set()  # slugs whose post page drops the connection unanswered
+        self.host: str | None = None  # links name this host (the site under another name)
         for i in range(1, posts + 1):
             self.write(f"자유게시판 글 {i}번 안내", self.today - timedelta(days=posts - i))
 
     def write(self, title: str, day: date | None = None) -> Article:
         with self.lock:
-            post = Article(len(self.articles) + 1, title, day or self.today)
+            post = Article(self.next_id, title, day or self.today)
+            self.next_id += 1  # as engines do: an id is never given twice
             post.slug = self._free_slug(title)
             self.articles.insert(0, post)
             return post
@@ -72,11 +76,12 @@ class ShortUrlBoard:
         return slug
 
     def link(self, post: Article) -> str:
+        site = f"http://{self.host}" if self.host else ""
         if self.form == "query":
-            return f"/bbs/board.php?bo_table=free&amp;wr_id={post.id}"
+            return f"{site}/bbs/board.php?bo_table=free&amp;wr_id={post.id}"
         if self.form == "numeric":
-            return f"/free/{post.id}"
-        return f"/free/{quote(post.slug)}/"
+            return f"{site}/free/{post.id}"
+        return f"{site}/free/{quote(post.slug)}/"
 
     def find(self, path: str, query: dict[str, str]) -> Article | None:
         with self.lock:
@@ -151,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, board.list_page(int(query.get("page", "1"))))
         if parts.path.startswith("/free/") or "wr_id" in query:
             post = board.find(parts.path, query)
+            if post is not None and post.slug in board.down:
+                self.close_connection = True  # no answer at all: a timeout, a dropped line
+                return None
             return self._send(200, board.post_page(post) if post else GONE)
         return self._send(404, "<html><body>not found</body></html>")
 
