@@ -381,6 +381,9 @@ def starter_for(starter: str, url: str, profile: str, heading: str = "") -> str:
         .replace('title = "ESG 정책뉴스"', f"title = {title}")
         .replace('profile = "esg"', f'profile = "{profile}"')
         .replace('boards = ["esg"]', f'boards = ["{name}"]')
+        .replace('name = "esg-team"', f'name = "{name}-readers"')
+        .replace("to=esg-team@localhost", f"to={name}-readers@localhost")
+        .replace("#esg-news", f"#{name}")
         .replace(
             "# REPLACE with the address of the board's first list page",
             "# the board's first list page",

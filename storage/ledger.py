@@ -403,7 +403,7 @@ def pending_counts(session: Session) -> dict[str, int]:
 
 def target_masks(session: Session) -> dict[str, str]:
     """The masked form of every stored target, by URL hash."""
-    return dict(session.execute(select(Target.url_hash, Target.masked)).tuples().all())
+    return {h: masked for h, masked in session.execute(select(Target.url_hash, Target.masked))}
 
 
 def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:
