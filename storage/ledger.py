@@ -310,15 +310,6 @@ def _entry(delivery: Delivery, post: Post, board: Board, rev: Revision | None) -
     return entry
 
 
-def record_attempt(
-    session: Session, batch: Batch, error: str | None, now: datetime, threshold: int = 3
-) -> health.Change | None:
-    """Mark the batch delivered (error None: the target accepted it) or count a failed try;
-    returns the target's health change (see `storage.health`)."""
-    mark(session, batch, error, now)
-    return record_health(session, batch, error, now, threshold)
-
-
 def mark(session: Session, batch: Batch, error: str | None, now: datetime) -> None:
     """The batch's entries delivered (error None) or tried once more: one statement, what a run
     commits the moment a target answered (see `scheduler.delivery`)."""

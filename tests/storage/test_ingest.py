@@ -53,6 +53,12 @@ def ingest(
         return posts.ingest(s, "esg", rows, complete=complete, backfill=backfill, now=RUNS[-1])
 
 
+def record(session: Any, batch: ledger.Batch, error: str | None) -> None:
+    """A target's answer, recorded as a delivery run records it."""
+    ledger.mark(session, batch, error, T0)
+    ledger.record_health(session, batch, error, T0)
+
+
 def pending(store: Store) -> dict[str, list[str]]:
     with store.write() as s:
         return {b.masked: [e["key"] for e in b.entries] for b in ledger.pending(s)}
@@ -145,8 +151,8 @@ def test_each_target_has_its_own_ledger_entries(store: Store) -> None:
     ingest(store, [row(2)])
     with store.write() as s:
         batches = {b.masked: b for b in ledger.pending(s)}
-        ledger.record_attempt(s, batches["slack"], None, T0)
-        ledger.record_attempt(s, batches["mail"], "451 try later", T0)
+        record(s, batches["slack"], None)
+        record(s, batches["mail"], "451 try later")
     assert pending(store) == {"mail": ["2"]}
     with store.write() as s:
         assert ledger.pending_counts(s) == {"team": 1}
@@ -274,7 +280,7 @@ MAIL, SLACK = "mailto://bw:****@smtp.example.com/team@example.com", "slack://T..
 def answer(store: Store, target: str, accepted: bool) -> None:
     with store.write() as s:
         (batch,) = [b for b in ledger.pending(s) if b.masked == target]
-        ledger.record_attempt(s, batch, None if accepted else "451 try later", T0)
+        record(s, batch, None if accepted else "451 try later")
 
 
 def test_an_edited_target_inherits_what_the_one_it_replaces_owed_and_nothing_else(
