@@ -43,6 +43,12 @@ class Boards:
         self.in_flight: Counter[str] = Counter()  # by host: requests being answered now …
         self.most_in_flight: Counter[str] = Counter()  # … and the most there ever were at once
         self.today = date(2025, 7, 23)
+        self.crawls: dict[int, list[float]] = {}  # board -> when its page 1 was asked for
+
+    def crawl_times(self) -> dict[int, list[float]]:
+        """Each board's crawls as the server saw them: when page 1 was asked for (monotonic)."""
+        with self.lock:
+            return {board: list(times) for board, times in self.crawls.items()}
 
     def pause(self) -> float:
         """How long the next answer waits, in seconds."""
@@ -119,7 +125,11 @@ class _Handler(BaseHTTPRequestHandler):
             kind, body = "detail", boards.detail_page(int(query["no"]))
         elif parts.path.endswith("/board.php"):
             board = int(parts.path.split("/")[1][1:])
-            kind, body = "list", boards.list_page(board, int(query.get("page", "1")))
+            page = int(query.get("page", "1"))
+            kind, body = "list", boards.list_page(board, page)
+            if page == 1:
+                with boards.lock:
+                    boards.crawls.setdefault(board, []).append(time.monotonic())
         else:
             kind, body = "other", "not found"
         with boards.lock:

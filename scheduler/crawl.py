@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,7 +30,13 @@ ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 T = TypeVar("T")
 
 
-def settings_for(cfg: Config, store: Store | None, *, owner: str | None) -> dict[str, object]:
+def settings_for(
+    cfg: Config,
+    store: Store | None,
+    *,
+    owner: str | None,
+    leases: Mapping[str, str] | None = None,
+) -> dict[str, object]:
     """One crawl's Scrapy settings: concurrency and delay are per site, across its boards."""
     from scraper import pipelines
 
@@ -52,6 +58,9 @@ def settings_for(cfg: Config, store: Store | None, *, owner: str | None) -> dict
         "REMOTE_CONTROL_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "COOKIES_ENABLED": False,
+        # Scrapy reads the source of every generator callback on every response to warn about
+        # `return` values in generators (ours return none): that cost more than reading a page.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         # Only the components a walk uses: Scrapy imports every component listed, even one set
         # to None (remote control alone pulls in aiohttp, cookies tldextract, telnet conch).
         "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0},
@@ -81,6 +90,7 @@ def settings_for(cfg: Config, store: Store | None, *, owner: str | None) -> dict
         settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
         settings[pipelines.STORE] = store
         settings[pipelines.OWNER] = owner
+        settings[pipelines.LEASES] = dict(leases or {})
     return settings
 
 
@@ -128,9 +138,12 @@ async def crawl(
     store: Store | None,
     *,
     owner: str | None = None,
+    leases: Mapping[str, str] | None = None,
+    robots_known: Mapping[str, str | None] | None = None,
 ) -> _Collected:
     """One crawl of `tasks`; with a store, each walk is stored as it ends — by `owner`, the
-    holder of the boards' leases, or (None) as a dry run whose writes are rolled back."""
+    holder of the leases (`leases`: board -> the lease it is crawled under), or (None) as a dry
+    run whose writes are rolled back."""
     from scrapy import signals
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
@@ -138,10 +151,12 @@ async def crawl(
     from scraper.spiders.board import BoardSpider
 
     collected = _Collected({})
-    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, owner=owner)))
+    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, owner=owner, leases=leases)))
     crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
-    known = await asyncio.to_thread(_known_robots, store, tasks) if store else {}
+    known = robots_known
+    if known is None:
+        known = await asyncio.to_thread(_known_robots, store, tasks) if store else {}
     ttl = float(interval_seconds(cfg.crawl.robots_ttl))
     await runner.crawl(crawler, tasks=tasks, lookup=lookup, robots=known, robots_ttl=ttl)
     return collected
@@ -154,6 +169,15 @@ def _known_robots(store: Store, tasks: Sequence[BoardTask]) -> dict[str, str | N
         return robots.fresh(session, sites, locks.now(session))
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """What a crawl reads of the store before it starts."""
+
+    baselined: set[str]  # boards whose first walk finished
+    begun: set[str]  # boards a failed first walk began
+    robots: dict[str, str | None]  # sites whose robots.txt an earlier run read, still fresh
+
+
 async def crawl_boards(
     runner: AsyncCrawlerRunner,
     cfg: Config,
@@ -161,18 +185,30 @@ async def crawl_boards(
     store: Store,
     *,
     owner: str | None,
+    leases: Mapping[str, str] | None = None,
     stopped: Callable[[], bool] = lambda: False,
 ) -> list[CrawlReport]:
     """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run.
     `stopped` says whether a stop signal came (the daemon's SIGTERM): only that interrupts."""
-    baselined, begun = await asyncio.to_thread(_baselined, store, [b.name for b in boards])
+    lookups = posts.Lookups(store)
+    sites = {site_of(b.url) for b in boards} if cfg.crawl.obey_robots_txt else set()
+    ahead = await asyncio.to_thread(_read_ahead, store, [b.name for b in boards], sites, lookups)
     tasks = [
-        task_for(cfg, b, baseline=b.name not in baselined, resumed=b.name in begun) for b in boards
+        task_for(cfg, b, baseline=b.name not in ahead.baselined, resumed=b.name in ahead.begun)
+        for b in boards
     ]
     started, clock = datetime.now(UTC), time.monotonic()
-    lookups = posts.Lookups(store)
     try:
-        collected = await crawl(runner, cfg, tasks, lookups, store, owner=owner)
+        collected = await crawl(
+            runner,
+            cfg,
+            tasks,
+            lookups,
+            store,
+            owner=owner,
+            leases=leases,
+            robots_known=ahead.robots,
+        )
     finally:
         lookups.close()
     seconds, finished = time.monotonic() - clock, datetime.now(UTC)
@@ -226,16 +262,37 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
 UNREAD = "the list page could not be read (see the log above)"
 
 
-def _nothing_stored(
-    board: str, keys: Sequence[str], aliases: Sequence[str] = ()
-) -> Mapping[str, KnownPost]:
-    return {}
+class _NothingStored:
+    """A probe's window on the store: nothing is stored."""
+
+    def known(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
+    ) -> Mapping[str, KnownPost]:
+        return {}
+
+    def __call__(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
+    ) -> Mapping[str, KnownPost]:
+        return {}
 
 
-def _baselined(store: Store, boards: Sequence[str]) -> tuple[set[str], set[str]]:
-    """The boards whose first walk finished, and those a failed first walk began."""
+_nothing_stored = _NothingStored()
+
+
+def _read_ahead(
+    store: Store, boards: Sequence[str], sites: Collection[str], lookups: posts.Lookups
+) -> _Ahead:
+    """What the crawl needs of the store before it starts, in one read and a few statements for
+    all its boards: which have finished or begun their first walk, the robots.txt known fresh,
+    and each board's newest posts (see `storage.posts.Lookups`)."""
     with store.read() as session:
-        return posts.baselined(session, boards), posts.begun(session, boards)
+        ahead = _Ahead(
+            posts.baselined(session, boards),
+            posts.begun(session, boards),
+            robots.fresh(session, sites, locks.now(session)) if sites else {},
+        )
+        lookups.preload(boards, session)
+    return ahead
 
 
 def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from notify.records import BoardAlert
 from scheduler import delivery, metrics
 from scheduler.alerts import send_alert
-from scheduler.config import BoardConfig, Config, ConfigError
+from scheduler.config import BoardConfig, Config, ConfigError, interval_seconds
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
+from scheduler.due import cron_trigger
 from scheduler.feeds import write_feeds
-from scheduler.lease import Busy, lease, leases
+from scheduler.lease import Busy, holding, lease
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
-from storage import locks, runs
+from scraper.keys import site_of
+from storage import claims, locks, runs
 
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerRunner
@@ -109,48 +113,85 @@ async def crawl_guarded(
     boards: Sequence[BoardConfig],
     *,
     dry_run: bool = False,
-    daemon: bool = False,
     announce: bool = True,
     stopped: Callable[[], bool] = lambda: False,
 ) -> tuple[list[CrawlReport], list[str]]:
-    """Crawl the boards no other run is crawling (one lease each), in one crawl, and record
-    their health. A board another run holds is skipped with a log line. Returns the reports
-    and the errors of admin alerts that could not be sent."""
-    alert_errors: list[str] = []
+    """Crawl `boards` now (`scrape once`): the sites no other run holds, each held for the
+    crawl (see `storage.claims`), in one crawl, and record their health. A board whose site
+    another run holds is skipped with a log line. Returns the reports and the errors of admin
+    alerts that could not be sent."""
     if dry_run:
         crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, owner=None, stopped=stopped)
-    else:
-        names = {f"board:{board.name}": board for board in boards}
-        async with leases(ctx.store, names, ttl=ctx.lease_ttl) as held:
-            await _log_skipped(ctx, [name for name in names if name not in held], daemon)
-            mine = [board for name, board in names.items() if name in held]
-            crawls = (
-                await crawl_boards(
-                    runner, ctx.cfg, mine, ctx.store, owner=held.owner, stopped=stopped
-                )
-                if mine
-                else []
+        for crawl in crawls:
+            _log_crawl(crawl, dry_run)
+        return crawls, []
+    plans = plans_for(ctx, boards)
+    owner = locks.owner_id(uuid.uuid4().hex[:8])
+    taken = await asyncio.to_thread(
+        claims.claim, ctx.store, plans, owner, ctx.lease_ttl, due_only=False
+    )
+    for name, holder in taken.waiting.items():
+        LOG.info(
+            "%s: skipped, another run is crawling its site (%s); the next run crawls it",
+            name,
+            locks.who(holder),
+        )
+    return await crawl_claimed(ctx, runner, taken, plans, announce=announce, stopped=stopped)
+
+
+async def crawl_claimed(
+    ctx: Context,
+    runner: AsyncCrawlerRunner,
+    taken: claims.Claim,
+    plans: Mapping[str, claims.Plan],
+    *,
+    announce: bool = True,
+    stopped: Callable[[], bool] = lambda: False,
+) -> tuple[list[CrawlReport], list[str]]:
+    """Crawl the boards of a claim while holding its sites, record each board's run and when it
+    was crawled, then give the sites back (lingering for the crawl's delay)."""
+    if not taken.sites:
+        return [], []
+    boards = [ctx.cfg.board(name) for name in taken.boards]
+    leases = {name: claims.lease_name(plans[name].site) for name in taken.boards}
+    async with holding(
+        ctx.store, taken.owner, len(taken.sites), ttl=ctx.lease_ttl, linger=ctx.cfg.crawl.delay
+    ):
+        crawls = (
+            await crawl_boards(
+                runner,
+                ctx.cfg,
+                boards,
+                ctx.store,
+                owner=taken.owner,
+                leases=leases,
+                stopped=stopped,
             )
-            alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce)
+            if boards
+            else []
+        )
+        alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce, taken.at)
     for crawl in crawls:
-        _log_crawl(crawl, dry_run)
+        _log_crawl(crawl, False)
     return crawls, alert_errors
 
 
-async def _log_skipped(ctx: Context, names: list[str], daemon: bool) -> None:
-    if not names:
-        return
-    holders = await asyncio.to_thread(locks.holders, ctx.store, names)
-    # one line for a cron run; a daemon among several workers meets this every interval
-    level = logging.DEBUG if daemon else logging.INFO
-    for name in names:
-        board = name.removeprefix("board:")
-        LOG.log(
-            level,
-            "%s: skipped, another run is crawling it (%s)",
-            board,
-            locks.who(holders.get(name)),
-        )
+def plans_for(ctx: Context, boards: Sequence[BoardConfig]) -> dict[str, claims.Plan]:
+    """Each board's site, and when it falls due again after a crawl that began at a moment."""
+    return {board.name: claims.Plan(site_of(board.url), _due_after(board, ctx)) for board in boards}
+
+
+def _due_after(board: BoardConfig, ctx: Context) -> Callable[[datetime], datetime]:
+    if board.cron:
+        trigger = cron_trigger(board.cron, ctx.zone)
+
+        def next_time(at: datetime) -> datetime:
+            fire = trigger.get_next_fire_time(None, at.astimezone(ctx.zone) + timedelta(seconds=1))
+            return datetime.max.replace(tzinfo=UTC) if fire is None else fire.astimezone(UTC)
+
+        return next_time
+    every = timedelta(seconds=interval_seconds(board.interval))
+    return lambda at: at + every
 
 
 async def deliver_guarded(
@@ -168,9 +209,15 @@ async def deliver_guarded(
         return []
 
 
-def record_health(ctx: Context, crawls: Sequence[CrawlReport], announce: bool = True) -> list[str]:
-    """Store the runs (an interrupted one is no run); alert the admins once when a board starts
-    failing and once when it recovers. Returns the alerts' delivery errors."""
+def record_health(
+    ctx: Context,
+    crawls: Sequence[CrawlReport],
+    announce: bool = True,
+    began: datetime | None = None,
+) -> list[str]:
+    """Store the runs (an interrupted one is no run) and, with `began` (the database's clock when
+    the crawl's boards were claimed), that they were crawled then; alert the admins once when a
+    board starts failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
         runs.RunRecord(
             c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm, c.warning
@@ -181,6 +228,8 @@ def record_health(ctx: Context, crawls: Sequence[CrawlReport], announce: bool = 
     with ctx.store.write() as session:
         threshold = ctx.cfg.notify.failure_threshold
         changes = runs.record_runs(session, records, threshold, announce=announce)
+        if began is not None:
+            claims.crawled(session, [r.board for r in records], began)
     errors: list[str] = []
     reports = {crawl.board: crawl for crawl in crawls}
     for change in changes:

@@ -1,8 +1,10 @@
 """`scrape run`: one process, one asyncio reactor, an APScheduler AsyncIOScheduler and one shared
-AsyncCrawlerRunner. APScheduler says when each board and each scheduled digest falls due (a job
-each, with an explicit id); the boards that fall due together walk in one crawl, as `scrape once`
-walks them, sharing each site's politeness budget. Overlap with other processes (cron, other
-workers) is kept out by the database leases, never by APScheduler.
+AsyncCrawlerRunner. When a board is due is the database's business, by its clock (see
+`storage.claims`): each of the daemon's LANES claims the sites of due boards no other run holds —
+about half of those free, so that workers started at any time share them — crawls their due boards
+in one crawl, records that they were crawled, gives the sites back and claims again; with nothing
+due it sleeps until the next board falls due. APScheduler says when each scheduled digest falls
+due (a job each, with an explicit id), and retries failed targets.
 
 SIGTERM / SIGINT: scheduling stops, a running crawl gets a few seconds, the process exits 0.
 SIGHUP: the config is read again; if it is valid the new boards, schedules and subscribers take
@@ -15,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scheduler import metrics, systemd
-from scheduler.config import BoardConfig, ConfigError, interval_seconds
+from scheduler.config import ConfigError, interval_seconds
 from scheduler.context import Context, sync
-from scheduler.cycle import crawl_guarded, deliver_guarded, select_boards
+from scheduler.cycle import crawl_claimed, deliver_guarded, plans_for, select_boards
 from scheduler.due import cron_trigger
 from scheduler.feeds import write_feeds
 from scheduler.logs import LOG
+from storage import claims, locks
 from storage.db import describe
 
 if TYPE_CHECKING:
@@ -35,7 +37,13 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
 CRAWL_GRACE = 2.0  # seconds a running crawl may finish after SIGTERM before it is stopped
 STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit within 5 s)
-GATHER = 0.2  # seconds a cycle waits for other boards falling due at the same moment
+LANES = 2  # crawls a daemon runs at once, each on sites of its own (one's slow site holds no other)
+MOST_SITES = 16  # the most sites one claim takes
+SLACK = 1.0  # seconds: boards falling due this close together are claimed together (at most
+# a twentieth of the shortest interval: never a crawl much sooner than its interval)
+HELD_POLL = 1.0  # seconds: how soon a due board whose site another run holds is looked at again
+IDLE_POLL = 30.0  # seconds: the longest a lane sleeps (another worker's config may differ)
+FAILED_PAUSE = 5.0  # seconds a lane waits after a failed claim or crawl (the database away)
 
 
 class Daemon:
@@ -44,8 +52,10 @@ class Daemon:
 
         self.ctx, self.reload = ctx, reload
         self.runner: AsyncCrawlerRunner = AsyncCrawlerRunner()
-        self.due: dict[str, BoardConfig] = {}  # boards to walk in the next crawl
-        self.wake, self.stopping = asyncio.Event(), asyncio.Event()
+        self.plans = plans_for(ctx, select_boards(ctx, []))
+        self.slack = _slack(ctx)
+        self.wakes = [asyncio.Event() for _ in range(LANES)]  # a lane's sleep ends early
+        self.stopping = asyncio.Event()
         self.recheck = False  # a cycle failed: check the database's schema before the next
         self.scheduler: Any = None
 
@@ -61,7 +71,7 @@ class Daemon:
             len(select_boards(self.ctx, [])),
             len(_cron_subscribers(self.ctx)),
         )
-        cycles = asyncio.create_task(self._cycles())
+        cycles = asyncio.ensure_future(asyncio.gather(*(self._lane(i) for i in range(LANES))))
         server = self._serve_metrics()
         systemd.notify("READY=1\nSTATUS=crawling on schedule")
         interval = systemd.watchdog_interval()
@@ -105,16 +115,7 @@ class Daemon:
     def _add_jobs(self, scheduler: Any) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
 
-        ctx, now = self.ctx, datetime.now(self.ctx.zone)
-        for board in select_boards(ctx, []):
-            scheduler.add_job(
-                self.fall_due,
-                _board_trigger(board, ctx),
-                args=(board,),
-                id=f"crawl:{board.name}",
-                name=f"crawl {board.name}",
-                next_run_time=now,
-            )
+        ctx = self.ctx
         for name, expr in _cron_subscribers(ctx):
             scheduler.add_job(
                 self.deliver,
@@ -131,27 +132,54 @@ class Daemon:
             name="due digests and retries",
         )
 
-    def fall_due(self, board: BoardConfig) -> None:
-        """A board's time has come: it walks in the next crawl (once, however often it fires)."""
-        self.due.setdefault(board.name, board)
-        self.wake.set()
-
-    async def _cycles(self) -> None:
+    async def _lane(self, lane: int) -> None:
+        """Claim, crawl, record, give back, again; with nothing due, sleep until something is."""
         while not self.stopping.is_set():
-            await self.wake.wait()
-            await asyncio.sleep(GATHER)
-            self.wake.clear()
-            boards, self.due = list(self.due.values()), {}
-            if boards and not self.stopping.is_set():
-                await self.crawl(boards)
+            self.wakes[lane].clear()
+            wait = await self._turn(lane)
+            if wait > 0 and not self.stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakes[lane].wait(), wait)
 
-    async def crawl(self, boards: Sequence[BoardConfig]) -> None:
-        """One crawl of the boards due; immediate digests right after a crawl that found posts."""
-        names = ", ".join(board.name for board in boards)
+    def _wake_all(self) -> None:
+        for wake in self.wakes:
+            wake.set()
+
+    async def _turn(self, lane: int) -> float:
+        """One claim and its crawl; returns how long to sleep before the next claim."""
+        owner = locks.owner_id(f"lane{lane}")
         try:
             await self._recheck()
-            crawls, _ = await crawl_guarded(
-                self.ctx, self.runner, boards, daemon=True, stopped=self.stopping.is_set
+            taken = await asyncio.to_thread(
+                claims.claim,
+                self.ctx.store,
+                self.plans,
+                owner,
+                self.ctx.lease_ttl,
+                take=_share,
+                slack=SLACK,
+            )
+        except Exception as exc:  # the database away, and the like: one line, not a traceback
+            self.recheck = True
+            LOG.error("claiming due boards failed: %s", describe(exc))
+            LOG.debug("the claim's traceback", exc_info=True)
+            return FAILED_PAUSE
+        if taken.sites:
+            return 0.0 if await self.crawl(taken) else FAILED_PAUSE
+        wait = IDLE_POLL
+        if taken.next_due is not None:
+            wait = min(wait, (taken.next_due - taken.at).total_seconds())
+        if taken.waiting:
+            wait = min(wait, HELD_POLL)
+        return max(wait, 0.05)
+
+    async def crawl(self, taken: claims.Claim) -> bool:
+        """One crawl of a claim's boards; immediate digests right after a crawl that found posts.
+        False when it failed (the database away)."""
+        names = ", ".join(taken.boards)
+        try:
+            crawls, _ = await crawl_claimed(
+                self.ctx, self.runner, taken, self.plans, stopped=self.stopping.is_set
             )
             await asyncio.to_thread(write_feeds, self.ctx, crawls)
             if any(crawl.queued for crawl in crawls):
@@ -160,6 +188,8 @@ class Daemon:
             self.recheck = True
             LOG.error("crawl of %s failed: %s", names, describe(exc))
             LOG.debug("the crawl's traceback", exc_info=True)
+            return False
+        return True
 
     async def deliver(self, names: list[str] | None) -> None:
         try:
@@ -188,16 +218,18 @@ class Daemon:
         except Exception as exc:
             LOG.error("SIGHUP: could not reload, keeping the running config: %s", describe(exc))
             return
-        self.ctx = ctx
+        self.ctx, self.plans = ctx, plans_for(ctx, select_boards(ctx, []))
+        self.slack = _slack(ctx)
+        self._wake_all()  # sleeping lanes look at the new boards now
         self.scheduler.remove_all_jobs()
         self._add_jobs(self.scheduler)
         LOG.info("SIGHUP: config reloaded: %d board(s)", len(select_boards(ctx, [])))
 
-    async def _finish(self, cycles: asyncio.Task[None]) -> None:
+    async def _finish(self, cycles: asyncio.Future[Any]) -> None:
         """Let a running crawl finish, or stop it; return within STOP_WITHIN seconds whatever
         happens (the promise is exit 0 within 5 s, a download hanging or not). A crawl cut short
         stores nothing of its unfinished walks: their boards are walked again by the next run."""
-        self.wake.set()
+        self._wake_all()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_WITHIN
         try:
@@ -215,12 +247,15 @@ class Daemon:
                 await asyncio.wait_for(cycles, 0.5)
 
 
-def _board_trigger(board: BoardConfig, ctx: Context) -> Any:
-    from apscheduler.triggers.interval import IntervalTrigger
+def _slack(ctx: Context) -> float:
+    shortest = min((interval_seconds(b.interval) for b in ctx.cfg.boards if not b.cron), default=60)
+    return min(SLACK, shortest / 20)
 
-    if board.cron:
-        return cron_trigger(board.cron, ctx.zone)
-    return IntervalTrigger(seconds=interval_seconds(board.interval), timezone=ctx.zone)
+
+def _share(free: int) -> int:
+    """How many of `free` sites with due boards one claim takes: about half, so the rest is
+    there for the daemon's other lane and other workers, and no more than MOST_SITES."""
+    return min(MOST_SITES, max(1, (free + 1) // 2))
 
 
 def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from scheduler.logs import LOG
-from storage import Store, locks
+from storage import Store, claims, locks
 
 POLL = 0.25
 
@@ -69,6 +69,20 @@ async def lease(store: Store, name: str, *, ttl: float, wait: float = 0.0) -> As
             holder = (await asyncio.to_thread(locks.holders, store, [name])).get(name)
             raise Busy(name, locks.who(holder))
         yield held
+
+
+@asynccontextmanager
+async def holding(
+    store: Store, owner: str, count: int, *, ttl: float, linger: float = 0.0
+) -> AsyncIterator[None]:
+    """Keep the `count` leases a claim took for `owner` alive through the block, then give them
+    back (see `storage.claims.release`)."""
+    beat = asyncio.create_task(_heartbeat(store, Held(owner, set(map(str, range(count)))), ttl))
+    try:
+        yield
+    finally:
+        beat.cancel()
+        await asyncio.to_thread(claims.release, store, owner, linger)
 
 
 async def _heartbeat(store: Store, held: Held, ttl: float) -> None:

@@ -7,7 +7,7 @@ The scheduler learns each board's result from that item (Scrapy's `item_scraped`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -74,9 +74,19 @@ class KnownPost(Protocol):
     def same_title(self, title: str) -> bool: ...  # `title` is no change (or a cut of it)
 
 
-# (board, keys, aliases) -> the stored posts among the keys, and among the aliases (links a post
-# was listed under before: title slugs); the caller's window on the store.
-Lookup = Callable[[str, Sequence[str], Sequence[str]], Mapping[str, KnownPost]]
+class Lookup(Protocol):
+    """The caller's window on the store: (board, keys, aliases) -> the stored posts among the
+    keys, and among the aliases (links a post was listed under before: title slugs)."""
+
+    def known(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str]
+    ) -> Mapping[str, KnownPost] | None:
+        """From what was read ahead of the crawl, without waiting; None: ask (call) instead."""
+
+    def __call__(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str]
+    ) -> Mapping[str, KnownPost]:
+        """Asked of the store: blocks, so the spider calls it in a thread."""
 
 
 @dataclass(frozen=True)

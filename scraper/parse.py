@@ -135,6 +135,11 @@ class ListPage:
         return [skim.key.value for skim in self.skims]
 
     @property
+    def paths(self) -> list[str]:
+        """The keys that are links' paths (title slugs): they may be aliases of stored posts."""
+        return [skim.key.value for skim in self.skims if skim.key.kind == "path"]
+
+    @property
     def rows(self) -> list[Row]:
         """Every post of the page, read whole."""
         return self.complete(None)

@@ -20,7 +20,8 @@ from storage.db import describe
 
 LOG = logging.getLogger(__name__)
 STORE = "BOARDWATCH_STORE"  # the `storage.Store` to write to
-OWNER = "BOARDWATCH_LEASE_OWNER"  # who holds the boards' leases; None: a dry run, rolled back
+OWNER = "BOARDWATCH_LEASE_OWNER"  # who holds the crawl's leases; None: a dry run, rolled back
+LEASES = "BOARDWATCH_LEASES"  # board -> the lease its walk is stored under (its site's)
 QUIET_ENDS = (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
 
 
@@ -29,15 +30,15 @@ class LeaseLost(Exception):
 
 
 class StorePipeline:
-    def __init__(self, store: Store, owner: str | None) -> None:
-        self.store, self.owner = store, owner
+    def __init__(self, store: Store, owner: str | None, leases: dict[str, str]) -> None:
+        self.store, self.owner, self.leases = store, owner, leases
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         store = crawler.settings.get(STORE)
         if not isinstance(store, Store):
             raise TypeError(f"the {STORE} setting must be a storage.Store")
-        return cls(store, crawler.settings.get(OWNER))
+        return cls(store, crawler.settings.get(OWNER), dict(crawler.settings.getdict(LEASES)))
 
     async def process_item(self, item: object) -> object:
         if isinstance(item, RobotsRead):
@@ -62,7 +63,8 @@ class StorePipeline:
         sessions = self.store.dry_run if self.owner is None else self.store.write
         try:
             with sessions() as session:
-                if self.owner and not locks.holds(session, f"board:{walk.board}", self.owner):
+                lease = self.leases.get(walk.board, f"board:{walk.board}")
+                if self.owner and not locks.holds(session, lease, self.owner):
                     raise LeaseLost("another run took this board over; its walk was not stored")
                 result = posts.ingest(
                     session,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,6 +62,9 @@ class Board(Base):
     # what a run noticed without failing (links re-keyed, built links that lead nowhere)
     warning: Mapped[str | None] = mapped_column(Text)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when the last crawl of it began, by the database's clock, whoever crawled it: a board is
+    # due again an interval later (see `storage.claims`)
+    crawled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Post(Base):
@@ -70,6 +74,14 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("board_id", "key", name="uq_posts_board_key"),
         Index("ix_posts_first_seen", "first_seen"),
+        # a board's newest posts: the latest walk's first, in the board's order (stored in it)
+        Index("ix_posts_board_newest", "board_id", text("first_seen DESC"), "id"),
+        Index(
+            "ix_posts_board_notices",
+            "board_id",
+            sqlite_where=text("notice"),
+            postgresql_where=text("notice"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

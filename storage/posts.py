@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage import ledger
@@ -109,10 +108,16 @@ def _order(first_seen: datetime, post_id: int) -> tuple[float, int]:
 
 
 class Lookups:
-    """What a walk knows of the posts on a list page, for a whole crawl on one held connection:
-    one statement per page (a second only for links that may be aliases), so a quiet run costs
-    one indexed query a board and nothing more."""
+    """What a walk knows of the posts on a list page, read ahead of the crawl: `preload` reads,
+    in one statement for all the crawl's boards (off the reactor, before it starts), each board's
+    newest `HEAD` posts, its notices and their aliases. A quiet list page finds all its posts
+    there (`known`) and costs no round trip; a page with a post not among them — new, or older
+    than the head — asks the store (`__call__`), off the reactor, for that page's keys."""
 
+    HEAD = 60  # newest posts read ahead per board (as first seen): a few list pages' worth
+    CHUNK = 100  # boards per statement (SQLite allows 500 terms in a compound select)
+
+    _COLUMNS = (Post.board_id, Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
     _KEYS = (
         select(Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
         .join(Board, Post.board_id == Board.id)
@@ -126,38 +131,95 @@ class Lookups:
     )
 
     def __init__(self, store: Store) -> None:
-        self._conn: Connection | None = None
         self._store = store
+        self._head: dict[str, dict[str, Known]] = {}  # board -> key (or alias) -> post
+        self._whole: set[str] = set()  # boards whose every post is in `_head`
+        self.asked = 0  # lookups that went to the store (a quiet crawl: none)
+
+    def preload(self, boards: Sequence[str], session: Session) -> None:
+        """Read ahead the newest posts, notices and aliases of `boards` (call off the reactor)."""
+        query = select(Board.name, Board.id).where(Board.name.in_(boards))
+        ids = {name: bid for name, bid in session.execute(query)}
+        names = {bid: name for name, bid in ids.items()}
+        for name in ids:
+            self._head[name] = {}
+        for chunk in _chunks(list(names), self.CHUNK):
+            self._read_heads(session, chunk, names)
+
+    def _read_heads(self, session: Session, ids: Sequence[int], names: Mapping[int, str]) -> None:
+        parts = []
+        for bid in ids:
+            newest = select(*self._COLUMNS, literal(True).label("newest"))
+            newest = newest.where(Post.board_id == bid)
+            newest = newest.order_by(Post.first_seen.desc(), Post.id)  # one walk's: board order
+            parts.append(newest.limit(self.HEAD + 1).subquery().select())
+            notices = select(*self._COLUMNS, literal(False).label("newest"))
+            parts.append(notices.where(Post.board_id == bid, Post.notice))
+        newest_count: Counter[int] = Counter()
+        posts: dict[int, tuple[str, Known]] = {}
+        for bid, key, done, title, seen, pid, is_newest in session.execute(union_all(*parts)):
+            newest_count[bid] += bool(is_newest)
+            if pid not in posts:
+                posts[pid] = (names[bid], Known(done, title, None, _order(seen, pid)))
+                self._head[names[bid]][key] = posts[pid][1]
+        self._whole |= {names[bid] for bid in ids if newest_count[bid] <= self.HEAD}
+        if not posts:
+            return
+        listed = select(Alias.alias, Alias.post_id, Post.key).join(Post, Alias.post_id == Post.id)
+        for alias, pid, key in session.execute(listed.where(Alias.post_id.in_(list(posts)))):
+            board, post = posts[pid]
+            self._head[board].setdefault(alias, replace(post, key=key))
+
+    def known(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
+    ) -> dict[str, Known] | None:
+        """The stored posts among `keys` and `aliases` from what was read ahead; None when that
+        cannot tell (a key not among a board's newest posts, which may be older ones)."""
+        head = self._head.get(board)
+        if head is None:
+            return None
+        whole = board in self._whole
+        found: dict[str, Known] = {}
+        for key in keys:
+            post = head.get(key)
+            if post is not None and post.key is None:
+                found[key] = post
+            elif not whole:
+                return None
+        for alias in aliases:
+            post = head.get(alias)
+            if post is not None and post.key is not None:
+                found[alias] = post
+            elif not whole:
+                return None
+        return found
 
     def __call__(
         self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
     ) -> dict[str, Known]:
         """The stored posts among `keys`, and among `aliases` (each under the alias, with the
-        post's own key)."""
+        post's own key), asked of the store: one statement (a second only for aliases)."""
         if not keys:
             return {}
-        if self._conn is None:
-            self._conn = self._store.reader.connect()
-        try:
-            found = self._conn.execute(self._KEYS, {"board": board, "keys": list(keys)})
+        self.asked += 1
+        with self._store.reader.connect() as conn:
+            found = conn.execute(self._KEYS, {"board": board, "keys": list(keys)})
             known = {
                 key: Known(done, title, None, _order(seen, pid))
                 for key, done, title, seen, pid in found
             }
             if aliases:
-                listed = self._conn.execute(self._ALIASES, {"board": board, "keys": list(aliases)})
+                listed = conn.execute(self._ALIASES, {"board": board, "keys": list(aliases)})
                 known |= {
                     alias: Known(done, title, key, _order(seen, pid))
                     for alias, done, title, key, seen, pid in listed
                 }
-        finally:
-            self._conn.rollback()  # no read transaction outlives the page
+            conn.rollback()
         return known
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._head.clear()
+        self._whole.clear()
 
 
 def ingest(
@@ -402,6 +464,6 @@ def count(session: Session, bid: int) -> int:
     return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
 
 
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -7,6 +7,7 @@ flight to a site than its limit, robots.txt read once per site), never a speed.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -110,3 +111,29 @@ def test_politeness_smoke_keeps_concurrency_and_reads_robots_once_per_site() -> 
 def test_kill_soak_smoke_loses_nothing() -> None:
     code, out = smoke_run("kill_soak.py")
     assert code == 0 and "lost pairs: 0" in out and "result: PASS" in out, out
+
+
+needs_pg = pytest.mark.skipif(
+    not os.environ.get("BOARDWATCH_TEST_PG_URL"),
+    reason="PostgreSQL: BOARDWATCH_TEST_PG_URL is not set (workers share a PostgreSQL database)",
+)
+
+
+@needs_pg
+def test_workers_smoke_crawl_each_board_once_per_interval_and_split_them() -> None:
+    code, out = smoke_run("workers.py")
+    shares = re.findall(r"(\d) worker\(s\): ([\d.]+) crawls per board per interval", out)
+    assert [n for n, _ in shares] == ["1", "2", "3"], out
+    assert all(float(rate) <= 1.05 for _, rate in shares), out  # once per interval, whoever
+    flights = in_flight(out)
+    assert len(flights) == 3 and all(n <= limit == 2 for n, limit in flights), out
+    assert "fan-out, 40 subscribers:" in out and "sent 40 and 40" in out, out
+    assert code == 0, out  # also: two and three workers each split the boards
+
+
+@needs_pg
+def test_remote_db_smoke_asks_at_most_once_per_quiet_board() -> None:
+    code, out = smoke_run("remote_db.py")
+    trips = re.search(r"round trips per quiet board: ([\d.]+)", out)
+    assert trips is not None and float(trips[1]) <= 1.0, out
+    assert code == 0, out

@@ -8,10 +8,10 @@ hands in, so the spider never touches the database itself.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,23 +33,8 @@ from scraper.parse import ListPage, Skim, board_title, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
 
-Output = Iterator[Request | BoardWalk | RobotsRead]
-Callback = Callable[..., Output]
-
-
-def eager(callback: Callback) -> Callable[..., list[Request | BoardWalk | RobotsRead]]:
-    """A callback that returns its output as a list rather than yielding it: Scrapy parses the
-    source of every generator callback of each response it sees (to warn about `return` values
-    in generators), which cost more than reading the page."""
-
-    @functools.wraps(callback)
-    def run(*args: Any, **kwargs: Any) -> list[Request | BoardWalk | RobotsRead]:
-        return list(callback(*args, **kwargs))
-
-    del run.__wrapped__  # Scrapy would look through to the generator
-    return run
-
-
+Out = Request | BoardWalk | RobotsRead
+Output = Iterator[Out]
 PREFETCH = 4  # list pages fetched ahead while every post on them is new
 
 
@@ -77,6 +62,7 @@ class _Walk:
     details_fetched: int = 0
     yielded: bool = False
     requested: int = 1  # the furthest list page asked for
+    reading: bool = False  # a page of it is being read (it may wait for the store)
     waiting: dict[int, Response | CrawlError] = field(default_factory=dict)  # fetched ahead
 
     def identify(
@@ -225,7 +211,6 @@ class BoardSpider(Spider):
                 for walk in walks:
                     yield self.list_request(walk, 1)
 
-    @eager
     def parse_robots(self, response: Response, site: str) -> Output:
         rules, body = None, None
         if response.status < 400 and isinstance(response, TextResponse):
@@ -239,7 +224,6 @@ class BoardSpider(Spider):
             yield RobotsRead(site, body, _fresh_for(response, self._robots_ttl))
         yield from self.begin(site, rules)
 
-    @eager
     def robots_failed(self, failure: Failure) -> Output:
         site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
         self.logger.warning(
@@ -274,8 +258,7 @@ class BoardSpider(Spider):
             dont_filter=True,
         )
 
-    @eager
-    def list_failed(self, failure: Failure) -> Output:
+    async def list_failed(self, failure: Failure) -> list[Out]:
         request = failure.request  # type: ignore[attr-defined]
         error: Any = failure.value
         if isinstance(error, HttpError):
@@ -286,30 +269,48 @@ class BoardSpider(Spider):
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         walk, page = self._walks[request.cb_kwargs["board"]], request.cb_kwargs["page"]
         message = f"list page {request.url} failed: {reason}"
-        yield from self.in_order(walk, page, CrawlError(walk.task.name, request.url, message))
+        return await self.in_order(walk, page, CrawlError(walk.task.name, request.url, message))
 
-    @eager
-    def parse_list(self, response: Response, board: str, page: int) -> Output:
-        yield from self.in_order(self._walks[board], page, response)
+    async def parse_list(self, response: Response, board: str, page: int) -> list[Out]:
+        return await self.in_order(self._walks[board], page, response)
 
-    def in_order(self, walk: _Walk, page: int, got: Response | CrawlError) -> Output:
+    async def in_order(self, walk: _Walk, page: int, got: Response | CrawlError) -> list[Out]:
         """Pages fetched ahead arrive in any order; they are read in the board's order, and
-        those that arrive after the walk ended (caught up two pages early) are dropped."""
+        those that arrive after the walk ended (caught up two pages early) are dropped. While a
+        page waits for the store, pages arriving meanwhile are read after it, by its call."""
+        out: list[Out] = []
         if walk.end is not None:
-            return
+            return out
         walk.waiting[page] = got
-        while walk.end is None and walk.pages + 1 in walk.waiting:
-            page = walk.pages + 1
-            got = walk.waiting.pop(page)
-            if isinstance(got, CrawlError):
-                walk.stop(WalkEnd.FAILED, got)
-                yield from self.finish(walk)
-            else:
-                yield from self.list_page(walk, got, page)
+        if walk.reading:
+            return out
+        walk.reading = True
+        try:
+            while walk.end is None and walk.pages + 1 in walk.waiting:
+                page = walk.pages + 1
+                got = walk.waiting.pop(page)
+                if isinstance(got, CrawlError):
+                    walk.stop(WalkEnd.FAILED, got)
+                    out.extend(self.finish(walk))
+                    continue
+                listed = self.list_page(walk, got, page, out)
+                if listed is None:
+                    continue
+                board, paths = walk.task.name, listed.paths
+                stored = self._lookup.known(board, listed.keys, paths)
+                if stored is None:  # a post not read ahead: ask the store, off the reactor
+                    stored = await asyncio.to_thread(self._lookup, board, listed.keys, paths)
+                out.extend(self.listed(walk, listed, page, stored, bool(paths)))
+        finally:
+            walk.reading = False
         if walk.end is not None:
             walk.waiting.clear()
+        return out
 
-    def list_page(self, walk: _Walk, response: Response, page: int) -> Output:
+    def list_page(
+        self, walk: _Walk, response: Response, page: int, out: list[Out]
+    ) -> ListPage | None:
+        """Read a list page; None when that ended the walk (its output added to `out`)."""
         board = walk.task.name
         walk.pages += 1
         try:
@@ -318,22 +319,32 @@ class BoardSpider(Spider):
             self.logger.debug("%s: could not read %s", board, response.url, exc_info=True)
             reason = f"could not read the list page: {type(exc).__name__}: {exc}"
             walk.stop(WalkEnd.FAILED, CrawlError(board, response.url, reason))
-            yield from self.finish(walk)
-            return
+            out.extend(self.finish(walk))
+            return None
         if listed.problem:
             walk.stop(WalkEnd.REFUSED, refusal(walk, response.url, listed.problem))
-            yield from self.finish(walk)
-            return
-        skims = listed.skims
-        fresh = [s for s in skims if s.key.value not in walk.seen]
-        if not fresh:
+            out.extend(self.finish(walk))
+            return None
+        if not any(s.key.value not in walk.seen for s in listed.skims):
             first = WalkEnd.NO_POSTS_YET if listed.empty else WalkEnd.EMPTY
             walk.stop(first if page == 1 else WalkEnd.END)
-            yield from self.finish(walk)
-            return
-        paths = [skim.key.value for skim in skims if skim.key.kind == "path"]
-        stored = self._lookup(board, listed.keys, paths)
-        if paths:
+            out.extend(self.finish(walk))
+            return None
+        return listed
+
+    def listed(
+        self,
+        walk: _Walk,
+        listed: ListPage,
+        page: int,
+        stored: Mapping[str, KnownPost],
+        slugs: bool,
+    ) -> Output:
+        """A list page's rows, now that what the store knows of them is known (`slugs`: some
+        rows are linked by a path alone)."""
+        skims = listed.skims
+        fresh = [s for s in skims if s.key.value not in walk.seen]
+        if slugs:
             stored = walk.identify(skims, stored)
         if walk.task.resumed:
             walk.note_above(skims, stored)
@@ -420,7 +431,6 @@ class BoardSpider(Spider):
         same_site = urlsplit(url).netloc == urlsplit(task.url).netloc
         return same_site and url != task.url and self.allowed(walk, url)
 
-    @eager
     def parse_detail(self, response: Response, board: str, key: str, identify: bool) -> Output:
         walk = self._walks[board]
         try:
@@ -444,7 +454,6 @@ class BoardSpider(Spider):
             self.logger.debug("the post page's traceback", exc_info=True)
         yield from self.detail_done(walk)
 
-    @eager
     def detail_failed(self, failure: Failure) -> Output:
         request = failure.request  # type: ignore[attr-defined]
         board, key = request.cb_kwargs["board"], request.cb_kwargs["key"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from scraper.keys import site_of
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
 from tests.support.workspace import Workspace, esg_config, log_of, received, wait_until
@@ -46,7 +47,7 @@ def test_two_runs_started_together_deliver_each_post_once(
         codes = first.wait(timeout=90), second.wait(timeout=90)
         logs = log_of(first) + log_of(second)
     assert codes == (0, 0), logs
-    assert "skipped, another run is crawling it" in logs
+    assert "skipped, another run is crawling its site" in logs
     assert received(smtp, new) == Counter({p.id: 1 for p in new})
 
 
@@ -80,15 +81,16 @@ def test_lease_of_a_killed_run_expires_and_a_live_one_is_respected(
     def hold(expires: datetime) -> None:
         workspace.sql("DELETE FROM locks")
         workspace.sql(
-            "INSERT INTO locks VALUES ('board:esg', 'gone-host:4242:abcd', :at, :until)",
+            "INSERT INTO locks VALUES (:site, 'gone-host:4242:abcd', :at, :until)",
+            site=f"site:{site_of(board_server.list_url)}",
             at=datetime.now(UTC).replace(tzinfo=None),
             until=expires.replace(tzinfo=None),
         )
 
-    hold(datetime.now(UTC) + timedelta(minutes=5))  # a live run holds the board
+    hold(datetime.now(UTC) + timedelta(minutes=5))  # a live run on another host holds the site
     board.requests.clear()
     live = workspace.run("once", check=0)
-    assert "skipped, another run is crawling it (gone-host:4242)" in live.err
+    assert "esg: skipped, another run is crawling its site (gone-host:4242)" in live.err
     assert board.list_requests() == []
     hold(datetime.now(UTC) - timedelta(seconds=1))  # its holder was killed: the lease ran out
     post = board.add("잠금 만료 후 게시글")

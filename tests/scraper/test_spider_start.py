@@ -12,10 +12,16 @@ from scraper.profiles import BUILTIN
 from scraper.spiders.board import BoardSpider
 
 
-def nothing_stored(
-    board: str, keys: Sequence[str], aliases: Sequence[str]
-) -> Mapping[str, KnownPost]:
-    return {}
+class NothingStored:
+    def known(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str]
+    ) -> Mapping[str, KnownPost]:
+        return {}
+
+    def __call__(
+        self, board: str, keys: Sequence[str], aliases: Sequence[str]
+    ) -> Mapping[str, KnownPost]:
+        return {}
 
 
 def started(*urls: str) -> list[object]:
@@ -23,7 +29,7 @@ def started(*urls: str) -> list[object]:
         BoardTask(name=f"b{i}", url=url, profile=BUILTIN["auto"], obey_robots=False)
         for i, url in enumerate(urls)
     ]
-    spider = BoardSpider(tasks=tasks, lookup=nothing_stored)
+    spider = BoardSpider(tasks=tasks, lookup=NothingStored())
 
     async def collect() -> list[object]:
         return [item async for item in spider.start()]

@@ -359,3 +359,34 @@ def test_a_marker_word_that_comes_or_goes_is_no_change(store: Store) -> None:
     }
     lookup.close()
     assert ingest(store, [row(1, "폭염 대비 안내 (연장)")]).retitled  # a real change still is
+
+
+def read_ahead(store: Store) -> posts.Lookups:
+    lookup = posts.Lookups(store)
+    with store.read() as session:
+        lookup.preload(["esg"], session)
+    return lookup
+
+
+def test_a_quiet_page_is_answered_from_what_was_read_ahead(store: Store) -> None:
+    setup(store)
+    ingest(store, [row(1, notice=True)])  # a notice, pinned above every later post
+    ingest(store, [row(k) for k in range(posts.Lookups.HEAD + 30, 1, -1)])
+    ingest(store, [row(500, alias="/free/slug/")])
+    lookup = read_ahead(store)
+    newest = [str(k) for k in range(posts.Lookups.HEAD + 30, posts.Lookups.HEAD, -1)]
+    found = lookup.known("esg", ["500", *newest, "1"], ["/free/slug/"])
+    assert found is not None and set(found) == {"500", *newest, "1", "/free/slug/"}
+    assert found["/free/slug/"].key == "500" and found["1"].settled
+    assert lookup.asked == 0
+    # a key not read ahead may be an older post: that page asks the store
+    assert lookup.known("esg", ["500", "2"]) is None
+    assert set(lookup("esg", ["500", "2"])) == {"500", "2"} and lookup.asked == 1
+
+
+def test_a_board_read_ahead_whole_knows_a_new_key_is_new(store: Store) -> None:
+    setup(store)
+    ingest(store, [row(2), row(1)])
+    lookup = read_ahead(store)
+    assert set(lookup.known("esg", ["3", "2", "1"]) or ["asked"]) == {"2", "1"}
+    assert lookup.known("esg", ["3"], ["/free/new-slug/"]) == {}

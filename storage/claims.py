@@ -1,0 +1,194 @@
+"""Whose turn it is: which run crawls which boards, so that workers share boards and sites.
+
+A board is due an interval after its last crawl began (`boards.crawled_at`, by the database's
+clock, whoever crawled it). A run does not take boards, it takes their *sites*: holding the lease
+`site:<scheme://host>` keeps every other run off that site for the crawl, so a site's concurrency
+(held in each crawl by its per-site limit) and delay hold across all workers together. When a
+lease is given back, it lingers for the site's delay, so the next holder's first request never
+follows the last one sooner than that.
+
+`claim` is one transaction: read which boards are due, take free leases of their sites, and read
+again which of those sites' boards are still due (another run may have crawled them and let go of
+the site between the two reads); only those are this run's. A run writes `crawled_at` when its
+crawl ends — before it lets go of the site — and not at all when it was interrupted, so a board
+whose crawl died is due again at once (once its lease is free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.db import Store
+from storage.locks import gone, now
+from storage.models import Board, Lock
+
+SITE = "site:"
+
+
+def lease_name(site: str) -> str:
+    return f"{SITE}{site}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One board as a claim sees it: its site, and when it falls due after a crawl that began at
+    a given moment (an interval later, or a cron expression's next time)."""
+
+    site: str
+    due_after: Callable[[datetime], datetime]
+
+
+@dataclass(frozen=True)
+class Claim:
+    owner: str
+    at: datetime  # the database's clock when the claim was taken: the boards' `crawled_at`
+    sites: tuple[str, ...]  # held by `owner`
+    boards: tuple[str, ...]  # this run's to crawl
+    waiting: dict[str, str]  # boards wanted whose site another run holds -> its holder
+    next_due: datetime | None  # the earliest a board not claimed falls due (None: no board)
+
+
+Take = Callable[[int], int]  # how many of n free sites with due boards to take
+
+
+def every(free: int) -> int:
+    return free
+
+
+def claim(
+    store: Store,
+    plans: Mapping[str, Plan],
+    owner: str,
+    ttl: float,
+    *,
+    take: Take = every,
+    due_only: bool = True,
+    slack: float = 0.0,
+) -> Claim:
+    """Take sites for `owner`: those of the boards due (within `slack` seconds; all of `plans`
+    when not `due_only`) whose lease is free, expired or held by a process of this host that has
+    ended — `take(n)` of the n such sites, the longest due first."""
+    with store.write() as session:
+        at = now(session)
+        horizon = at + timedelta(seconds=slack)
+        crawled = _crawled(session, plans)
+        wanted = {
+            name: due
+            for name, plan in plans.items()
+            if (due := _due(plan, crawled.get(name))) <= horizon or not due_only
+        }
+        sites: dict[str, datetime] = {}
+        for name, due in wanted.items():
+            site = plans[name].site
+            sites[site] = min(due, sites.get(site, due))
+        holders = _holders(session, sites, at)
+        free = sorted((s for s in sites if s not in holders), key=lambda s: (sites[s], s))
+        chosen = sorted(free[: max(0, take(len(free)))])  # in one order: no two takers deadlock
+        held = _take(session, store, chosen, owner, at, at + timedelta(seconds=ttl))
+        again = _crawled(session, {n: plans[n] for n in wanted if plans[n].site in held})
+        mine = tuple(
+            name
+            for name in wanted
+            if plans[name].site in held
+            and (not due_only or _due(plans[name], again.get(name)) <= horizon)
+        )
+        idle = held - {plans[name].site for name in mine}
+        if idle:  # crawled by another run between the two reads: nothing left to do there
+            session.execute(delete(Lock).where(Lock.name.in_([lease_name(s) for s in idle])))
+        others = [n for n in plans if n not in mine and plans[n].site not in holders]
+        later = [_due(plans[n], crawled.get(n)) for n in others if n not in wanted]
+        return Claim(
+            owner=owner,
+            at=at,
+            sites=tuple(sorted(held - idle)),
+            boards=mine,
+            waiting={
+                n: holders[plans[n].site]
+                for n in wanted
+                if n not in mine and plans[n].site in holders
+            },
+            next_due=min(later, default=None),
+        )
+
+
+def crawled(session: Session, boards: Collection[str], at: datetime) -> None:
+    """The crawl of `boards` that began at `at` has ended: each is due an interval after `at`."""
+    if boards:
+        session.execute(update(Board).where(Board.name.in_(boards)).values(crawled_at=at))
+
+
+def release(store: Store, owner: str, linger: float = 0.0) -> None:
+    """Give back `owner`'s site leases; each stays closed `linger` seconds more (the site's
+    delay), so no run's request follows this run's last one sooner."""
+    with store.write() as session:
+        if linger <= 0:
+            session.execute(delete(Lock).where(Lock.owner == owner))
+            return
+        until = now(session) + timedelta(seconds=linger)
+        session.execute(
+            update(Lock).where(Lock.owner == owner).values(owner="lingering", expires_at=until)
+        )
+
+
+def next_due(store: Store, plans: Mapping[str, Plan]) -> datetime | None:
+    """The earliest moment a board of `plans` falls due (for a worker with nothing to do)."""
+    with store.read() as session:
+        crawled_at = _crawled(session, plans)
+    return min((_due(plan, crawled_at.get(name)) for name, plan in plans.items()), default=None)
+
+
+def _due(plan: Plan, crawled_at: datetime | None) -> datetime:
+    return datetime.min.replace(tzinfo=UTC) if crawled_at is None else plan.due_after(crawled_at)
+
+
+def _crawled(session: Session, plans: Collection[str]) -> dict[str, datetime | None]:
+    if not plans:
+        return {}
+    query = select(Board.name, Board.crawled_at).where(Board.name.in_(list(plans)))
+    return {name: at for name, at in session.execute(query)}
+
+
+def _holders(session: Session, sites: Collection[str], at: datetime) -> dict[str, str]:
+    """The sites whose lease another run holds now (not expired, its holder not gone)."""
+    if not sites:
+        return {}
+    names = [lease_name(s) for s in sites]
+    rows = session.execute(
+        select(Lock.name, Lock.owner).where(Lock.name.in_(names), Lock.expires_at >= at)
+    )
+    return {name.removeprefix(SITE): holder for name, holder in rows if not gone(holder)}
+
+
+def _take(
+    session: Session,
+    store: Store,
+    sites: Sequence[str],
+    owner: str,
+    at: datetime,
+    expires: datetime,
+) -> set[str]:
+    if not sites:
+        return set()
+    names = [lease_name(s) for s in sites]
+    if store.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    rows = [{"name": n, "owner": owner, "acquired_at": at, "expires_at": expires} for n in names]
+    session.execute(dialect.insert(Lock).values(rows).on_conflict_do_nothing())
+    for name, holder, until in session.execute(
+        select(Lock.name, Lock.owner, Lock.expires_at).where(Lock.name.in_(names))
+    ).all():
+        if holder != owner and (until < at or gone(holder)):
+            session.execute(
+                update(Lock)
+                .where(Lock.name == name, Lock.owner == holder)
+                .values(owner=owner, acquired_at=at, expires_at=expires)
+            )
+    held = session.scalars(select(Lock.name).where(Lock.name.in_(names), Lock.owner == owner))
+    return {name.removeprefix(SITE) for name in held}

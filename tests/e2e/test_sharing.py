@@ -1,0 +1,81 @@
+"""Workers sharing one database, as the sites see them: every board crawled once per interval
+whoever crawls it, the boards split between workers started at different times, and a site's
+`concurrency` held across all of them — a cron `once` beside the daemons included."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tests.support.workspace import Workspace, log_of, wait_until
+
+sys.path.insert(0, str(Path(__file__).parents[2]))
+from benchmarks.boardgen import Boards, Sites
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+INTERVAL = 4.0
+
+
+def config(sites: Sites, concurrency: int) -> str:
+    boards = "".join(
+        f'[[boards]]\nname = "b{i}"\nurl = "{url}"\ninterval = "{INTERVAL:.0f}s"\n\n'
+        for i, url in enumerate(sites.urls())
+    )
+    return f"[crawl]\nconcurrency = {concurrency}\nretries = 0\n\n{boards}"
+
+
+def test_three_workers_started_apart_crawl_each_board_once_per_interval_and_share_them(
+    workspace: Workspace,
+) -> None:
+    boards = Boards(12, posts=30, delay=(0.05, 0.15))
+    with Sites(boards, 3) as sites, ExitStack() as stack:
+        workspace.write(config(sites, concurrency=2))
+        workspace.run("once", check=0)  # baselines: the daemons start from a quiet store
+        boards.reset_in_flight()
+        start = time.monotonic()
+        workers = []
+        for _ in range(3):  # started 1.3 s apart: their clocks never line up
+            workers.append(stack.enter_context(workspace.started("run")))
+            time.sleep(1.3)
+        wait_until(lambda: time.monotonic() - start > 4 * INTERVAL, 30, "four intervals")
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        assert [w.wait(timeout=15) for w in workers] == [0, 0, 0]
+        logs = [log_of(w) for w in workers]
+        times = boards.crawl_times()
+        most = sites.most_in_flight()
+    for board in range(12):
+        seen = [t for t in times[board] if t >= start]
+        gaps = [b - a for a, b in itertools.pairwise(seen)]
+        # once per interval: never sooner (the database's clock decides, whoever crawls) …
+        assert all(gap > INTERVAL - 0.5 for gap in gaps), (board, gaps)
+        # … and not much later either: 3 or 4 crawls in four intervals and the start-up
+        assert 3 <= len(seen) <= 5, (board, len(seen))
+    shares = [len(re.findall(r"b\d+: 1 page", log)) for log in logs]
+    assert sum(1 for share in shares if share) >= 2, shares  # the boards are split
+    assert most <= 2  # one site's concurrency across all three workers
+
+
+def test_a_cron_once_beside_two_daemons_keeps_each_sites_limit(workspace: Workspace) -> None:
+    boards = Boards(8, posts=30, delay=(0.1, 0.2))
+    with Sites(boards, 2) as sites, ExitStack() as stack:
+        workspace.write(config(sites, concurrency=2).replace('"4s"', '"1s"'))
+        workspace.run("once", check=0)
+        boards.reset_in_flight()
+        daemons = [stack.enter_context(workspace.started("run")) for _ in range(2)]
+        wait_until(lambda: workspace.runs() >= 8 * 3, 30, "the daemons' crawls")
+        ran = [workspace.run("once") for _ in range(3)]  # cron's runs, while the daemons crawl
+        for daemon in daemons:
+            daemon.send_signal(signal.SIGTERM)
+        assert [d.wait(timeout=15) for d in daemons] == [0, 0]
+        most = sites.most_in_flight()
+    assert [r.code for r in ran] == [0, 0, 0], [r.all for r in ran]
+    assert most <= 2

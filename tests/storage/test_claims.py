@@ -1,0 +1,110 @@
+"""Whose turn it is: a board is crawled once per interval whoever crawls it, runs take sites (not
+boards), and a site one run holds is no one else's until it is given back — and its delay has
+passed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from storage import Store, claims, posts
+from storage.locks import now
+from storage.models import Lock
+
+EVERY_MINUTE = timedelta(minutes=1)
+A, B = "http://a.example", "http://b.example"
+
+
+def plans(**boards: str) -> dict[str, claims.Plan]:
+    return {name: claims.Plan(site, lambda at: at + EVERY_MINUTE) for name, site in boards.items()}
+
+
+@pytest.fixture
+def boards(store: Store) -> dict[str, claims.Plan]:
+    with store.write() as session:
+        posts.sync_boards(session, {n: n for n in ("a1", "a2", "b1")})
+    return plans(a1=A, a2=A, b1=B)
+
+
+def crawled(store: Store, taken: claims.Claim) -> None:
+    """What a run does when its crawl ends: record when it began, give the sites back."""
+    with store.write() as session:
+        claims.crawled(session, taken.boards, taken.at)
+    claims.release(store, taken.owner)
+
+
+def test_a_board_never_crawled_is_due_and_its_site_is_taken_whole(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    first = claims.claim(store, boards, "w1", 60)
+    assert sorted(first.boards) == ["a1", "a2", "b1"] and first.sites == (A, B)
+    second = claims.claim(store, boards, "w2", 60)
+    assert second.boards == () and second.sites == ()
+    assert second.waiting == {"a1": "w1", "a2": "w1", "b1": "w1"}
+
+
+def test_a_board_crawled_is_no_ones_again_until_its_interval_has_passed(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    crawled(store, claims.claim(store, boards, "w1", 60))
+    later = claims.claim(store, boards, "w2", 60)
+    assert later.boards == () and later.sites == () and not later.waiting
+    assert later.next_due is not None
+    assert timedelta(seconds=55) < later.next_due - later.at <= EVERY_MINUTE
+    with store.write() as session:  # a minute on, by the database's clock
+        claims.crawled(session, ["a1"], now(session) - EVERY_MINUTE)
+    due = claims.claim(store, boards, "w2", 60)
+    assert due.boards == ("a1",) and due.sites == (A,)
+
+
+def test_each_claim_takes_only_its_share_of_the_free_sites(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    first = claims.claim(store, boards, "w1", 60, take=lambda free: 1)
+    second = claims.claim(store, boards, "w2", 60, take=lambda free: 1)
+    assert len(first.sites) == len(second.sites) == 1 and first.sites != second.sites
+    assert sorted(first.boards + second.boards) == ["a1", "a2", "b1"]
+
+
+def test_a_crawl_that_never_recorded_leaves_its_boards_due_for_the_next_holder(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    dead = claims.claim(store, boards, "w1", 0.001)  # its lease runs out at once: it died
+    assert dead.boards
+    taken = claims.claim(store, boards, "w2", 60)
+    assert sorted(taken.boards) == ["a1", "a2", "b1"]
+
+
+def test_a_site_given_back_stays_closed_for_the_sites_delay(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    first = claims.claim(store, boards, "w1", 60, due_only=False)
+    with store.write() as session:
+        claims.crawled(session, first.boards, first.at)
+    claims.release(store, "w1", linger=30)
+    again = claims.claim(store, boards, "w2", 60, due_only=False)  # `scrape once`: all boards
+    assert again.sites == () and set(again.waiting) == {"a1", "a2", "b1"}
+    with store.write() as session:  # the delay is over
+        session.execute(update(Lock).values(expires_at=now(session) - timedelta(seconds=1)))
+    later = claims.claim(store, boards, "w2", 60, due_only=False)
+    assert sorted(later.boards) == ["a1", "a2", "b1"]
+
+
+def test_boards_due_by_another_plan_follow_the_config_not_the_last_interval(
+    store: Store, boards: dict[str, claims.Plan]
+) -> None:
+    """An interval shortened in the config counts from the last crawl at once."""
+    crawled(store, claims.claim(store, boards, "w1", 60))
+    hourly = {n: claims.Plan(p.site, lambda at: at + timedelta(hours=1)) for n, p in boards.items()}
+    assert claims.claim(store, hourly, "w2", 60).boards == ()
+    instant = {n: claims.Plan(p.site, lambda at: at) for n, p in boards.items()}
+    assert sorted(claims.claim(store, instant, "w2", 60).boards) == ["a1", "a2", "b1"]
+
+
+def test_a_due_time_in_the_past_or_none_is_due(store: Store) -> None:
+    with store.write() as session:
+        posts.sync_boards(session, {"x": "x"})
+    never = {"x": claims.Plan(A, lambda at: datetime.max.replace(tzinfo=at.tzinfo))}
+    assert claims.claim(store, never, "w", 60).boards == ("x",)  # never crawled: due now
