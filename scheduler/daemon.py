@@ -1,9 +1,9 @@
 """`scrape run`: one process, one asyncio reactor, an APScheduler AsyncIOScheduler and one shared
 AsyncCrawlerRunner. When a board is due is the database's business, by its clock (see
 `storage.claims`): each of the daemon's LANES claims the sites of due boards no other run holds —
-about half of those free, so that workers started at any time share them — crawls their due boards
-in one crawl, records that they were crawled, gives the sites back and claims again; with nothing
-due it sleeps until the next board falls due. APScheduler says when each scheduled digest falls
+its share of them, over the lanes of every worker present, so that workers started at any time
+split them — crawls their due boards in one crawl, records that they were crawled, gives the
+sites back and claims again; with nothing due it sleeps until the next board falls due. APScheduler says when each scheduled digest falls
 due (a job each, with an explicit id), and retries failed targets.
 
 SIGTERM / SIGINT: scheduling stops, a running crawl gets a few seconds, the process exits 0.
@@ -140,6 +140,12 @@ class Daemon:
             if wait > 0 and not self.stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakes[lane].wait(), wait)
+        with contextlib.suppress(Exception):  # its share goes to the other lanes at once
+            await asyncio.to_thread(claims.leave, self.ctx.store, self.lane(_owner(lane)))
+
+    @staticmethod
+    def lane(owner: str) -> claims.Lane:
+        return claims.Lane(owner, present_for=2 * IDLE_POLL, most=MOST_SITES)
 
     def _wake_all(self) -> None:
         for wake in self.wakes:
@@ -147,7 +153,7 @@ class Daemon:
 
     async def _turn(self, lane: int) -> float:
         """One claim and its crawl; returns how long to sleep before the next claim."""
-        owner = locks.owner_id(f"lane{lane}")
+        owner = _owner(lane)
         try:
             await self._recheck()
             taken = await asyncio.to_thread(
@@ -156,8 +162,8 @@ class Daemon:
                 self.plans,
                 owner,
                 self.ctx.lease_ttl,
-                take=_share,
-                slack=SLACK,
+                lane=self.lane(owner),
+                slack=self.slack,
             )
         except Exception as exc:  # the database away, and the like: one line, not a traceback
             self.recheck = True
@@ -247,15 +253,14 @@ class Daemon:
                 await asyncio.wait_for(cycles, 0.5)
 
 
+def _owner(lane: int) -> str:
+    """Who a lane is, in its claims and leases (the same for the process's life)."""
+    return locks.owner_id(f"lane{lane}")
+
+
 def _slack(ctx: Context) -> float:
     shortest = min((interval_seconds(b.interval) for b in ctx.cfg.boards if not b.cron), default=60)
     return min(SLACK, shortest / 20)
-
-
-def _share(free: int) -> int:
-    """How many of `free` sites with due boards one claim takes: about half, so the rest is
-    there for the daemon's other lane and other workers, and no more than MOST_SITES."""
-    return min(MOST_SITES, max(1, (free + 1) // 2))
 
 
 def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:

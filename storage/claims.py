@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Store
@@ -53,11 +53,18 @@ class Claim:
     next_due: datetime | None  # the earliest a board not claimed falls due (None: no board)
 
 
-Take = Callable[[int], int]  # how many of n free sites with due boards to take
+LANE = "lane:"  # a daemon lane that claims in turn, present while its row has not expired
 
 
-def every(free: int) -> int:
-    return free
+@dataclass(frozen=True)
+class Lane:
+    """A daemon's lane, claiming again and again: it takes its share of the sites with due
+    boards — as many as there are such sites over the lanes present (those of every worker),
+    at most `most` — so that workers started at any time split the boards."""
+
+    name: str  # the lane's own id (its presence row: `lane:<name>`)
+    present_for: float  # seconds its presence outlives its last claim (more than its longest sleep)
+    most: int = 16
 
 
 def claim(
@@ -66,15 +73,16 @@ def claim(
     owner: str,
     ttl: float,
     *,
-    take: Take = every,
+    lane: Lane | None = None,
     due_only: bool = True,
     slack: float = 0.0,
 ) -> Claim:
     """Take sites for `owner`: those of the boards due (within `slack` seconds; all of `plans`
     when not `due_only`) whose lease is free, expired or held by a process of this host that has
-    ended — `take(n)` of the n such sites, the longest due first."""
+    ended — every such site, or a `lane`'s share of them, the longest due first."""
     with store.write() as session:
         at = now(session)
+        lanes = _present(session, store, lane, at) if lane else 1
         horizon = at + timedelta(seconds=slack)
         crawled = _crawled(session, plans)
         wanted = {
@@ -88,7 +96,8 @@ def claim(
             sites[site] = min(due, sites.get(site, due))
         holders = _holders(session, sites, at)
         free = sorted((s for s in sites if s not in holders), key=lambda s: (sites[s], s))
-        chosen = sorted(free[: max(0, take(len(free)))])  # in one order: no two takers deadlock
+        share = len(free) if lane is None else min(lane.most, -(-len(sites) // lanes))
+        chosen = sorted(free[:share])  # in one order: no two takers deadlock
         held = _take(session, store, chosen, owner, at, at + timedelta(seconds=ttl))
         again = _crawled(session, {n: plans[n] for n in wanted if plans[n].site in held})
         mine = tuple(
@@ -114,6 +123,29 @@ def claim(
             },
             next_due=min(later, default=None),
         )
+
+
+def leave(store: Store, lane: Lane) -> None:
+    """A lane that stops claims no more: its share goes to the others at once."""
+    with store.write() as session:
+        session.execute(delete(Lock).where(Lock.name == f"{LANE}{lane.name}"))
+
+
+def _present(session: Session, store: Store, lane: Lane, at: datetime) -> int:
+    """Say that `lane` is present (until `present_for` from now); how many lanes are."""
+    until = at + timedelta(seconds=lane.present_for)
+    name = f"{LANE}{lane.name}"
+    row = {"name": name, "owner": "lane", "acquired_at": at, "expires_at": until}
+    if store.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    upsert = dialect.insert(Lock).values(row)
+    session.execute(
+        upsert.on_conflict_do_update(index_elements=["name"], set_={"expires_at": until})
+    )
+    query = select(func.count()).where(Lock.name.like(f"{LANE}%"), Lock.expires_at >= at)
+    return max(1, session.scalar(query) or 1)
 
 
 def crawled(session: Session, boards: Collection[str], at: datetime) -> None:

@@ -59,13 +59,24 @@ def test_a_board_crawled_is_no_ones_again_until_its_interval_has_passed(
     assert due.boards == ("a1",) and due.sites == (A,)
 
 
-def test_each_claim_takes_only_its_share_of_the_free_sites(
+def lane(name: str) -> claims.Lane:
+    return claims.Lane(name, present_for=60)
+
+
+def test_each_lane_takes_its_share_of_the_sites_over_the_lanes_present(
     store: Store, boards: dict[str, claims.Plan]
 ) -> None:
-    first = claims.claim(store, boards, "w1", 60, take=lambda free: 1)
-    second = claims.claim(store, boards, "w2", 60, take=lambda free: 1)
+    alone = claims.claim(store, boards, "w1", 60, lane=lane("w1"))
+    assert alone.sites == (A, B)  # the only lane: every site
+    claims.release(store, "w1")
+    claims.claim(store, {}, "w2", 60, lane=lane("w2"))  # a second worker's lane appears
+    first = claims.claim(store, boards, "w1", 60, lane=lane("w1"))
+    second = claims.claim(store, boards, "w2", 60, lane=lane("w2"))
     assert len(first.sites) == len(second.sites) == 1 and first.sites != second.sites
     assert sorted(first.boards + second.boards) == ["a1", "a2", "b1"]
+    claims.release(store, "w1")
+    claims.leave(store, lane("w2"))  # the second worker stopped: its share is the first's
+    assert claims.claim(store, boards, "w1", 60, lane=lane("w1")).sites == (A,)
 
 
 def test_a_crawl_that_never_recorded_leaves_its_boards_due_for_the_next_holder(
