@@ -20,19 +20,40 @@ import time
 from collections import Counter
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.board import LIST_PAGE, ROW, SEED_TITLES
 
 PER_PAGE = 20
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "corpus"
+# gnuboard5 5.6.34's basic skin, as the real engine served it (see tests/fixtures/corpus): its page
+# around the rows, and one row of it — a post with a New icon and a comment count — as the mould
+_G5_PAGE = (CORPUS / "gnuboard" / "g5_5634_basic_titles_like_markers.html").read_text("utf-8")
+G5_HEAD = _G5_PAGE[: _G5_PAGE.index("<tbody>") + len("<tbody>")]
+G5_TAIL = _G5_PAGE[_G5_PAGE.index("</tbody>") :]
+G5_ROW = """<tr class="{cls}"><td class="td_num2">{num}</td>
+<td class="td_subject" style="padding-left:0px"><div class="bo_tit">
+<a href="/b{board}/bbs/board.php?bo_table=free&amp;wr_id={id}">{lock}{title}</a>
+{new}{comments}</div></td>
+<td class="td_name sv_use"><span class="sv_member">최고관리자</span></td>
+<td class="td_num">{views}</td><td class="td_datetime">{day}</td></tr>
+"""
+FAMILIES = ("esg", "gnuboard")
 
 
 class Boards:
     def __init__(
-        self, count: int, posts: int = 3265, delay: float | tuple[float, float] = 0.0
+        self,
+        count: int,
+        posts: int = 3265,
+        delay: float | tuple[float, float] = 0.0,
+        family: str = "esg",
     ) -> None:
-        self.count = count
+        if family not in FAMILIES:
+            raise ValueError(f"family: one of {FAMILIES}")
+        self.count, self.family = count, family
         self.totals = [posts] * count
         self.hits = 0
         self.requests: Counter[str] = Counter()  # "list", "robots", "detail", "other"
@@ -69,6 +90,8 @@ class Boards:
         with self.lock:
             self.hits += 1
             total, hits = self.totals[board], self.hits
+        if self.family == "gnuboard":
+            return self._g5_page(board, page, total, hits)
         rows = []
         for i in range(PER_PAGE):
             number = total - (page - 1) * PER_PAGE - i
@@ -87,6 +110,53 @@ class Boards:
                 )
             )
         return LIST_PAGE.format(charset='<meta charset="utf-8">', rows="".join(rows), pages="")
+
+    def _g5_page(self, board: int, page: int, total: int, hits: int) -> str:
+        """A gnuboard5 basic-skin list page: a pinned notice, New icons on the newest three
+        posts, comment counts on every third, a lock on every seventh, views that change."""
+        rows = []
+        if page == 1:
+            rows.append(
+                G5_ROW.format(
+                    cls="bo_notice",
+                    num='<strong class="notice_icon">공지</strong>',
+                    board=board,
+                    id=board * 1_000_000,
+                    lock="",
+                    title="[공지] 게시판 이용 안내",
+                    new="",
+                    comments="",
+                    views=f"{hits % 900}",
+                    day="09-01",
+                )
+            )
+        for i in range(PER_PAGE):
+            number = total - (page - 1) * PER_PAGE - i
+            if number < 1:
+                break
+            fresh = total - number < 3
+            rows.append(
+                G5_ROW.format(
+                    cls="even" if number % 2 else "",
+                    num=number,
+                    board=board,
+                    id=board * 1_000_000 + number,
+                    lock='<i class="fa fa-lock" aria-hidden="true"></i>' if number % 7 == 0 else "",
+                    title=html.escape(f"{SEED_TITLES[number % len(SEED_TITLES)]} ({number}호)"),
+                    new='<span class="new_icon">N<span class="sound_only">새글</span></span>'
+                    if fresh
+                    else "",
+                    comments=f'<span class="sound_only">댓글</span><span class="cnt_cmt">'
+                    f'{number % 5 + 1}</span><span class="sound_only">개</span>'
+                    if number % 3 == 0
+                    else "",
+                    views=f"{(hits * 7 + number) % 5000}",
+                    day="07:31"
+                    if fresh
+                    else (self.today - timedelta(days=(total - number) // 5)).strftime("%m-%d"),
+                )
+            )
+        return G5_HEAD + "".join(rows) + G5_TAIL
 
     def detail_page(self, post_id: int) -> str:
         return (
@@ -121,8 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/robots.txt":
             kind, body = "robots", "User-agent: *\nAllow: /\n"
-        elif parts.path.endswith("/board.php") and "no" in query:
-            kind, body = "detail", boards.detail_page(int(query["no"]))
+        elif parts.path.endswith("/board.php") and ("no" in query or "wr_id" in query):
+            kind, body = "detail", boards.detail_page(int(query.get("no") or query["wr_id"]))
         elif parts.path.endswith("/board.php"):
             board = int(parts.path.split("/")[1][1:])
             page = int(query.get("page", "1"))
@@ -164,6 +234,8 @@ class BoardGenerator:
         return f"{host}:{port}"
 
     def url(self, board: int) -> str:
+        if self.boards.family == "gnuboard":
+            return f"http://{self.netloc}/b{board}/bbs/board.php?bo_table=free&page=1"
         return f"http://{self.netloc}/b{board}/board.php?bo_table=esg_news&page=1"
 
     def __enter__(self) -> BoardGenerator:

@@ -90,10 +90,12 @@ def scrape_config(
     crawl: str = "",
     interval: str | None = None,
     subscriber: bool = True,
+    profile: str | None = None,
 ) -> Path:
     """A scrape.toml watching `urls` (board `b{i}`, the `esg` profile); `crawl`: the lines of
     its [crawl] table ("" keeps every default)."""
     every = f'interval = "{interval}"\n' if interval else ""
+    every += f'profile = "{profile}"\n' if profile else ""
     boards = "".join(
         f'[[boards]]\nname = "b{i}"\nurl = "{url}"\n{every}\n' for i, url in enumerate(urls)
     )

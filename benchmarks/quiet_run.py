@@ -15,6 +15,11 @@ Jinja2 nor APScheduler.
     pip install -e ".[bench]"                        # urlwatch
     python benchmarks/quiet_run.py --boards 100 300 1000
     python benchmarks/quiet_run.py --smoke           # CI: 10 boards (and 1), one round
+    python benchmarks/quiet_run.py --family gnuboard --boards 300   # another family's markup
+
+`--family gnuboard` serves gnuboard5 5.6.34's basic skin instead (the real engine's page around
+generated rows: a pinned notice, New icons, comment counts, locks), read with the `gnuboard`
+profile; urlwatch's filter is the same (`td.td_subject a` is that skin's title link too).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.boardgen import BoardGenerator, Boards  # noqa: E402
+from benchmarks.boardgen import FAMILIES, BoardGenerator, Boards  # noqa: E402
 from benchmarks.floor import floor_command  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     SCRAPE,
@@ -50,7 +55,9 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float,
 
 
 def boardwatch_setup(work: Path, gen: BoardGenerator, n: int) -> list[str]:
-    path = scrape_config(work, [gen.url(i) for i in range(n)], crawl="concurrency = 8")
+    profile = "gnuboard" if gen.boards.family == "gnuboard" else None
+    urls = [gen.url(i) for i in range(n)]
+    path = scrape_config(work, urls, crawl="concurrency = 8", profile=profile)
     return [SCRAPE, "-q", "--config", str(path), "once"]
 
 
@@ -58,8 +65,8 @@ def urlwatch_setup(work: Path, gen: BoardGenerator, n: int) -> list[str]:
     return urlwatch_command(work, [gen.url(i) for i in range(n)])
 
 
-def bench(n: int, rounds: int, *, show: bool = True) -> dict[str, float]:
-    boards = Boards(n, posts=200)
+def bench(n: int, rounds: int, *, show: bool = True, family: str = "esg") -> dict[str, float]:
+    boards = Boards(n, posts=200, family=family)
     with BoardGenerator(boards) as gen, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         env = {**os.environ, "SCRAPE_DATABASE_URL": f"sqlite:///{work / 'bw.db'}"}
@@ -102,9 +109,9 @@ def bench(n: int, rounds: int, *, show: bool = True) -> dict[str, float]:
     return result
 
 
-def startup(rounds: int) -> dict[str, float]:
+def startup(rounds: int, family: str = "esg") -> dict[str, float]:
     """Start-up: the wall time of a 1-board quiet run."""
-    r = bench(1, rounds, show=False)
+    r = bench(1, rounds, show=False, family=family)
     bw, uw, fl = r["boardwatch_wall"], r["urlwatch_wall"], r["floor_wall"]
     print(
         f"  start-up (a 1-board quiet run): boardwatch {bw:.2f} s / {r['boardwatch_rss']:.0f} "
@@ -121,6 +128,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-startup", action="store_true", help="skip the 1-board start-up")
     parser.add_argument("--smoke", action="store_true", help="10 boards (and 1), one round")
+    parser.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="esg",
+        help="the boards' markup (gnuboard: 5.6.34's basic skin)",
+    )
     args = parser.parse_args()
     if URLWATCH is None:
         raise SystemExit('urlwatch is not installed: pip install -e ".[bench]"')
@@ -131,8 +144,9 @@ def main() -> int:
         f"{args.rounds} alternating round(s) after one settle run each, medians; fresh process "
         "per run; CPU and peak RSS from wait4"
     )
-    results = [] if args.no_startup else [startup(args.rounds)]
-    results += [bench(n, args.rounds) for n in args.boards]
+    print(f"boards: {args.family} markup, all on one site")
+    results = [] if args.no_startup else [startup(args.rounds, args.family)]
+    results += [bench(n, args.rounds, family=args.family) for n in args.boards]
     return 0 if all(r["list_pages"] == 1 and not r["heavy_imports"] for r in results) else 1
 
 

@@ -9,6 +9,9 @@ answer after a uniform 50–150 ms), baselined by one `scrape once`, then:
   interval whoever crawls), the shortest gap between two crawls of a board, the most requests in
   flight at one site across all workers (limit: `concurrency`); each worker's share of the crawls
   comes from its own log.
+- **Halves.** Two `scrape once` started together, each on every other board (both on every
+  site), with new posts on every board: the most requests in flight at one site (limit:
+  `concurrency`).
 - **Throughput.** Boards at `interval = "1s"` (always due: crawling is the bottleneck), 1 worker
   and then 2, each for `--window` seconds after a warm-up; board crawls per second counted at the
   servers.
@@ -139,6 +142,28 @@ def sharing(args: argparse.Namespace, count: int) -> dict[str, float]:
     }
 
 
+def halves(args: argparse.Namespace) -> int:
+    """Two `scrape once` at the same moment, each on half the boards (every site in both halves),
+    a new post on every board: the most requests in flight at one site."""
+    boards = Boards(args.boards, posts=60, delay=(0.05, 0.15))
+    with Sites(boards, args.sites) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        write_config(work, sites.urls(), "10m", args.concurrency)
+        measure([SCRAPE, "-q", "once"], work, env_for(db))
+        for board in range(args.boards):
+            boards.add(board, 3)
+        boards.reset_in_flight()
+        runs = []
+        for half in (0, 1):
+            picked = [f"--board=b{i}" for i in range(half, args.boards, 2)]
+            cmd = [SCRAPE, "-q", "once", "--no-notify", *picked]
+            runs.append(subprocess.Popen(cmd, cwd=work, env=env_for(db)))
+        codes = [run.wait(timeout=600) for run in runs]
+        if any(codes):
+            raise SystemExit(f"scrape once exited {codes}")
+        return sites.most_in_flight()
+
+
 def throughput(args: argparse.Namespace, count: int) -> float:
     boards = Boards(args.boards, posts=60, delay=(0.05, 0.15))
     with Sites(boards, args.sites) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
@@ -213,6 +238,12 @@ def main() -> int:
         ok &= got["per_interval"] <= 1.05 and got["shortest_gap"] > args.interval - 0.5
         ok &= got["most_in_flight"] <= args.concurrency
         ok &= count == 1 or sum(1 for i in range(count) if got[f"share{i}"] > 0) >= 2
+    most = halves(args)
+    print(
+        f"two `once` at once on halves of the boards: most in flight per site: {most} "
+        f"(limit {args.concurrency})"
+    )
+    ok &= most <= args.concurrency
     one, two = throughput(args, 1), throughput(args, 2)
     print(
         f"throughput (always due): 1 worker {one:.0f} board crawls/s, 2 workers {two:.0f} "

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from storage import ledger
@@ -36,8 +36,7 @@ class IngestResult:
     unsure: int = 0
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):  # a tuple: a crawl reads thousands of them ahead, cheaply
     """A stored post as a walk needs to know it: settled (a finished walk saw it), its title, and
     — when it was found under another link it was once listed under — its own key."""
 
@@ -114,10 +113,8 @@ class Lookups:
     there (`known`) and costs no round trip; a page with a post not among them — new, or older
     than the head — asks the store (`__call__`), off the reactor, for that page's keys."""
 
-    HEAD = 60  # newest posts read ahead per board (as first seen): a few list pages' worth
-    CHUNK = 100  # boards per statement (SQLite allows 500 terms in a compound select)
+    HEAD = 40  # newest posts read ahead per board (as first seen): two list pages' worth
 
-    _COLUMNS = (Post.board_id, Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
     _KEYS = (
         select(Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
         .join(Board, Post.board_id == Board.id)
@@ -137,38 +134,43 @@ class Lookups:
         self.asked = 0  # lookups that went to the store (a quiet crawl: none)
 
     def preload(self, boards: Sequence[str], session: Session) -> None:
-        """Read ahead the newest posts, notices and aliases of `boards` (call off the reactor)."""
+        """Read ahead the newest posts, notices and aliases of `boards` (call off the reactor):
+        on PostgreSQL one statement for the newest posts of all boards (a lateral join), on
+        SQLite one cached statement a board (in-process, no round trips); then one for the
+        notices and one for the aliases."""
+        conn = session.connection()
         query = select(Board.name, Board.id).where(Board.name.in_(boards))
-        ids = {name: bid for name, bid in session.execute(query)}
-        names = {bid: name for name, bid in ids.items()}
-        for name in ids:
-            self._head[name] = {}
-        for chunk in _chunks(list(names), self.CHUNK):
-            self._read_heads(session, chunk, names)
-
-    def _read_heads(self, session: Session, ids: Sequence[int], names: Mapping[int, str]) -> None:
-        parts = []
-        for bid in ids:
-            newest = select(*self._COLUMNS, literal(True).label("newest"))
-            newest = newest.where(Post.board_id == bid)
-            newest = newest.order_by(Post.first_seen.desc(), Post.id)  # one walk's: board order
-            parts.append(newest.limit(self.HEAD + 1).subquery().select())
-            notices = select(*self._COLUMNS, literal(False).label("newest"))
-            parts.append(notices.where(Post.board_id == bid, Post.notice))
-        newest_count: Counter[int] = Counter()
-        posts: dict[int, tuple[str, Known]] = {}
-        for bid, key, done, title, seen, pid, is_newest in session.execute(union_all(*parts)):
-            newest_count[bid] += bool(is_newest)
-            if pid not in posts:
-                posts[pid] = (names[bid], Known(done, title, None, _order(seen, pid)))
-                self._head[names[bid]][key] = posts[pid][1]
-        self._whole |= {names[bid] for bid in ids if newest_count[bid] <= self.HEAD}
-        if not posts:
+        names = {bid: name for name, bid in conn.execute(query).all()}
+        if not names:
             return
-        listed = select(Alias.alias, Alias.post_id, Post.key).join(Post, Alias.post_id == Post.id)
-        for alias, pid, key in session.execute(listed.where(Alias.post_id.in_(list(posts)))):
-            board, post = posts[pid]
-            self._head[board].setdefault(alias, replace(post, key=key))
+        ids = list(names)
+        if conn.dialect.name == "postgresql":
+            newest = conn.execute(_NEWEST_ALL, {"ids": ids, "head": self.HEAD + 1}).all()
+        else:  # in-process: the driver's own cursor, without SQLAlchemy's cost per statement
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            newest = []
+            for bid in ids:
+                newest += cursor.execute(_NEWEST_SQL, (bid, self.HEAD + 1)).fetchall()
+            cursor.close()
+        notices = conn.execute(_NOTICES.bindparams(ids=ids)).all()
+        counts = Counter(row[0] for row in newest)
+        self._whole |= {names[bid] for bid in ids if counts[bid] <= self.HEAD}
+        posts: dict[int, tuple[str, Known]] = {}
+        stamps: dict[object, float] = {}  # one walk's posts share their first_seen
+        for bid, key, done, title, seen, pid in (*newest, *notices):
+            if pid not in posts:
+                board = names[bid]
+                stamp = stamps.get(seen)
+                if stamp is None:
+                    stamp = stamps[seen] = _stamp(seen)
+                posts[pid] = (board, Known(bool(done), title, None, (stamp, -pid)))
+                self._head.setdefault(board, {})[key] = posts[pid][1]
+        for name in names.values():
+            self._head.setdefault(name, {})
+        for chunk in _chunks(list(posts), 5000):
+            for alias, pid, key in conn.execute(_ALIASES_OF.bindparams(ids=list(chunk))).all():
+                board, post = posts[pid]
+                self._head[board].setdefault(alias, post._replace(key=key))
 
     def known(
         self, board: str, keys: Sequence[str], aliases: Sequence[str] = ()
@@ -462,6 +464,31 @@ def listing(session: Session, board: str | None, limit: int | None) -> list[Stor
 
 def count(session: Session, bid: int) -> int:
     return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
+
+
+# A board's newest posts first: the latest walk's first, in the board's order (stored in it).
+_COLUMNS = "board_id, key, settled, title, first_seen, id"
+_NEWEST_SQL = (
+    f"SELECT {_COLUMNS} FROM posts WHERE board_id = ? ORDER BY first_seen DESC, id LIMIT ?"
+)
+_NEWEST_ALL = text(
+    f"SELECT p.{_COLUMNS.replace(', ', ', p.')} FROM unnest(CAST(:ids AS integer[])) AS b(id) "
+    f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM posts WHERE posts.board_id = b.id "
+    "ORDER BY first_seen DESC, id LIMIT :head) AS p"
+)
+_NOTICES = text(f"SELECT {_COLUMNS} FROM posts WHERE board_id IN :ids AND notice").bindparams(
+    bindparam("ids", expanding=True)
+)
+_ALIASES_OF = text(
+    "SELECT aliases.alias, aliases.post_id, posts.key FROM aliases "
+    "JOIN posts ON aliases.post_id = posts.id WHERE aliases.post_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _stamp(value: datetime | str) -> float:
+    """A stored `first_seen` as read without the ORM (SQLite: text; PostgreSQL: naive UTC)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
