@@ -237,7 +237,8 @@ def main() -> int:
         )
         ok &= got["per_interval"] <= 1.05 and got["shortest_gap"] > args.interval - 0.5
         ok &= got["most_in_flight"] <= args.concurrency
-        ok &= count == 1 or sum(1 for i in range(count) if got[f"share{i}"] > 0) >= 2
+        # who takes a site is a race: on a loaded machine a worker whose lane just finished
+        # claims again first — shares are shown, not checked (tests/e2e/test_sharing.py does)
     most = halves(args)
     print(
         f"two `once` at once on halves of the boards: most in flight per site: {most} "

@@ -128,7 +128,7 @@ def test_workers_smoke_crawl_each_board_once_per_interval_and_split_them() -> No
     flights = in_flight(out)
     assert len(flights) == 4 and all(n <= limit == 2 for n, limit in flights), out
     assert "fan-out, 40 subscribers:" in out and "sent 40 and 40" in out, out
-    assert code == 0, out  # also: two and three workers each split the boards
+    assert code == 0, out
 
 
 @needs_pg
