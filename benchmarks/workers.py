@@ -9,9 +9,9 @@ answer after a uniform 50–150 ms), baselined by one `scrape once`, then:
   interval whoever crawls), the shortest gap between two crawls of a board, the most requests in
   flight at one site across all workers (limit: `concurrency`); each worker's share of the crawls
   comes from its own log.
-- **Halves.** Two `scrape once` started together, each on every other board (both on every
-  site), with new posts on every board: the most requests in flight at one site (limit:
-  `concurrency`).
+- **Halves.** Two `scrape once` started together, each on every other board of N boards on 3
+  sites (both on every site), with 10 new posts on every board: the most requests in flight at
+  one site (limit: `concurrency`).
 - **Throughput.** Boards at `interval = "1s"` (always due: crawling is the bottleneck), 1 worker
   and then 2, each for `--window` seconds after a warm-up; board crawls per second counted at the
   servers.
@@ -144,14 +144,19 @@ def sharing(args: argparse.Namespace, count: int) -> dict[str, float]:
 
 def halves(args: argparse.Namespace) -> int:
     """Two `scrape once` at the same moment, each on half the boards (every site in both halves),
-    a new post on every board: the most requests in flight at one site."""
+    new posts on every board: the most requests in flight at one site. Three sites, so that
+    each run can fill a site's limit (a crawl has 64 requests in flight across all sites)."""
     boards = Boards(args.boards, posts=60, delay=(0.05, 0.15))
-    with Sites(boards, args.sites) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
+    with (
+        Sites(boards, min(args.sites, 3)) as sites,
+        database() as db,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         work = Path(tmp)
         write_config(work, sites.urls(), "10m", args.concurrency)
         measure([SCRAPE, "-q", "once"], work, env_for(db))
         for board in range(args.boards):
-            boards.add(board, 3)
+            boards.add(board, 10)
         boards.reset_in_flight()
         runs = []
         for half in (0, 1):
