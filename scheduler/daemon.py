@@ -3,8 +3,9 @@ AsyncCrawlerRunner. When a board is due is the database's business, by its clock
 `storage.claims`): each of the daemon's LANES claims the sites of due boards no other run holds —
 its share of them, over the lanes of every worker present, so that workers started at any time
 split them — crawls their due boards in one crawl, records that they were crawled, gives the
-sites back and claims again; with nothing due it sleeps until the next board falls due. APScheduler says when each scheduled digest falls
-due (a job each, with an explicit id), and retries failed targets.
+sites back and claims again; with nothing due it sleeps until the next board falls due.
+APScheduler says when each scheduled digest falls due (a job each, with an explicit id), and
+retries failed targets.
 
 SIGTERM / SIGINT: scheduling stops, a running crawl gets a few seconds, the process exits 0.
 SIGHUP: the config is read again; if it is valid the new boards, schedules and subscribers take

@@ -54,10 +54,6 @@ def find(node: Element, query: str | None) -> list[Element]:
     return [e for e in (found if isinstance(found, list) else [found]) if is_element(e)]
 
 
-def select(root: Selector, query: str) -> list[Element]:
-    return find(root.root, query)
-
-
 @dataclass
 class _Context:
     base_url: str
@@ -211,12 +207,6 @@ def board_title(root: Element) -> str:
     head = root.find(".//title")
     text = " ".join((head.text or "").split()) if head is not None else ""
     return _PAGE_NO.sub("", _SEPARATORS.split(text)[0]).strip() if text else ""
-
-
-def parse_rows(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
-    """The rows of a page that can be read right (none when it must be refused)."""
-    page = read_list(root, base_url, profile, now)
-    return [] if page.problem else page.rows
 
 
 def choose(

@@ -98,15 +98,6 @@ def span(cell: Element) -> int:
         return 1
 
 
-def cell_at(row: Element, column: int) -> Element | None:
-    position = 0
-    for cell in cells(row):
-        position += span(cell)
-        if position > column:
-            return cell
-    return None
-
-
 def table_rows(table: Element) -> list[Element]:
     """A table's own rows (not those of tables nested in its cells)."""
     return [

@@ -81,10 +81,6 @@ def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
             board.title = title
 
 
-def board_id(session: Session, name: str) -> int | None:
-    return session.scalar(select(Board.id).where(Board.name == name))
-
-
 def baselined(session: Session, boards: Sequence[str]) -> set[str]:
     """Which of `boards` have finished their first (baseline) walk."""
     query = select(Board.name).where(Board.name.in_(boards), Board.baselined_at.is_not(None))

@@ -8,11 +8,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from scraper.parse import parse_rows
-from scraper.profiles import BUILTIN
+from scraper.items import Row
+from scraper.parse import read_list
+from scraper.profiles import BUILTIN, Profile
 from scraper.spiders.board import decode
+
+
+def rows_of(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
+    """The rows of a page that can be read right (none when it must be refused)."""
+    page = read_list(root, base_url, profile, now)
+    return [] if page.problem else page.rows
+
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 NOW = datetime(2025, 7, 23, 12, 0, tzinfo=ZoneInfo("Asia/Seoul"))
@@ -238,7 +247,7 @@ def parse(family: str, encoding: str = "auto") -> list[dict[str, object]]:
     fixture, url, _ = FAMILIES[family]
     response = HtmlResponse(url=url, body=(FIXTURES / fixture).read_bytes())
     page = decode(response, encoding)
-    return parse_rows(page.selector, page.url, BUILTIN[family], NOW)
+    return rows_of(page.selector, page.url, BUILTIN[family], NOW)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -270,7 +279,7 @@ def test_auto_finds_no_table_on_a_page_without_one() -> None:
     page = HtmlResponse(
         url="https://x.example/", body="<html><body><p>점검 중</p></body></html>".encode()
     )
-    assert parse_rows(page.selector, page.url, BUILTIN["auto"], NOW) == []
+    assert rows_of(page.selector, page.url, BUILTIN["auto"], NOW) == []
 
 
 @pytest.mark.parametrize("declared", ['<meta charset="utf-8">', ""])
@@ -281,7 +290,7 @@ def test_a_utf8_page_with_a_few_broken_bytes_stays_utf8(declared: str) -> None:
     first = body.index("탄소중립".encode())
     body = body[:first] + b"\xff\xfe" + body[first:]
     page = decode(HtmlResponse(url=url, body=body))
-    rows = parse_rows(page.selector, page.url, BUILTIN["gnuboard"], NOW)
+    rows = rows_of(page.selector, page.url, BUILTIN["gnuboard"], NOW)
     assert len(rows) == len(FAMILIES["gnuboard"][2])
     assert any(row["title"].startswith("\ufffd\ufffd탄소중립") for row in rows)
     assert "제목" in page.text and "글쓴이" in page.text

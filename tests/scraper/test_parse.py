@@ -10,8 +10,15 @@ from parsel import Selector
 
 from scraper.detail import read_detail
 from scraper.items import Row
-from scraper.parse import clean_title, parse_rows
-from scraper.profiles import BUILTIN
+from scraper.parse import clean_title, read_list
+from scraper.profiles import BUILTIN, Profile
+
+
+def rows_of(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
+    """The rows of a page that can be read right (none when it must be refused)."""
+    page = read_list(root, base_url, profile, now)
+    return [] if page.problem else page.rows
+
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 LIST_URL = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&page=1"
@@ -20,7 +27,7 @@ NOW = datetime(2025, 7, 24, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 
 def rows() -> list[dict]:
     page = Selector(text=(FIXTURES / "esg_list.html").read_text(encoding="utf-8"))
-    return parse_rows(page, LIST_URL, BUILTIN["esg"], NOW)
+    return rows_of(page, LIST_URL, BUILTIN["esg"], NOW)
 
 
 def test_every_row_parsed_with_keys_from_the_link_not_the_running_number() -> None:

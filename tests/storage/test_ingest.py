@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage import Store, ledger, posts
 from storage.db import HEAD, MIGRATIONS
-from storage.models import Post
+from storage.models import Board, Post
 from storage.records import PostData
 
 T0 = datetime(2025, 7, 23, 0, 0, tzinfo=UTC)
@@ -79,9 +80,9 @@ def test_a_post_is_stored_once_per_board_and_key(store: Store) -> None:
     ingest(store, [row(1)])
     ingest(store, [row(1), row(1)])
     with store.write() as s:
-        assert posts.count(s, posts.board_id(s, "esg") or 0) == 1
+        assert posts.count(s, s.scalar(select(Board.id).where(Board.name == "esg")) or 0) == 1
     with pytest.raises(IntegrityError), store.write() as s:
-        bid = posts.board_id(s, "esg")
+        bid = s.scalar(select(Board.id).where(Board.name == "esg"))
         s.add(Post(board_id=bid, key="1", title="dup", url="u", first_seen=T0, settled=True))
 
 
