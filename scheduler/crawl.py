@@ -88,7 +88,7 @@ def settings_for(
     }
     if store is not None:
         settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
-        settings[pipelines.STORE] = store
+        settings[pipelines.STORE_URL] = store.url  # a value, as Scrapy's own components get them
         settings[pipelines.OWNER] = owner
         settings[pipelines.LEASES] = dict(leases or {})
     return settings

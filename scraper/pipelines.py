@@ -15,11 +15,11 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from scraper.items import BoardWalk, RobotsRead, StoredWalk, WalkEnd
-from storage import Store, StoreError, locks, posts, robots
+from storage import Store, StoreError, locks, open_store, posts, robots
 from storage.db import describe
 
 LOG = logging.getLogger(__name__)
-STORE = "BOARDWATCH_STORE"  # the `storage.Store` to write to
+STORE_URL = "BOARDWATCH_STORE_URL"  # the database to write to (the process's store for that URL)
 OWNER = "BOARDWATCH_LEASE_OWNER"  # who holds the crawl's leases; None: a dry run, rolled back
 LEASES = "BOARDWATCH_LEASES"  # board -> the lease its walk is stored under (its site's)
 QUIET_ENDS = (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
@@ -35,10 +35,11 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        store = crawler.settings.get(STORE)
-        if not isinstance(store, Store):
-            raise TypeError(f"the {STORE} setting must be a storage.Store")
-        return cls(store, crawler.settings.get(OWNER), dict(crawler.settings.getdict(LEASES)))
+        url = crawler.settings.get(STORE_URL)
+        if not url:
+            raise ValueError(f"the {STORE_URL} setting must name the database to store walks in")
+        leases = dict(crawler.settings.getdict(LEASES))
+        return cls(open_store(url), crawler.settings.get(OWNER), leases)
 
     async def process_item(self, item: object) -> object:
         if isinstance(item, RobotsRead):

@@ -38,10 +38,6 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def __deepcopy__(self, memo: dict[int, object]) -> Store:
-        """A handle on one database: a copy (Scrapy copies its settings) is the same store."""
-        return self
-
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction, committed when the block succeeds, rolled back when it raises."""
