@@ -8,11 +8,7 @@ targets' sends write to at the same time.
 
 from __future__ import annotations
 
-import functools
 import logging
-import ssl
-import types
-from typing import Any
 
 from notify.digest import Message
 from notify.errors import DeliveryError
@@ -25,7 +21,6 @@ def send(url: str, message: Message) -> DeliveryError | None:
     """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers."""
     import apprise
 
-    _share_ssl_contexts()
     asset = apprise.AppriseAsset(
         app_id="boardwatch", app_desc="boardwatch digest", async_mode=False
     )
@@ -75,59 +70,3 @@ def one_line(text: str) -> str:
     """A detail on one line, a page-long one cut at a word (every SMTP answer fits whole)."""
     text = " ".join(text.split())
     return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS].rsplit(" ", 1)[0] + " …"
-
-
-class _Context:
-    """What Apprise's SMTP client gets for `ssl.create_default_context()`: it records the two
-    settings the client may change and, only when a connection is really secured, hands over a
-    context built once per setting and shared (an `SSLContext` is safe to share once it is no
-    longer changed). Apprise builds a new context — loading every CA certificate, ~16 ms of CPU
-    — for every email it sends, plain SMTP included."""
-
-    _settings: dict[str, Any]
-
-    def __init__(self) -> None:
-        object.__setattr__(self, "_settings", {"check_hostname": True, "verify_mode": None})
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name not in self._settings:
-            raise AttributeError(f"boardwatch's shared SSL context does not change {name}")
-        self._settings[name] = value
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(
-            _shared(self._settings["check_hostname"], self._settings["verify_mode"]), name
-        )
-
-
-@functools.cache
-def _shared(check_hostname: bool, verify_mode: ssl.VerifyMode | None) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = check_hostname
-    if verify_mode is not None:
-        context.verify_mode = verify_mode
-    return context
-
-
-class _SharedSsl(types.ModuleType):
-    """The `ssl` module as Apprise's SMTP plugin sees it: itself, but for the shared contexts."""
-
-    def __init__(self) -> None:
-        super().__init__("ssl")
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(ssl, name)
-
-    @staticmethod
-    def create_default_context(*args: object, **kwargs: object) -> object:
-        if args or kwargs:
-            return ssl.create_default_context(*args, **kwargs)  # type: ignore[arg-type]
-        return _Context()
-
-
-@functools.cache
-def _share_ssl_contexts() -> None:
-    from apprise.plugins.email import smtp
-
-    if getattr(smtp, "ssl", None) is ssl:  # as in Apprise 1.9–2.x; any other shape is left alone
-        smtp.ssl = _SharedSsl()  # type: ignore[attr-defined]

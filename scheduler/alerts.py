@@ -7,6 +7,7 @@ alert (`alert.txt.j2`) and sends it to every `[notify] admin_urls` target.
 from __future__ import annotations
 
 from notify.records import BoardAlert, DeliveryAlert
+from scheduler import compat
 from scheduler.context import Context
 from scheduler.logs import LOG
 
@@ -14,6 +15,8 @@ from scheduler.logs import LOG
 def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
     """Send one alert to every admin target; returns the targets' errors (masked)."""
     from notify.send import send
+
+    compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
     message = ctx.renderer.alert(alert, ctx.now())
     LOG.warning("%s", message.title)

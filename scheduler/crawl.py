@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from scheduler import verdict
+from scheduler import compat, verdict
 from scheduler.config import BoardConfig, Config, interval_seconds
 from scheduler.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
@@ -301,7 +301,7 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
     from scrapy.utils.reactor import install_reactor
 
     install_reactor(ASYNCIO_REACTOR)
-    _import_http_handler()
+    compat.import_scrapy_http_handler()  # cheaply: see scheduler.compat
     gc.freeze()  # what start-up built lives as long as the process: no collector passes over it
     gc.enable()  # (`scrape` starts with the collector off: see `scheduler.launch`)
     from twisted.internet import reactor as _reactor
@@ -322,22 +322,3 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
     if "error" in box:
         raise box["error"]
     return box["result"]  # type: ignore[no-any-return]
-
-
-def _import_http_handler() -> None:
-    """Import Scrapy's HTTP download handler up front, cheaply. Its TLS module defines two
-    deprecated aliases at import, and each asks `inspect.stack()` for its caller: a walk of the
-    whole stack that reads the source of every frame (0.3 s of a run's start). The aliases need
-    only their caller's frame, which is all this import gives them."""
-    import inspect
-    import sys
-
-    def caller_only(context: int = 1) -> list[tuple[object, ...]]:
-        return [(sys._getframe(1),), (sys._getframe(2),)]
-
-    real = inspect.stack
-    inspect.stack = caller_only  # type: ignore[assignment]
-    try:
-        import scrapy.core.downloader.handlers.http11  # noqa: F401
-    finally:
-        inspect.stack = real

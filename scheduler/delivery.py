@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from notify.records import DeliveryAlert
-from scheduler import due, logs, retries
+from scheduler import compat, due, logs, retries
 from scheduler.alerts import send_alert
 from scheduler.config import SubscriberConfig, interval_seconds
 from scheduler.context import Context
@@ -103,6 +103,8 @@ def _send_batch(
     too large (nothing recorded then), and whether entries remain."""
     from notify.digest import build, medium_for
     from notify.send import send
+
+    compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
     with ctx.store.write() as session:
         batch = _claim(ctx, session, target_id)
@@ -194,6 +196,8 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     from notify.digest import Message
     from notify.masking import mask_url
     from notify.send import send
+
+    compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
     message = Message(
         "[boardwatch] 테스트 메시지 / test message",

@@ -1,0 +1,120 @@
+"""The one place boardwatch changes how a library behaves inside it (#21).
+
+Each change was measured to be worth it, names the library versions it was made for, and does
+nothing on any other version: an upgrade makes it a no-op, never a silent breakage.
+`tests/scheduler/test_compat.py` fails when a library changes under it (the code a change relies
+on moved or changed shape), so whoever upgrades sees which change to look at again.
+
+- **Apprise's SMTP plugin** builds a new SSL context for every email it sends — loading every CA
+  certificate, ~16 ms of CPU, plain SMTP included. Here it is handed one context per setting,
+  built once and shared (an `SSLContext` is safe to share once it is no longer changed).
+- **Scrapy's TLS module**, imported with the HTTP download handler, defines two deprecated
+  aliases, and each asks `inspect.stack()` for its caller: a walk of the whole stack that reads
+  the source of every frame (0.3 s of a run's start). The aliases need only their caller's
+  frame, which is all the import gets.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import sys
+import types
+from typing import Any
+
+# the versions each change was made and measured for: [from, to)
+APPRISE = ((1, 9), (3, 0))
+SCRAPY = ((2, 13), (3, 0))
+
+
+def within(installed: str, span: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+    """Is `installed` (a version string) one the change was made for?"""
+    try:
+        major, minor = (int(part) for part in installed.split(".")[:2])
+    except ValueError:
+        return False
+    return span[0] <= (major, minor) < span[1]
+
+
+@functools.cache
+def share_apprise_ssl_contexts() -> bool:
+    """Hand Apprise's SMTP plugin shared SSL contexts; True when it was done."""
+    import apprise
+
+    if not within(apprise.__version__, APPRISE):
+        return False
+    from apprise.plugins.email import smtp
+
+    if getattr(smtp, "ssl", None) is not ssl:  # not the shape this was made for: leave it
+        return False
+    smtp.ssl = _SharedSsl()  # type: ignore[attr-defined]
+    return True
+
+
+def import_scrapy_http_handler() -> bool:
+    """Import Scrapy's HTTP download handler with `inspect.stack` answering with the caller's
+    frames only; True when that was done (else the import is plain)."""
+    import scrapy
+
+    if not within(scrapy.__version__, SCRAPY):
+        import scrapy.core.downloader.handlers.http11
+
+        return False
+    import inspect
+
+    def caller_only(context: int = 1) -> list[tuple[object, ...]]:
+        return [(sys._getframe(1),), (sys._getframe(2),)]
+
+    real = inspect.stack
+    inspect.stack = caller_only  # type: ignore[assignment]
+    try:
+        import scrapy.core.downloader.handlers.http11
+    finally:
+        inspect.stack = real
+    return True
+
+
+class _Context:
+    """What Apprise's SMTP client gets for `ssl.create_default_context()`: it records the two
+    settings the client may change and, only when a connection is really secured, hands over a
+    context built once per setting and shared."""
+
+    _settings: dict[str, Any]
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_settings", {"check_hostname": True, "verify_mode": None})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name not in self._settings:
+            raise AttributeError(f"boardwatch's shared SSL context does not change {name}")
+        self._settings[name] = value
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(
+            _shared(self._settings["check_hostname"], self._settings["verify_mode"]), name
+        )
+
+
+@functools.cache
+def _shared(check_hostname: bool, verify_mode: ssl.VerifyMode | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = check_hostname
+    if verify_mode is not None:
+        context.verify_mode = verify_mode
+    return context
+
+
+class _SharedSsl(types.ModuleType):
+    """The `ssl` module as Apprise's SMTP plugin sees it: itself, but for the shared contexts."""
+
+    def __init__(self) -> None:
+        super().__init__("ssl")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(ssl, name)
+
+    @staticmethod
+    def create_default_context(*args: object, **kwargs: object) -> object:
+        if args or kwargs:
+            return ssl.create_default_context(*args, **kwargs)  # type: ignore[arg-type]
+        return _Context()
