@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.config import Config, interval_seconds
 from scheduler.due import cron_trigger
+from storage.runs import Status
 
 MISSED = 3  # intervals a board's last run may be old before it counts as stalled
 
@@ -29,7 +30,7 @@ def overdue_at(last_run: datetime, interval: str, cron: str | None, zone: ZoneIn
     return at
 
 
-def problems(cfg: Config, status: Mapping[str, Any], now: datetime) -> list[str]:
+def problems(cfg: Config, status: Status, now: datetime) -> list[str]:
     """Why boardwatch is not healthy, one line each; empty when it is."""
     found = _boards(cfg, {b["name"]: b for b in status["boards"]}, now)
     threshold = cfg.notify.failure_threshold

@@ -31,6 +31,7 @@ from storage.records import POST_FIELDS
 if TYPE_CHECKING:
     from scheduler.crawl import Probe
     from scheduler.verdict import CrawlReport
+    from storage.runs import Status
 
 OK, FAILED, USAGE = 0, 1, 2
 REACTOR_COMMANDS = ("once", "run", "probe")  # `scheduler.crawl.run_in_reactor` runs them
@@ -269,7 +270,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return OK
 
 
-def _check(ctx: Context, status: Any) -> int:
+def _check(ctx: Context, status: Status) -> int:
     from datetime import UTC
 
     from scheduler.checkup import problems
@@ -284,7 +285,7 @@ def _check(ctx: Context, status: Any) -> int:
     return OK
 
 
-def _with_holds(status: Any, ctx: Context) -> Any:
+def _with_holds(status: Status, ctx: Context) -> Status:
     """Each failing target with the time until which the daemon holds it back."""
     from scheduler import retries
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ class TargetStatus(TypedDict):
     target: str  # masked
     failures: int  # sends refused in a row
     last_failure_at: datetime | None
+    held_until: NotRequired[datetime | None]  # set by the caller that knows the retry policy
 
 
 class SubscriberStatus(TypedDict):
