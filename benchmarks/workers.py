@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -47,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.boardgen import Boards, Sites  # noqa: E402
 from benchmarks.harness import SCRAPE, measure  # noqa: E402
+from tests.support.pgdb import fresh_database  # noqa: E402
 
 CRAWLED = re.compile(r"INFO b\d+: (?:baseline .*?, )?\d+ pages?, ")
 
@@ -54,21 +54,11 @@ CRAWLED = re.compile(r"INFO b\d+: (?:baseline .*?, )?\d+ pages?, ")
 @contextmanager
 def database() -> Iterator[str]:
     """A fresh PostgreSQL database for one benchmark, dropped after."""
-    from sqlalchemy import create_engine, text
-
     server = os.environ.get("BOARDWATCH_BENCH_PG_URL") or os.environ.get("BOARDWATCH_TEST_PG_URL")
     if not server:
         raise SystemExit("set BOARDWATCH_BENCH_PG_URL (or BOARDWATCH_TEST_PG_URL) to a server")
-    name = f"bw_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(server, "bw_bench") as url:
+        yield url
 
 
 def write_config(

@@ -4,15 +4,14 @@ run the real `scrape` command against them in a scratch directory."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
+from tests.support.pgdb import fresh_database
 from tests.support.slack import SlackRecorder
 from tests.support.workspace import Workspace
 
@@ -29,16 +28,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_URL:
         pytest.skip("PostgreSQL: BOARDWATCH_TEST_PG_URL is not set")
-    name = f"bw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture
