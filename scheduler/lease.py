@@ -52,7 +52,11 @@ async def leases(
         if held.names >= set(names) or time.monotonic() >= deadline:
             break
         await asyncio.sleep(POLL)
-    beat = asyncio.create_task(_heartbeat(store, held, ttl)) if held.names else None
+    beat = (
+        asyncio.create_task(_heartbeat(store, held.owner, len(held.names), ttl))
+        if held.names
+        else None
+    )
     try:
         yield held
     finally:
@@ -77,7 +81,7 @@ async def holding(
 ) -> AsyncIterator[None]:
     """Keep the `count` leases a claim took for `owner` alive through the block, then give them
     back (see `storage.claims.release`)."""
-    beat = asyncio.create_task(_heartbeat(store, Held(owner, set(map(str, range(count)))), ttl))
+    beat = asyncio.create_task(_heartbeat(store, owner, count, ttl))
     try:
         yield
     finally:
@@ -85,12 +89,12 @@ async def holding(
         await asyncio.to_thread(claims.release, store, owner, linger)
 
 
-async def _heartbeat(store: Store, held: Held, ttl: float) -> None:
-    expected = len(held.names)  # what the last beat still held: a loss is told once
+async def _heartbeat(store: Store, owner: str, expected: int, ttl: float) -> None:
+    """Renew `owner`'s leases every quarter of their life; a loss (`expected` held) is told once."""
     while True:
         await asyncio.sleep(ttl / 4)
         try:
-            kept = await asyncio.to_thread(locks.renew, store, held.owner, ttl)
+            kept = await asyncio.to_thread(locks.renew, store, owner, ttl)
         except Exception as exc:  # the database is away: the next beat tries again
             LOG.warning("could not renew leases: %s", exc.__class__.__name__)
             continue
