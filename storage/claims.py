@@ -167,13 +167,6 @@ def release(store: Store, owner: str, linger: float = 0.0) -> None:
         )
 
 
-def next_due(store: Store, plans: Mapping[str, Plan]) -> datetime | None:
-    """The earliest moment a board of `plans` falls due (for a worker with nothing to do)."""
-    with store.read() as session:
-        crawled_at = _crawled(session, plans)
-    return min((_due(plan, crawled_at.get(name)) for name, plan in plans.items()), default=None)
-
-
 def _due(plan: Plan, crawled_at: datetime | None) -> datetime:
     return datetime.min.replace(tzinfo=UTC) if crawled_at is None else plan.due_after(crawled_at)
 

@@ -42,9 +42,10 @@ def test_three_workers_started_apart_crawl_each_board_once_per_interval_and_shar
         boards.reset_in_flight()
         start = time.monotonic()
         workers = []
-        for _ in range(3):  # started 1.3 s apart: their clocks never line up
+        for _ in range(3):  # each started once the one before is up: their clocks never line up
             workers.append(stack.enter_context(workspace.started("run")))
-            time.sleep(1.3)
+            up = workers[-1]
+            wait_until(lambda up=up: "daemon started" in log_of(up), 30, "the worker up")
         wait_until(lambda: time.monotonic() - start > 4 * INTERVAL, 30, "four intervals")
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
