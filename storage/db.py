@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -171,14 +173,40 @@ def _sqlite_deferred(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+BUSY_TIMEOUT = 30.0  # seconds a connection waits for another's write before "database is locked"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # the "begin" event above issues BEGIN, not pysqlite
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+    _wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Put the file in WAL mode, waiting out other connections that open it at the same moment.
+
+    WAL is kept in the file, so after the first connection this is one read. Switching needs the
+    file to itself, and SQLite answers "database is locked" at once, without its busy handler, when
+    two connections that both read the header want it (each would wait on the other): workers
+    opening a new database together meet that, so the switch is tried again until BUSY_TIMEOUT.
+    """
+    deadline, pause = time.monotonic() + BUSY_TIMEOUT, 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def _revision(conn: Connection) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,6 +169,27 @@ def test_workers_upgrading_a_new_database_together_migrate_it_once(backend: str)
     assert upgraded.count(True) == 1 and all(s.revision() == HEAD for s in stores)
     for store in stores:
         store.engine.dispose()
+
+
+def test_workers_opening_a_new_sqlite_file_at_one_moment_all_open_it(tmp_path: Path) -> None:
+    """Two connections that both read a new file's header cannot both switch it to WAL: SQLite
+    answers one "database is locked" at once, without waiting. Each round is one such moment."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(50):
+        stores = [Store(f"sqlite:///{tmp_path / f'{round_}.db'}") for _ in range(4)]
+        gate = threading.Barrier(len(stores))
+
+        def open_(store: Store, gate: threading.Barrier = gate) -> str:
+            gate.wait()
+            with store.engine.connect() as conn:
+                return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+
+        with ThreadPoolExecutor(len(stores)) as pool:
+            assert list(pool.map(open_, stores)) == ["wal"] * len(stores)
+        for store in stores:
+            store.engine.dispose()
 
 
 def test_the_schema_head_is_the_newest_alembic_revision() -> None:
