@@ -4,37 +4,12 @@ and what an admin alert says. Cheap to import (no Jinja2, no Apprise)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Literal, NotRequired, TypedDict
+from datetime import datetime
+from typing import Literal, TypedDict
 
+from records.post import Entry
 
-class Attachment(TypedDict):
-    name: str
-    url: str
-
-
-class Entry(TypedDict):
-    """One post (or title change) a digest carries: the `posts --json` fields plus details."""
-
-    board: str
-    board_title: str
-    key: str
-    number: str | None
-    title: str
-    url: str
-    author: str | None
-    date: date | None
-    views: int | None
-    new_marker: bool
-    notice: bool
-    first_seen: datetime
-    summary: str | None
-    department: str | None
-    organisation: str | None
-    source_url: str | None
-    attachments: list[Attachment] | None
-    updated: bool
-    old_title: NotRequired[str]
+__all__ = ["BoardAlert", "BoardView", "DeliveryAlert", "DigestContext", "Entry", "PostView"]
 
 
 # A post as templates see it: its entry with every link made safe (see `_post`).

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from notify.errors import DeliveryError
+from records.post import DETAIL_FIELDS, Listed
 from scheduler import config as config_mod
 from scheduler import logs
 from scheduler.config import ConfigError
@@ -26,7 +27,6 @@ from scheduler.context import Context, open_context, sync
 from scheduler.logs import LOG
 from scraper.errors import CrawlError
 from storage.errors import StoreError
-from storage.records import POST_FIELDS
 
 if TYPE_CHECKING:
     from scheduler.crawl import Probe
@@ -300,13 +300,17 @@ def _with_holds(status: Status, ctx: Context) -> Status:
     return status
 
 
+# What `scrape posts` shows of a post, in this order: the stored post without internal ids.
+SHOWN = ("board", *Listed.__annotations__, "first_seen", *DETAIL_FIELDS)
+
+
 def cmd_posts(args: argparse.Namespace) -> int:
     from storage import posts
 
     ctx = _context(args)
     with ctx.store.read() as session:
         rows = posts.listing(session, args.board, args.limit)
-    shown = [{k: _jsonable(row[k], ctx) for k in POST_FIELDS} for row in rows]  # type: ignore[literal-required]
+    shown = [{k: _jsonable(row[k], ctx) for k in SHOWN} for row in rows]  # type: ignore[literal-required]
     if args.json:
         _print_json(shown)
         return OK

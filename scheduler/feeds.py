@@ -5,17 +5,15 @@ rewritten when its board found new posts in the crawl (or when it does not exist
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from notify import feeds
+from notify import atom
 from scheduler.context import Context
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
 from storage import observe, posts
-from storage.records import StoredPost
 
 
 def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
@@ -59,17 +57,18 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
         ]
     for kind, name, title, link, latest in wanted:
         path = _path(folder, kind, name)
-        feed = feeds.Feed(
+        feed = atom.Feed(
             id=f"{kind.rstrip('s')}/{quote(name, safe='')}",
             title=title,
-            entries=[_entry(post, ctx.zone) for post in latest],
+            entries=latest,
             link=link,
             self_url=f"{cfg.base_url.rstrip('/')}/{kind}/{quote(name)}.xml"
             if cfg.base_url
             else None,
+            zone=ctx.zone,
         )
         try:
-            feeds.write(path, feeds.atom(feed, now))
+            atom.write(path, atom.atom(feed, now))
         except OSError as exc:
             errors.append(f"feed {path}: {exc.strerror or exc}")
             LOG.error("feed %s could not be written: %s", path, exc.strerror or exc)
@@ -78,17 +77,3 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
 
 def _path(folder: Path, kind: str, name: str) -> Path:
     return folder / kind / f"{name}.xml"
-
-
-def _entry(post: StoredPost, zone: ZoneInfo) -> feeds.FeedEntry:
-    return feeds.FeedEntry(
-        board=post["board"],
-        key=post["key"],
-        title=post["title"],
-        url=post["url"],
-        first_seen=post["first_seen"],
-        published=datetime.combine(post["date"], time(), zone) if post["date"] else None,
-        board_title=post["board_title"],
-        author=post["author"],
-        summary=post["summary"],
-    )

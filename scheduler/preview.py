@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from records.post import Entry
 from scheduler.context import Context
 from storage import ledger
-from storage.records import Entry
 
 
 def preview(ctx: Context, names: Sequence[str] | None) -> str:

@@ -11,7 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from scraper.items import Attachment, Details, Row
+from records.post import DETAIL_FIELDS, Attachment
+from scraper.items import PageRead, Row
 from scraper.parse import find
 from scraper.profiles import Profile
 from scraper.text import Element, classes, visible
@@ -43,14 +44,14 @@ def is_alert_page(root: Selector) -> bool:
     return bool(alerts) and len(visible([body]) if body is not None else "") < 80
 
 
-def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> Details | None:
+def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> PageRead | None:
     """What a post's page adds to its list row; None for a "deleted post" answer, and for a
     secret post's password prompt (its words are not the post's)."""
     if is_alert_page(root) or _gated(root.root, profile):
         return None
     body = _body(root.root, profile)
     text = visible([body]) if body is not None else ""
-    return Details(
+    return PageRead(
         summary=summarize(text),
         department=_department(root.root, profile),
         organisation=_organisation(root.root, profile, row),
@@ -98,13 +99,13 @@ def _gated(root: Element, profile: Profile) -> bool:
 BUILTIN_NONE = Profile(name="")  # no selectors: what any page says
 
 
-def with_details(row: Row, details: Details | None, *, vague_date: bool = False) -> Row:
+def with_details(row: Row, details: PageRead | None, *, vague_date: bool = False) -> Row:
     """The row completed by its page: details, the full title of a cut one, the full date of a
     year-less one."""
     if details is None:
         return row
     done = Row(**row)
-    for name in ("summary", "department", "organisation", "source_url", "attachments"):
+    for name in DETAIL_FIELDS:
         done[name] = details[name]  # type: ignore[literal-required]
     if details["title"]:
         done["title"] = details["title"]

@@ -11,50 +11,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import NotRequired, Protocol, TypedDict
+from typing import Protocol
 
+from records.post import Details, ReadPost
 from scraper.errors import CrawlError
 from scraper.profiles import Profile
 
-
-class Attachment(TypedDict):
-    name: str
-    url: str
-
-
-class Row(TypedDict):
-    """One post as read from its list row (and its own page, when fetched).
-
-    The store's `storage.records.PostData` has the same fields: the store pipeline hands rows
-    over as they are, and mypy checks that the two agree.
-    """
-
-    key: str
-    number: str | None
-    title: str
-    url: str
-    author: str | None
-    date: date | None
-    views: int | None
-    new_marker: bool
-    notice: bool
-    summary: NotRequired[str | None]
-    department: NotRequired[str | None]
-    organisation: NotRequired[str | None]
-    source_url: NotRequired[str | None]
-    attachments: NotRequired[list[Attachment]]
-    alias: NotRequired[str | None]  # the link's path, when the key came from the post's page
+# A post as a walk reads it: its list row, completed by its own page when that is fetched (one
+# definition for the crawl, the store and the digest: `records.post`).
+Row = ReadPost
 
 
-class Details(TypedDict):
+class PageRead(Details):
     """What a post's own page adds to its row (and, for a cut title or a year-less date, what
     it says in full)."""
 
-    summary: str | None
-    department: str | None
-    organisation: str | None
-    source_url: str | None
-    attachments: list[Attachment]
     title: str | None
     date: date | None
 

@@ -253,6 +253,11 @@ def _complete(skim: Skim, ctx: _Context, vague_dates: set[str]) -> Row:
         views=_int(_field(node, "views", ctx)),
         new_marker=skim.marked or _new_marker(node, skim.title_cell, ctx),
         notice=skim.notice,
+        summary=None,  # the post's own page tells these, when it is read
+        department=None,
+        organisation=None,
+        source_url=None,
+        attachments=None,
     )
 
 

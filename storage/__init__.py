@@ -1,6 +1,6 @@
 """The store: posts and their identity, crawl runs and health, and the delivery ledger.
 
-Imports nothing from its sibling packages; callers hand it plain records (`storage.records`) and
+Imports nothing from its sibling packages; callers hand it plain records (`records.post`) and
 get plain records back.
 """
 

@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from records.post import Entry, Retitled, StoredPost
 from storage import health
 from storage.models import (
     Board,
@@ -23,7 +24,6 @@ from storage.models import (
     Target,
     post_dict,
 )
-from storage.records import Entry, Retitled, StoredPost
 
 
 @dataclass(frozen=True)

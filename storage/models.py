@@ -7,6 +7,7 @@ the real URL stays in the configuration file.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from storage.records import Attachment, StoredPost
+from records.post import POST_FIELDS, Attachment, StoredPost
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -199,27 +200,11 @@ class Delivery(Base):
 
 
 def post_dict(post: Post, board: Board) -> StoredPost:
-    """A post as plain data, the shape `posts --json` and the digest templates use."""
-    return StoredPost(
-        id=post.id,
-        board=board.name,
-        board_title=board.title,
-        key=post.key,
-        number=post.number,
-        title=post.title,
-        url=post.url,
-        author=post.author,
-        date=post.date,
-        views=post.views,
-        new_marker=post.new_marker,
-        notice=post.notice,
-        first_seen=post.first_seen,
-        summary=post.summary,
-        department=post.department,
-        organisation=post.organisation,
-        source_url=post.source_url,
-        attachments=post.attachments,
-    )
+    """A post as plain data, the shape `posts --json` and the digest templates use: every field
+    `records.post` declares, read off its column of the same name."""
+    fields = {name: getattr(post, name) for name in POST_FIELDS}
+    extra = {"id": post.id, "board": board.name, "board_title": board.title}
+    return cast(StoredPost, {**fields, **extra, "first_seen": post.first_seen})
 
 
 class Lock(Base):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from records.post import StoredPost
 from storage.models import (
     Board,
     Delivery,
@@ -21,7 +22,6 @@ from storage.models import (
     UTCDateTime,
     post_dict,
 )
-from storage.records import StoredPost
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import NamedTuple, TypeVar
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from records.post import POST_FIELDS, ReadPost, Retitled, StoredPost
 from storage import ledger
 from storage.db import Store
 from storage.models import Alias, Board, Post, Revision, post_dict
-from storage.records import DATA_FIELDS, PostData, Retitled, StoredPost
 
 CHUNK = 500
 T = TypeVar("T")
@@ -223,7 +223,7 @@ class Lookups:
 def ingest(
     session: Session,
     board: str,
-    rows: Sequence[PostData],
+    rows: Sequence[ReadPost],
     *,
     complete: bool,
     backfill: int,
@@ -271,7 +271,7 @@ def ingest(
     return result
 
 
-def _follow(session: Session, bid: int, rows: Sequence[PostData], stored: dict[str, Post]) -> None:
+def _follow(session: Session, bid: int, rows: Sequence[ReadPost], stored: dict[str, Post]) -> None:
     """A post stored under its link alone (before its page was read for an id) is the row its
     page now names: it takes the row's key. A link another post had, whose page names a post
     of its own (a slug freed by an edit, or by a deletion, and given to a new post), is not
@@ -303,7 +303,7 @@ class Moved:
 def _moved(
     session: Session,
     bid: int,
-    rows: Sequence[PostData],
+    rows: Sequence[ReadPost],
     stored: Mapping[str, Post],
     listed: Collection[str] = (),
 ) -> Moved | None:
@@ -333,7 +333,7 @@ def _moved(
     return Moved(certain, set(matches) - set(certain))
 
 
-def _alike(session: Session, bid: int, rows: Sequence[PostData]) -> list[Post]:
+def _alike(session: Session, bid: int, rows: Sequence[ReadPost]) -> list[Post]:
     """Stored posts with the dates of these rows."""
     days = sorted({row["date"] for row in rows if row["date"]})
     found: dict[int, Post] = {}
@@ -343,11 +343,11 @@ def _alike(session: Session, bid: int, rows: Sequence[PostData]) -> list[Post]:
     return list(found.values())
 
 
-def _same_post(post: Post, row: PostData) -> bool:
+def _same_post(post: Post, row: ReadPost) -> bool:
     return post.date == row["date"] and not retitled(post.title, row["title"])
 
 
-def _adopt(moved: Moved, rows: Sequence[PostData], stored: dict[str, Post]) -> dict[str, Post]:
+def _adopt(moved: Moved, rows: Sequence[ReadPost], stored: dict[str, Post]) -> dict[str, Post]:
     """The stored posts take their new keys and links; their old keys become aliases."""
     aliases = {}
     urls = {row["key"]: row["url"] for row in rows}
@@ -358,7 +358,7 @@ def _adopt(moved: Moved, rows: Sequence[PostData], stored: dict[str, Post]) -> d
     return aliases
 
 
-def _listed(rows: Sequence[PostData], stored: Mapping[str, Post]) -> dict[str, Post]:
+def _listed(rows: Sequence[ReadPost], stored: Mapping[str, Post]) -> dict[str, Post]:
     return {alias: stored[r["key"]] for r in rows if (alias := r.get("alias"))}
 
 
@@ -396,9 +396,9 @@ def _existing(session: Session, bid: int, keys: list[str]) -> dict[str, Post]:
     return found
 
 
-def _insert(session: Session, bid: int, row: PostData, *, settled: bool, now: datetime) -> Post:
-    values = {name: row.get(name) for name in DATA_FIELDS}
-    post = Post(board_id=bid, key=row["key"], first_seen=now, settled=settled, **values)
+def _insert(session: Session, bid: int, row: ReadPost, *, settled: bool, now: datetime) -> Post:
+    values = {name: row.get(name) for name in POST_FIELDS}  # every field a post has: records.post
+    post = Post(board_id=bid, first_seen=now, settled=settled, **values)
     session.add(post)
     return post
 
@@ -406,7 +406,7 @@ def _insert(session: Session, bid: int, row: PostData, *, settled: bool, now: da
 def _refresh(
     session: Session,
     post: Post,
-    row: PostData,
+    row: ReadPost,
     result: IngestResult,
     board: Board,
     *,

@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from records.post import ReadPost
 from storage import Store, ledger, posts
 from storage.db import HEAD, MIGRATIONS
 from storage.models import Board, Post
-from storage.records import PostData
 
 T0 = datetime(2025, 7, 23, 0, 0, tzinfo=UTC)
 RUNS: list[datetime] = []
 
 
-def row(key: int, title: str | None = None, **extra: Any) -> PostData:
-    data = PostData(
+def row(key: int, title: str | None = None, **extra: Any) -> ReadPost:
+    data = ReadPost(
         key=str(key),
         number=str(key),
         title=title or f"post {key}",
@@ -47,7 +47,7 @@ def sub(name: str, *targets: str, **kw: Any) -> ledger.SubscriberSpec:
 
 
 def ingest(
-    store: Store, rows: list[PostData], complete: bool = True, backfill: int = 0
+    store: Store, rows: list[ReadPost], complete: bool = True, backfill: int = 0
 ) -> posts.IngestResult:
     """One walk's rows, each walk a minute after the last."""
     RUNS.append(T0 + timedelta(minutes=len(RUNS)))

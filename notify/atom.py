@@ -12,35 +12,25 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
+
+from records.post import StoredPost
 
 ATOM = "http://www.w3.org/2005/Atom"
 ID_BASE = "tag:boardwatch,2026:"
 
 
 @dataclass(frozen=True)
-class FeedEntry:
-    board: str
-    key: str
-    title: str
-    url: str
-    first_seen: datetime  # when boardwatch found it: the entry's `updated`
-    published: datetime | None = None  # the date the board gives it, if any
-    board_title: str = ""
-    author: str | None = None
-    summary: str | None = None
-
-
-@dataclass(frozen=True)
 class Feed:
     id: str  # a path under ID_BASE: "board/esg", "subscriber/team"
     title: str
-    entries: Sequence[FeedEntry]
+    entries: Sequence[StoredPost]
     link: str | None = None  # the board's page, for a board's feed
     self_url: str | None = None  # where the feed itself is served, when known
+    zone: tzinfo = UTC  # where the boards' dates are days (an entry's `published`)
 
 
 def entry_id(board: str, key: str) -> str:
@@ -50,7 +40,7 @@ def entry_id(board: str, key: str) -> str:
 def atom(feed: Feed, now: datetime) -> bytes:
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed")
-    updated = max((e.first_seen for e in feed.entries), default=now)
+    updated = max((e["first_seen"] for e in feed.entries), default=now)
     _text(root, "id", ID_BASE + feed.id)
     _text(root, "title", feed.title)
     _text(root, "updated", _time(updated))
@@ -60,20 +50,25 @@ def atom(feed: Feed, now: datetime) -> bytes:
         _link(root, feed.link, "alternate")
     if feed.self_url:
         _link(root, feed.self_url, "self")
-    for item in feed.entries:
-        entry = ET.SubElement(root, f"{{{ATOM}}}entry")
-        _text(entry, "id", entry_id(item.board, item.key))
-        _text(entry, "title", item.title)
-        _link(entry, item.url, "alternate")
-        _text(entry, "updated", _time(item.first_seen))
-        _text(entry, "published", _time(min(item.published or item.first_seen, item.first_seen)))
-        if item.author:
-            _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", item.author)
-        ET.SubElement(entry, f"{{{ATOM}}}category", term=item.board, label=item.board_title)
-        if item.summary:
-            _text(entry, "summary", item.summary)
+    for post in feed.entries:
+        _entry(ET.SubElement(root, f"{{{ATOM}}}entry"), post, feed.zone)
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body
+
+
+def _entry(entry: ET.Element, post: StoredPost, zone: tzinfo) -> None:
+    found = post["first_seen"]  # when boardwatch found it: the entry's `updated`
+    dated = datetime.combine(post["date"], time(), zone) if post["date"] else found
+    _text(entry, "id", entry_id(post["board"], post["key"]))
+    _text(entry, "title", post["title"])
+    _link(entry, post["url"], "alternate")
+    _text(entry, "updated", _time(found))
+    _text(entry, "published", _time(min(dated, found)))
+    if post["author"]:
+        _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", post["author"])
+    ET.SubElement(entry, f"{{{ATOM}}}category", term=post["board"], label=post["board_title"])
+    if post["summary"]:
+        _text(entry, "summary", post["summary"])
 
 
 def write(path: Path, body: bytes) -> None:
