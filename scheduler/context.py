@@ -61,6 +61,13 @@ def open_context(cfg: Config) -> Context:
     return Context(cfg, store, urls)
 
 
+def load_context(config: str | None) -> Context:
+    """The context of the config file `config` (or the default one), loaded and validated."""
+    from scheduler.config import config_path, load
+
+    return open_context(load(config_path(config)))
+
+
 def target_urls(cfg: Config) -> list[tuple[str, str]]:
     """Every target URL with the key that names it in the config."""
     found = [

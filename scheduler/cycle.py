@@ -18,7 +18,7 @@ from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
 from scheduler.due import cron_trigger
 from scheduler.feeds import write_feeds
-from scheduler.lease import Busy, holding, lease
+from scheduler.holding import Busy, holding, lease
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
 from scraper.keys import site_of

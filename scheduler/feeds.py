@@ -13,7 +13,7 @@ from notify import atom
 from scheduler.context import Context
 from scheduler.logs import LOG
 from scheduler.verdict import CrawlReport
-from storage import observe, posts
+from storage import ledger, posts
 
 
 def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
@@ -51,7 +51,7 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
                 s.name,
                 f"boardwatch: {s.name}",
                 None,
-                observe.subscriber_feed(session, s.name, cfg.entries),
+                ledger.queued_for(session, s.name, cfg.entries),
             )
             for s in subs
         ]

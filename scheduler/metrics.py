@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage import Store, locks, observe
+from storage import Store, locks, totals
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -22,10 +22,10 @@ class StoreCollector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         with self.store.read() as session:
-            boards = observe.board_totals(session)
-            targets = observe.target_totals(session)
-            held = observe.leases(session, locks.now(session))
-        by_board: dict[str, tuple[str, Callable[[observe.BoardTotals], float]]] = {
+            boards = totals.board_totals(session)
+            targets = totals.target_totals(session)
+            held = totals.leases(session, locks.now(session))
+        by_board: dict[str, tuple[str, Callable[[totals.BoardTotals], float]]] = {
             "runs": ("Crawl runs of the board", lambda b: b.runs),
             "failures": ("Crawl runs of the board that failed", lambda b: b.failures),
             "new_posts": ("New posts the board's runs found", lambda b: b.new_posts),

@@ -409,3 +409,21 @@ def remember_urls(session: Session, hashes: Sequence[str], now: datetime) -> Non
     session.add_all(
         KnownUrl(url_hash=h, checked_at=now) for h in dict.fromkeys(hashes) if h not in known
     )
+
+
+def queued_for(session: Session, subscriber: str, limit: int) -> list[StoredPost]:
+    """The latest posts queued for a subscriber (those that matched their boards and keywords)."""
+    queued = (
+        select(Delivery.post_id)
+        .join(Target, Delivery.target_id == Target.id)
+        .join(Subscriber, Target.subscriber_id == Subscriber.id)
+        .where(Subscriber.name == subscriber)
+    )
+    query = (
+        select(Post, Board)
+        .join(Board)
+        .where(Post.id.in_(queued))
+        .order_by(Post.first_seen.desc(), Post.id.asc())
+        .limit(limit)
+    )
+    return [post_dict(post, record) for post, record in session.execute(query)]

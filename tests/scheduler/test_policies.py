@@ -175,7 +175,7 @@ OVERDUE = [  # last run, interval, cron, stalled from (status --check fails from
 def test_a_board_is_stalled_three_intervals_after_its_last_run(
     last: str, interval: str, cron: str | None, stalled: str
 ) -> None:
-    from scheduler.checkup import overdue_at
+    from scheduler.healthcheck import overdue_at
 
     assert overdue_at(at(last), interval, cron, SEOUL) == at(stalled)
 

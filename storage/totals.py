@@ -1,5 +1,5 @@
-"""What operators watch, read from the store (so every worker and every cron run counts): each
-board's run totals, each target's deliveries, the leases held, and the posts behind the feeds."""
+"""What `/metrics` counts, read from the store (so every worker and every cron run counts): each
+board's run totals, each target's deliveries, the leases held."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from records.post import StoredPost
 from storage.models import (
     Board,
     Delivery,
     Lock,
-    Post,
     Run,
     Subscriber,
     Target,
     UTCDateTime,
-    post_dict,
 )
 
 
@@ -109,21 +106,3 @@ def target_totals(session: Session) -> list[TargetTotals]:
 def leases(session: Session, now: datetime) -> list[Lease]:
     query = select(Lock.name, Lock.owner).where(Lock.expires_at > now).order_by(Lock.name)
     return [Lease(name, owner) for name, owner in session.execute(query)]
-
-
-def subscriber_feed(session: Session, subscriber: str, limit: int) -> list[StoredPost]:
-    """The latest posts queued for a subscriber (those that matched their boards and keywords)."""
-    queued = (
-        select(Delivery.post_id)
-        .join(Target, Delivery.target_id == Target.id)
-        .join(Subscriber, Target.subscriber_id == Subscriber.id)
-        .where(Subscriber.name == subscriber)
-    )
-    query = (
-        select(Post, Board)
-        .join(Board)
-        .where(Post.id.in_(queued))
-        .order_by(Post.first_seen.desc(), Post.id.asc())
-        .limit(limit)
-    )
-    return [post_dict(post, record) for post, record in session.execute(query)]

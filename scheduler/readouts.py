@@ -1,0 +1,199 @@
+"""What the read-only commands print: `scrape status` (and `--check`), `scrape posts`, `scrape
+probe`, and `once --dry-run`'s list — as text for a person, or JSON with times in the configured
+zone. Results go to stdout; a word for the person at the terminal goes to stderr (`say`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from records.post import DETAIL_FIELDS, Listed
+from scheduler import config as config_mod
+from scheduler.config import ConfigError
+from scheduler.context import Context, load_context, sync
+from scheduler.logs import LOG
+
+if TYPE_CHECKING:
+    from scheduler.crawl import Probe
+    from scheduler.verdict import CrawlReport
+    from storage.runs import Status
+
+OK, FAILED = 0, 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from storage import runs
+
+    ctx = load_context(args.config)
+    sync(ctx)
+    with ctx.store.read() as session:
+        status = runs.status(session)
+    if args.check:
+        return _check(ctx, status)
+    data = _zoned(_with_holds(status, ctx), ctx)
+    if args.json:
+        _print_json(data)
+        return OK
+    for b in data["boards"]:
+        streak = f", failing {b['fail_streak']} run(s) in a row" if b["fail_streak"] else ""
+        print(
+            f"board {b['name']}: {b['posts']} posts, last run {b['last_run_at'] or 'never'}, "
+            f"{b['last_result'] or '-'}{streak}"
+            + (f"\n  error: {b['error']}" if b["error"] else "")
+            + (f"\n  warning ({b['warned_at']}): {b['warning']}" if b["warning"] else "")
+        )
+    for s in data["subscribers"]:
+        print(
+            f"subscriber {s['name']}: {s['pending']} pending, last delivery "
+            f"{s['last_delivered_at'] or 'never'}"
+            + (f"\n  error: {s['last_error']}" if s["last_error"] else "")
+        )
+        for t in s["failing"]:
+            until = f"; the daemon waits until {t['held_until']}" if t["held_until"] else ""
+            print(
+                f"  target {t['target']}: refused {t['failures']} time(s) in a row{until}"
+                " (scrape once / scrape digest retry it now)"
+            )
+    return OK
+
+
+def _check(ctx: Context, status: Status) -> int:
+    from datetime import UTC
+
+    from scheduler.healthcheck import problems
+
+    found = problems(ctx.cfg, status, datetime.now(UTC))
+    for line in found:
+        print(f"CRITICAL {line}")
+    if found:
+        return FAILED
+    boards = sum(b.enabled for b in ctx.cfg.boards)
+    print(f"OK {boards} board(s) ran on time; no target past failure_threshold")
+    return OK
+
+
+def _with_holds(status: Status, ctx: Context) -> Status:
+    """Each failing target with the time until which the daemon holds it back."""
+    from scheduler import retries
+
+    notify = ctx.cfg.notify
+    base = config_mod.interval_seconds(notify.retry_backoff)
+    cap = config_mod.interval_seconds(notify.retry_max_delay)
+    for sub in status["subscribers"]:
+        for target in sub["failing"]:
+            target["held_until"] = retries.held_until(
+                target["failures"], target["last_failure_at"], base, cap
+            )
+    return status
+
+
+# What `scrape posts` shows of a post, in this order: the stored post without internal ids.
+SHOWN = ("board", *Listed.__annotations__, "first_seen", *DETAIL_FIELDS)
+
+
+def cmd_posts(args: argparse.Namespace) -> int:
+    from storage import posts
+
+    ctx = load_context(args.config)
+    with ctx.store.read() as session:
+        rows = posts.listing(session, args.board, args.limit)
+    shown = [{k: _jsonable(row[k], ctx) for k in SHOWN} for row in rows]  # type: ignore[literal-required]
+    if args.json:
+        _print_json(shown)
+        return OK
+    for row in shown:
+        flags = (" [공지]" if row["notice"] else "") + (" [New]" if row["new_marker"] else "")
+        print(f"{row['board']}\t{row['date'] or '-'}\t{row['key']}\t{row['title']}{flags}")
+    return OK
+
+
+NOTHING_READ = (
+    "no profile reads a list of posts on this page: is {url} the board's first list page? "
+    "(else write a [profiles.NAME]: README, Board profiles)"
+)
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    path = config_mod.config_path(args.config)
+    cfg = config_mod.load(path, secrets=False) if path.exists() else config_mod.validate(path, {})
+    if args.profile is not None and args.profile not in cfg.known_profiles():
+        raise ConfigError(
+            path,
+            "--profile",
+            f"unknown profile {args.profile!r}; known: {', '.join(cfg.known_profiles())}",
+        )
+    result = probe(cfg, args.url, args.profile)
+    rows, error = result.rows, result.error
+    if args.profile is None and rows:
+        say(f"profile {result.profile!r} reads this page best (tried {', '.join(result.tried)})")
+    if args.json:
+        _print_json([{k: _iso(v) for k, v in row.items()} for row in rows])
+    for row in [] if args.json else rows:
+        cells = [
+            row["key"],
+            row["number"] or "",
+            _iso(row["date"]) or "",
+            "New" if row["new_marker"] else "",
+            "notice" if row["notice"] else "",
+            row["title"],
+            row["url"],
+        ]
+        print("\t".join(cells))
+    if error or not rows:
+        nothing = (
+            f"no rows parsed with profile {args.profile!r}: try without --profile, or write a "
+            "[profiles.NAME] (README: Board profiles)"
+            if args.profile
+            else NOTHING_READ.format(url=args.url)
+        )
+        LOG.error("%s", error or nothing)
+        return FAILED
+    return OK
+
+
+def probe(cfg: config_mod.Config, url: str, profile: str | None) -> Probe:
+    from scheduler.crawl import probe, run_in_reactor
+
+    return run_in_reactor(lambda: probe(cfg, url, profile))
+
+
+def say(line: str) -> None:
+    """A result meant for the person at the terminal, on stderr (stdout holds the rows)."""
+    print(line, file=sys.stderr)
+
+
+def print_dry_run(crawls: Sequence[CrawlReport]) -> None:
+    for crawl in crawls:
+        print(
+            f"# {crawl.board}: {len(crawl.new)} new post(s), {crawl.queued} entries would be queued"
+        )
+        for post in crawl.new:
+            print("\t".join([post["key"], _iso(post["date"]) or "", post["title"], post["url"]]))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _jsonable(value: Any, ctx: Context) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(ctx.zone).isoformat(timespec="seconds")
+    return _iso(value)
+
+
+def _zoned(data: Any, ctx: Context) -> Any:
+    """Every datetime in `data` as ISO text in the configured zone."""
+    if isinstance(data, dict):
+        return {k: _zoned(v, ctx) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_zoned(v, ctx) for v in data]
+    return _jsonable(data, ctx)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
