@@ -14,26 +14,22 @@ from parsel import Selector
 from records.post import DETAIL_FIELDS, Attachment
 from scraper.items import PageRead, Row
 from scraper.parse import find
-from scraper.profiles import Profile
+from scraper.profiles import Profile, pooled_css
 from scraper.text import Element, classes, visible
 
 SUMMARY_CHARS = 200
-_DEPARTMENT = re.compile(r"담당\s*부서\s*[:：]?\s*([^\n|]+)")
 _DATE_LINE = re.compile(r"\(\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?\s+[^()]{0,40}\)")
 _URL = re.compile(r"https?://[^\s<>\"'()]+")
 _SIZE = re.compile(r"\s*\(\s*[\d.,]+\s*[KMGT]?i?B?\s*\)\s*$", re.IGNORECASE)
 _CUT = ("…", "...")
-# Where the engines keep the body, and the attachments, when a profile does not say.
-BODY = (
-    "#bo_v_con, .view_content, .view-body, .view_cont, .xe_content, .rd_body, "
-    ".kboard-content, td.cont, .board_view .cont, .bbs_view .view_text, .view_text"
-)
-FILES = (
-    "a[href*='download.php'], a[href*='download.do'], a[href*='fileDown'], "
-    "a[href*='FileDown'], a[href*='filedown'], a[href*='atchFileId'], "
-    "a[href*='procFileDownload'], a.view_file_download, a[href*='file_download']"
-)
-WRITER = ".if_name, li.writer, .writer, .sv_member, .author, .name"
+# Where any skin may keep the body, the attachments and the writer; with the families' own
+# (`Profile.body`, `downloads`, `writer`), what is read when a profile does not say.
+GENERIC_BODY = ".view_content, .view-body, td.cont, .view_text"
+GENERIC_FILES = "a[href*='download.do'], a[href*='fileDown'], a[href*='filedown']"
+GENERIC_WRITER = "li.writer, .writer, .author, .name"
+BODY = f"{pooled_css(lambda profile: profile.body)}, {GENERIC_BODY}"
+FILES = f"{pooled_css(lambda profile: profile.downloads)}, {GENERIC_FILES}"
+WRITER = f"{pooled_css(lambda profile: profile.writer)}, {GENERIC_WRITER}"
 _NAV = ("prev", "next", "bo_v_nb", "nav", "pager")
 
 
@@ -146,16 +142,14 @@ def _in_nav(element: Element) -> bool:
     return False
 
 
-DEPARTMENT_LABELS = ("담당부서", "소관부서", "담당과", "부서명", "부서")
-
-
 def _department(root: Element, profile: Profile) -> str | None:
     hinted = find(root, profile.department)
+    labels = profile.department_labels
     if hinted:
         text = visible(hinted)
-        match = _DEPARTMENT.search(text)
+        match = re.search(rf"{_spaced(labels[0])}\s*[:：]?\s*([^\n|]+)", text) if labels else None
         return (match[1].strip(" :：") if match else text) or None
-    return labelled(root, DEPARTMENT_LABELS)
+    return labelled(root, labels)
 
 
 def labelled(root: Element, labels: tuple[str, ...]) -> str | None:

@@ -17,15 +17,12 @@ from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from scraper.navigation import build, form_query
+from scraper.profiles import pooled
 from scraper.text import Element
 
-# Query parameters that name a post, in order of preference.
-ID_PARAMS = (
-    "wr_id",
-    "document_srl",
-    "uid",
-    "nttid",
-    "nttsn",
+# Query parameters that name a post, in order of preference: the families' own (`wr_id=`,
+# `document_srl=` …), then the ones any site may use.
+GENERIC_ID_PARAMS = (
     "no",
     "newsid",
     "idx",
@@ -41,37 +38,31 @@ ID_PARAMS = (
     "id",
     "p",
 )
-# Numeric parameters that never name a post: paging, sorting, searching, board ids.
-NOT_ID_PARAMS = frozenset(
+ID_PARAMS = (*pooled(lambda profile: profile.id_params), *GENERIC_ID_PARAMS)
+# Numeric parameters that never name a post: paging, sorting, searching, board ids — the
+# families' own (their page parameters among them) and the ones any site may use.
+GENERIC_NOT_ID_PARAMS = frozenset(
     {
         "page",
-        "pageindex",
-        "pageid",
         "page_id",
         "cpage",
         "npage",
         "pagesize",
-        "pageunit",
-        "sst",
-        "sod",
-        "sop",
-        "spt",
-        "sfl",
-        "stx",
-        "sca",
         "category",
         "cate",
-        "mid",
         "menuid",
         "menu_id",
-        "bbsid",
-        "bo_table",
         "year",
         "month",
         "tab",
-        "cwin",
     }
 )
+NOT_ID_PARAMS = GENERIC_NOT_ID_PARAMS.union(
+    pooled(lambda profile: profile.not_id_params),
+    pooled(lambda profile: (profile.page_param.lower(),)),
+)
+# (field, prefix): a script argument with the prefix fills {field} of a profile's `link`.
+SCRIPT_FIELDS = pooled(lambda profile: profile.script_fields)
 _CALL = re.compile(r"([A-Za-z_$][\w$.]*)\s*\(([^()]*)\)")
 _NOT_CALLS = frozenset({"void", "return", "alert", "confirm", "history.back", "event"})
 _ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,'"\s][^,]*?))\s*(?:,|$)""")
@@ -267,13 +258,21 @@ def _templated(template: str, key: Key, base_url: str, link: Link) -> str | None
     fields.update(link.fields)
     for script in link.scripts:
         for _, args in calls(script):
-            boards = [a for a in args if a.startswith("BBSMSTR")]
-            if boards:
-                fields["bbsId"] = boards[0]
+            fields.update(_script_fields(args))
     try:
         return urljoin(base_url, template.format(**{**fields, "key": key.value}))
     except (KeyError, IndexError, ValueError):
         return None
+
+
+def _script_fields(args: list[str]) -> dict[str, str]:
+    """The link's fields a script's arguments carry (eGov's `BBSMSTR_…` board id: `bbsId`)."""
+    found: dict[str, str] = {}
+    for name, prefix in SCRIPT_FIELDS:
+        matching = [a for a in args if a.startswith(prefix)]
+        if matching:
+            found[name] = matching[0]
+    return found
 
 
 def _same_page(url: str, base_url: str) -> bool:

@@ -24,11 +24,14 @@ from scraper import dates, keys
 from scraper.cards import Cards, find_cards
 from scraper.items import Row
 from scraper.navigation import script_urls
-from scraper.profiles import Profile
+from scraper.profiles import Profile, pooled_css
 from scraper.tables import Layout, find_layout
 from scraper.text import Element, classes, is_element, remove, visible
 
-NOTICE_WORDS = frozenset({"공지", "공지사항", "notice", "[공지]", "필독"})
+# Inside a title, not part of it, on any site; with the families' own (`Profile.clutter`), what
+# a profile that does not say (`drop`) takes out.
+GENERIC_DROP = ".comment_count, .category, .cate, .cmt, .comment, .blind, .sr-only"
+DROP = f"{pooled_css(lambda profile: profile.clutter)}, {GENERIC_DROP}"
 MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})  # as their own element, never in the text
 _COUNTS = re.compile(r"(?:\s*\[\d+\])+$")  # a trailing comment count: `[3]`
 _NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
@@ -349,7 +352,7 @@ def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[s
         if inner is not link and (_is_marker(inner) or _is_badge(inner)):
             marked = marked or _is_marker(inner)
             remove(inner)
-    for inner in find(link, profile.drop):
+    for inner in find(link, DROP if profile.drop is None else profile.drop):
         if inner is not link and inner.getparent() is not None:
             remove(inner)
     heading = _heading(link) if card else None
@@ -475,7 +478,8 @@ def _int(text: str) -> int | None:
 
 def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
     """공지 / Notice in the number cell, a notice icon there, or a row the board marks notice."""
-    if number.strip().casefold() in NOTICE_WORDS:
+    words = ctx.profile.notice_words
+    if number.strip().casefold() in words:
         return True
     if ctx.hinted(node, "notice"):
         return True
@@ -487,10 +491,10 @@ def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
         return True  # a card's notice badge (gnuboard's gallery: `is_notice` on the picture)
     cell = ctx.layout.cell(node, "number") if ctx.layout else None
     first = cell if cell is not None else next(iter(node), None)
-    return first is not None and _notice_mark(first)
+    return first is not None and _notice_mark(first, words)
 
 
-def _notice_mark(cell: Element) -> bool:
+def _notice_mark(cell: Element, words: tuple[str, ...]) -> bool:
     for element in cell.iter():
         if not isinstance(element.tag, str):
             continue
@@ -502,4 +506,4 @@ def _notice_mark(cell: Element) -> bool:
         src = (element.get("src") or "").casefold()
         if element.tag == "img" and "notice" in src:
             return True
-    return visible([cell]).casefold() in NOTICE_WORDS
+    return visible([cell]).casefold() in words

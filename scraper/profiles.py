@@ -1,23 +1,64 @@
-"""Board profiles: where a board family keeps each cell, as data.
+"""Board profiles: a board family as one record, with everything it knows as data.
 
 Selectors are CSS, or XPath when they start with `/` or `./`; cell selectors are relative to the
 row. The built-ins and a user's `[profiles.NAME]` go through the same `Profile` record. A profile
 with `headers = true` reads a table by its header labels (번호 / 제목 / 글쓴이 / 날짜 / 조회, or
 No. / Title / Author / Date / Views; see `scraper.tables`): its selectors are then hints that win
 where they match — a skin's class names — never a requirement. Every built-in does.
+
+What an engine says of itself — the query parameters that name a post, the header labels, the
+classes it hides text in, the clutter in its titles, its download links, its script arguments —
+is set by the built-ins only, and pooled (`pooled`): a board of one engine often carries another's
+pieces, and `auto` reads any board, so every profile reads with all of it. The generic modules
+(`keys`, `tables`, `text`, `parse`, `detail`) hold only engine-neutral words besides the pool.
+
+Adding a family
+---------------
+1. One `Profile` entry in `BUILTIN`: `signature` (what shows a page is the engine's: `probe`
+   prefers a family whose signature the page shows), `headers=True` with `row`/`title`/cell
+   selectors as hints, `notice`/`new_marker` where the skin marks them, `page_param`, `link`
+   for script-only links (and `script_fields` for the script arguments it needs), the post
+   page's `body`/`department`/`organisation`/`attachments`, and what the engine says of itself:
+   `id_params`, `not_id_params`, `labels`, `hidden`, `clutter`, `downloads`, `writer`. Only what
+   the engine really prints belongs there; a word every board uses is generic. The pools follow
+   `BUILTIN`'s order, and `id_params` and `labels` are preferences: a new family goes last
+   (`tests/scraper/test_profiles.py` holds the pooled tables to what they were).
+2. Its name in `PROBE_ORDER`: where two profiles read a page equally well, the earlier wins.
+3. Real pages under `tests/fixtures/corpus/<family>/`, as the engine serves them (see the corpus
+   README), each a case in `cases.json` with `family` set to the new name and one of `rows`
+   (every post in page order: key, number, title, url, date, new_marker, notice, author,
+   views), `refuse` or `empty`. `tests/scraper/test_corpus.py` then reads each page with the
+   family's profile and expects exactly those rows (a `refuse` page: a problem or no rows; an
+   `empty` one: no posts and `empty`), and `probe` over `PROBE_ORDER` must read the same rows,
+   naming the new family wherever the page shows its signature.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-# Elements inside a title that are not the title: comment counts, categories, previews, copies.
-DROP = (
-    ".cnt_cmt, .replyNum, .comment_count, .kboard-comments-count, .kboard-mobile-contents, "
-    ".category, .bo_cate_link, .bo_cate, .cate, .cmt, .comment, .wrp, .speech, "
-    ".sound_only, .blind, .sr-only"
-)
+from pydantic import AfterValidator
+
+T = TypeVar("T")
+
+# What any Korean board says, unless a profile says otherwise. Notice words are compared
+# case-folded; the first department label is the one a `department` element may start with.
+NOTICE_WORDS = ("공지", "공지사항", "notice", "[공지]", "필독")
+DEPARTMENT_LABELS = ("담당부서", "소관부서", "담당과", "부서명", "부서")
+
+
+def _built_in_only(value: object) -> object:
+    """A user's `[profiles.NAME]` says where a board keeps things; what an engine says of
+    itself is pooled from the built-ins, so a user's value there would be read nowhere."""
+    raise ValueError("is known from the built-in families only; it cannot be set here")
+
+
+_ENGINE = AfterValidator(_built_in_only)  # checked on a user's config only, never on BUILTIN
+Words = Annotated[tuple[str, ...], _ENGINE]
+Pairs = Annotated[tuple[tuple[str, str], ...], _ENGINE]
+Css = Annotated[str | None, _ENGINE]
 
 
 @dataclass(frozen=True)
@@ -33,15 +74,26 @@ class Profile:
     views: str | None = None
     new_marker: str | None = None  # present in the row = the New marker (icons are found anyway)
     notice: str | None = None  # present in the row = a pinned notice
-    drop: str | None = DROP  # inside the title: not part of it
+    drop: str | None = None  # inside the title: not part of it (None: `scraper.parse.DROP`)
     link: str | None = None  # e.g. "view.do?bbsId={bbsId}&nttId={key}" for script-only links
     page_param: str = "page"
     signature: str | None = None  # on a page of this family's engine: `probe` prefers it
+    notice_words: tuple[str, ...] = NOTICE_WORDS  # the number cell of a pinned post says one
     # the post's own page
     body: str | None = None
     department: str | None = None
     organisation: str | None = None
     attachments: str | None = None
+    department_labels: tuple[str, ...] = DEPARTMENT_LABELS  # beside the 담당부서, by preference
+    # what the engine says of itself: built-ins only, pooled into every profile's reading
+    id_params: Words = ()  # query parameters that name a post, preferred to the generic ones
+    not_id_params: Words = ()  # numeric query parameters that never do (search, board ids)
+    labels: Pairs = ()  # (column, header label) the engine prints beyond the generic ones
+    hidden: Words = ()  # classes whose text a reader does not see (or sees twice)
+    clutter: Css = None  # inside a title: comment counts, categories, previews (CSS)
+    downloads: Css = None  # a post page's download links, wherever the skin puts them (CSS)
+    writer: Css = None  # where a post page names its writer (CSS)
+    script_fields: Pairs = ()  # (field, prefix): a script argument so prefixed fills {field}
 
 
 BUILTIN: dict[str, Profile] = {
@@ -81,6 +133,12 @@ BUILTIN: dict[str, Profile] = {
         notice=".notice_icon",
         body="#bo_v_con",
         attachments="#bo_v_file a.view_file_download",
+        id_params=("wr_id",),
+        not_id_params=("bo_table", "sst", "sod", "sop", "spt", "sfl", "stx", "sca", "cwin"),
+        hidden=("sound_only", "sv", "sv_nojs"),  # `sv`: the member menu beside a name
+        clutter=".cnt_cmt, .bo_cate_link, .bo_cate, .sound_only",
+        downloads="a[href*='download.php'], a.view_file_download",
+        writer=".if_name, .sv_member",
     ),
     "xe": Profile(  # Rhymix / XE (default, xedition and sketchbook skins)
         name="xe",
@@ -102,6 +160,10 @@ BUILTIN: dict[str, Profile] = {
         notice="td.notice",
         body=".xe_content, .rd_body",
         attachments=".files a, .rd_fnt a[href*='procFileDownload']",
+        id_params=("document_srl",),
+        not_id_params=("mid",),
+        clutter=".replyNum, .wrp, .speech",  # sketchbook's preview bubble
+        downloads="a[href*='procFileDownload']",
     ),
     "kboard": Profile(  # KBoard for WordPress, default skin
         name="kboard",
@@ -117,6 +179,10 @@ BUILTIN: dict[str, Profile] = {
         page_param="pageid",
         body=".kboard-content",
         attachments=".kboard-attach a",
+        id_params=("uid",),
+        hidden=("kboard-mobile-contents",),
+        clutter=".kboard-comments-count, .kboard-mobile-contents",
+        downloads="a[href*='file_download']",
     ),
     "egov": Profile(  # eGovFrame boards: ids inside onclick, pageIndex
         name="egov",
@@ -133,9 +199,29 @@ BUILTIN: dict[str, Profile] = {
         page_param="pageIndex",
         body=".view_cont, .board_view .cont, .bbs_view .view_text",
         attachments=".file a, .board_file a",
+        id_params=("nttid", "nttsn"),
+        not_id_params=("bbsid", "pageunit"),
+        labels=(("date", "게시시작일"),),  # beside 작성일: the later choice
+        downloads="a[href*='FileDown'], a[href*='atchFileId']",
+        script_fields=(("bbsId", "BBSMSTR"),),  # fn_egov_…('BBSMSTR_…', '251')
     ),
     "auto": Profile(name="auto", headers=True),  # any table board, by its header labels
 }
+
+
+def pooled(of: Callable[[Profile], Iterable[T]]) -> tuple[T, ...]:
+    """What every built-in family knows of one kind, in `BUILTIN` order, each once: the pool a
+    generic reader uses whatever the profile, as `auto` must."""
+    return tuple(dict.fromkeys(item for profile in BUILTIN.values() for item in of(profile)))
+
+
+def pooled_css(of: Callable[[Profile], str | None]) -> str:
+    """Every built-in family's CSS selector of one kind, as one (it matches in page order)."""
+    return ", ".join(pooled(lambda profile: _parts(of(profile))))
+
+
+def _parts(css: str | None) -> list[str]:
+    return [part.strip() for part in (css or "").split(",") if part.strip()]
 
 
 # The order `probe` weighs built-ins in when two read a page equally well: a family's profile

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from scraper.profiles import pooled
 from scraper.text import Element, visible
 
-# The labels of each column (normalised: case-folded, without spaces or punctuation). For the
-# date the order is a preference: a table may show 게시시작일 or 최근 수정일 beside 작성일.
-LABELS: dict[str, tuple[str, ...]] = {
+# The labels of each column any board may print (normalised: case-folded, without spaces or
+# punctuation), then those a family's engine prints (`Profile.labels`). The order is a
+# preference: a table may show 게시시작일 or 최근 수정일 beside 작성일.
+GENERIC_LABELS: dict[str, tuple[str, ...]] = {
     "number": ("번호", "no", "num", "number", "순번", "연번", "글번호"),
     "title": ("제목", "title", "subject", "글제목", "게시물제목"),
     "author": (
@@ -38,10 +40,17 @@ LABELS: dict[str, tuple[str, ...]] = {
         "게시일",
         "일자",
         "posted",
-        "게시시작일",
     ),
     "views": ("조회", "조회수", "hit", "hits", "views", "view", "readcount", "읽음"),
 }
+
+
+def _with_families(generic: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    family = pooled(lambda profile: profile.labels)
+    return {name: (*words, *(w for n, w in family if n == name)) for name, words in generic.items()}
+
+
+LABELS = _with_families(GENERIC_LABELS)
 _NOT_LABEL = re.compile(r"[\W_]+")
 HEADER_ROWS = 3  # a header is among a table's first rows
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from lxml import etree
 from parsel import Selector
 
+from scraper.profiles import pooled
+
 if TYPE_CHECKING:  # lxml ships no type information
     Element: TypeAlias = Any
 else:
@@ -21,10 +23,10 @@ def is_element(item: object) -> bool:
 
 
 SPACE = re.compile(r"\s+")
-# Classes whose text a reader does not see as part of the cell (or sees twice).
-HIDDEN_CLASSES = frozenset(
+# Classes whose text a reader does not see as part of the cell (or sees twice): any site's,
+# and those the families' engines use (`Profile.hidden`).
+GENERIC_HIDDEN_CLASSES = frozenset(
     {
-        "sound_only",
         "blind",
         "sr-only",
         "screen_out",
@@ -36,12 +38,10 @@ HIDDEN_CLASSES = frozenset(
         "mobile-only",
         "visible-xs",
         "skip",
-        "sv",  # gnuboard's member menu beside a name
-        "sv_nojs",
         "dropdown-menu",
-        "kboard-mobile-contents",
     }
 )
+HIDDEN_CLASSES = GENERIC_HIDDEN_CLASSES.union(pooled(lambda profile: profile.hidden))
 _MENU = re.compile(r"(?:^|[-_])menu$")  # a drop-down beside a name, a site menu
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "select", "option"})
 

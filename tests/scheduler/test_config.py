@@ -153,6 +153,12 @@ CASES = [
         "profiles.p.key",
         "not a valid regular expression",
     ),
+    (
+        "an engine's own words in a user's profile",
+        GOOD_BOARD + '[profiles.p]\nrow = "li"\ntitle = "a"\nid_params = ["articleId"]\n',
+        "profiles.p.id_params",
+        "is known from the built-in families only",
+    ),
     ("nested TOML", "a = " + "[" * 5000 + "]" * 5000 + "\n", "", "nested too deeply"),
     (
         "slack URL without its token",
@@ -234,6 +240,17 @@ def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
         "span.comments",
     )
     assert profile.key == "fnView\\('(\\d+)'\\)" and profile.page_param == "pageIndex"
+
+
+def test_a_user_profile_may_name_its_notice_and_department_words(tmp_path: Path) -> None:
+    path = tmp_path / "scrape.toml"
+    path.write_text(
+        GOOD_BOARD + '[profiles.mine]\nrow = "li"\ntitle = "a"\n'
+        'notice_words = ["알림"]\ndepartment_labels = ["소관과"]\n',
+        encoding="utf-8",
+    )
+    mine = config.load(path).profile("mine")
+    assert (mine.notice_words, mine.department_labels, mine.drop) == (("알림",), ("소관과",), None)
 
 
 def test_a_database_in_memory_is_refused(

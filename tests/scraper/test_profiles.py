@@ -1,0 +1,184 @@
+"""A family is one record: what the generic readers know of the engines is pooled from the
+built-in profiles, and reads exactly as the tables it replaced did (`auto` and `probe` read any
+board as before)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper import detail, keys, parse, tables, text
+from scraper.parse import compiled
+from scraper.profiles import BUILTIN, Profile, pooled
+
+# The tables as they stood before the families held them (#21).
+ID_PARAMS_BEFORE = (
+    "wr_id",
+    "document_srl",
+    "uid",
+    "nttid",
+    "nttsn",
+    "no",
+    "newsid",
+    "idx",
+    "seq",
+    "articleno",
+    "article_no",
+    "articleseq",
+    "boardseq",
+    "board_seq",
+    "bbs_seq",
+    "post_id",
+    "num",
+    "id",
+    "p",
+)
+NOT_ID_PARAMS_BEFORE = frozenset(
+    [
+        "page",
+        "pageindex",
+        "pageid",
+        "page_id",
+        "cpage",
+        "npage",
+        "pagesize",
+        "pageunit",
+        "sst",
+        "sod",
+        "sop",
+        "spt",
+        "sfl",
+        "stx",
+        "sca",
+        "category",
+        "cate",
+        "mid",
+        "menuid",
+        "menu_id",
+        "bbsid",
+        "bo_table",
+        "year",
+        "month",
+        "tab",
+        "cwin",
+    ]
+)
+LABELS_BEFORE = {
+    "number": ("번호", "no", "num", "number", "순번", "연번", "글번호"),
+    "title": ("제목", "title", "subject", "글제목", "게시물제목"),
+    "author": (
+        "글쓴이",
+        "작성자",
+        "등록자",
+        "이름",
+        "작성",
+        "author",
+        "writer",
+        "name",
+        "postedby",
+    ),
+    "date": (
+        "작성일",
+        "등록일",
+        "날짜",
+        "date",
+        "작성일자",
+        "등록일자",
+        "게시일",
+        "일자",
+        "posted",
+        "게시시작일",
+    ),
+    "views": ("조회", "조회수", "hit", "hits", "views", "view", "readcount", "읽음"),
+}
+HIDDEN_BEFORE = frozenset(
+    [
+        "sound_only",
+        "blind",
+        "sr-only",
+        "screen_out",
+        "visually-hidden",
+        "hidden",
+        "hide",
+        "mobile",
+        "m_only",
+        "mobile-only",
+        "visible-xs",
+        "skip",
+        "sv",
+        "sv_nojs",
+        "dropdown-menu",
+        "kboard-mobile-contents",
+    ]
+)
+BODY_BEFORE = (
+    "#bo_v_con, .view_content, .view-body, .view_cont, .xe_content, .rd_body, "
+    ".kboard-content, td.cont, .board_view .cont, .bbs_view .view_text, .view_text"
+)
+FILES_BEFORE = (
+    "a[href*='download.php'], a[href*='download.do'], a[href*='fileDown'], "
+    "a[href*='FileDown'], a[href*='filedown'], a[href*='atchFileId'], "
+    "a[href*='procFileDownload'], a.view_file_download, a[href*='file_download']"
+)
+WRITER_BEFORE = ".if_name, li.writer, .writer, .sv_member, .author, .name"
+DROP_BEFORE = (
+    ".cnt_cmt, .replyNum, .comment_count, .kboard-comments-count, .kboard-mobile-contents, "
+    ".category, .bo_cate_link, .bo_cate, .cate, .cmt, .comment, .wrp, .speech, "
+    ".sound_only, .blind, .sr-only"
+)
+
+
+def parts(css: str) -> set[str]:
+    return {part.strip() for part in css.split(",")}
+
+
+def test_id_parameters_keep_their_order_of_preference() -> None:
+    assert keys.ID_PARAMS == ID_PARAMS_BEFORE
+    assert keys.NOT_ID_PARAMS == NOT_ID_PARAMS_BEFORE
+
+
+def test_header_labels_keep_their_order_of_preference() -> None:
+    assert tables.LABELS == LABELS_BEFORE
+    assert list(tables.LABELS) == list(LABELS_BEFORE)
+
+
+def test_hidden_classes_are_the_same() -> None:
+    assert text.HIDDEN_CLASSES == HIDDEN_BEFORE
+
+
+@pytest.mark.parametrize(
+    ("pool", "before", "wider"),
+    [
+        (detail.BODY, BODY_BEFORE, {"div.view_content"}),  # esg's, within `.view_content`
+        (detail.FILES, FILES_BEFORE, set()),
+        (detail.WRITER, WRITER_BEFORE, set()),
+        (parse.DROP, DROP_BEFORE, set()),
+    ],
+    ids=["body", "files", "writer", "drop"],
+)
+def test_pooled_selectors_match_what_they_did(pool: str, before: str, wider: set[str]) -> None:
+    """A group selector matches in page order whatever its parts' order: the parts decide."""
+    assert parts(pool) == parts(before) | wider
+    compiled(pool)
+
+
+def test_the_egov_board_id_fills_the_link_from_the_script() -> None:
+    assert keys.SCRIPT_FIELDS == (("bbsId", "BBSMSTR"),)
+    assert keys._script_fields(["BBSMSTR_000000000012", "251"]) == {"bbsId": "BBSMSTR_000000000012"}
+
+
+def test_every_profile_reads_notices_and_departments_with_the_same_words() -> None:
+    for profile in (*BUILTIN.values(), Profile(name="mine", row="li", title="a")):
+        assert profile.notice_words == ("공지", "공지사항", "notice", "[공지]", "필독")
+        assert profile.department_labels == ("담당부서", "소관부서", "담당과", "부서명", "부서")
+        assert profile.drop is None  # the pool, `parse.DROP`
+
+
+def test_a_family_labels_only_columns_the_reader_knows() -> None:
+    assert {column for column, _ in pooled(lambda p: p.labels)} <= set(tables.GENERIC_LABELS)
+
+
+def test_the_generic_tables_name_no_family_engine_word() -> None:
+    engine = {*pooled(lambda p: p.id_params), *pooled(lambda p: p.not_id_params)}
+    assert engine.isdisjoint(keys.GENERIC_ID_PARAMS)
+    assert engine.isdisjoint(keys.GENERIC_NOT_ID_PARAMS)
+    assert set(pooled(lambda p: p.hidden)).isdisjoint(text.GENERIC_HIDDEN_CLASSES)
