@@ -2,7 +2,7 @@
 
 Board text is escaped by the template environment of each medium (HTML autoescaping, Slack
 escaping), so a template, built-in or a user's override, cannot forget it; board text is only
-ever data, never template source.
+ever data, never template source. The media themselves are records in `notify.media`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
-from markupsafe import Markup
 
+from notify.media import COMMON_FILTERS, MEDIA, PLAIN, Medium
 from notify.records import (
     BoardAlert,
     BoardView,
@@ -28,9 +28,6 @@ from notify.records import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-DIGEST_TEMPLATES = {"html": "digest.html.j2", "slack": "digest.slack.j2", "text": "digest.txt.j2"}
-FORMATS = {"html": "html", "slack": "markdown", "text": "text"}
-_SLACK_SPECIAL = re.compile(r"([\\<>\[\]])")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -39,17 +36,6 @@ class Message:
     title: str
     body: str
     format: str  # "html", "markdown" or "text", as Apprise declares body formats
-
-
-class Raw(str):
-    """Text a template may emit as it is in the Slack and text media (already formatted)."""
-
-
-def medium_for(url: str) -> str:
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in {"mailto", "mailtos"}:
-        return "html"
-    return "slack" if scheme == "slack" else "text"
 
 
 TITLE_CHARS = 300  # a post title in a digest, at most (a board's title is not ours to trust)
@@ -139,56 +125,31 @@ class Renderer:
             "lstrip_blocks": True,
             "keep_trailing_newline": True,
         }
-        self.envs = {
-            "html": jinja2.Environment(autoescape=True, finalize=_blank, **common),
-            "slack": jinja2.Environment(autoescape=False, finalize=_slack, **common),
-            "text": jinja2.Environment(autoescape=False, finalize=_plain, **common),
-        }
-        for env in self.envs.values():
-            env.filters.update(date=_date, link=_slack_link)
+        self.envs = {name: _environment(medium, common) for name, medium in MEDIA.items()}
 
     def render(self, template: str, medium: str, context: Mapping[str, object]) -> str:
         return self.envs[medium].get_template(template).render(context)
 
     def digest(self, context: DigestContext, medium: str) -> Message:
-        body = self.render(DIGEST_TEMPLATES[medium], medium, context)
-        return Message(self.subject(context), body.strip() + "\n", FORMATS[medium])
+        record = MEDIA[medium]
+        body = self.render(record.template, medium, context)
+        return Message(self.subject(context), body.strip() + "\n", record.format)
 
     def subject(self, context: DigestContext) -> str:
         """The subject, on one line and within mail limits whatever a template makes of it."""
-        return cap(_one_line(self.render("subject.txt.j2", "text", context)), SUBJECT_CHARS)
+        return cap(_one_line(self.render("subject.txt.j2", PLAIN, context)), SUBJECT_CHARS)
 
     def alert(self, alert: BoardAlert | DeliveryAlert, generated_at: datetime) -> Message:
         context = {**alert, "generated_at": generated_at}
-        text = self.render("alert.txt.j2", "text", context).strip()
+        text = self.render("alert.txt.j2", PLAIN, context).strip()
         title, _, body = text.partition("\n")
         return Message(cap(_one_line(title), SUBJECT_CHARS), body.strip() + "\n", "text")
 
 
-def _blank(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def _plain(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _slack(value: Any) -> str:
-    """Backslash-escape what Slack markdown would read as links or mentions (`&` is Apprise's)."""
-    if value is None:
-        return ""
-    if isinstance(value, (Raw, Markup)):
-        return str(value)
-    return _SLACK_SPECIAL.sub(r"\\\1", str(value))
-
-
-def _slack_link(url: Any) -> Raw:
-    """A link destination for `[label](<url>)`: characters that would end it percent-encoded."""
-    return Raw(quote(str(url or ""), safe="/:?&=#%+@,;~!$'*-._"))
-
-
-def _date(value: Any, fmt: str = "%Y-%m-%d") -> str:
-    return value.strftime(fmt) if isinstance(value, (date, datetime)) else _plain(value)
+def _environment(medium: Medium, common: Mapping[str, Any]) -> jinja2.Environment:
+    env = jinja2.Environment(autoescape=medium.autoescape, finalize=medium.finalize, **common)
+    env.filters.update({**COMMON_FILTERS, **medium.filters})
+    return env
 
 
 def _one_line(text: str) -> str:

@@ -101,7 +101,8 @@ def _send_batch(
     one short transaction per digest, committed right after the target answered (the window a
     crash could repeat a send). Returns the report, whether the target refused the digest as
     too large (nothing recorded then), and whether entries remain."""
-    from notify.digest import build, medium_for
+    from notify.digest import build
+    from notify.media import medium_for
     from notify.send import send
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
@@ -113,7 +114,7 @@ def _send_batch(
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
         context = build(chunk.subscriber, chunk.entries, now, compact=compact)
-        error = send(url, ctx.renderer.digest(context, medium_for(url)))
+        error = send(url, ctx.renderer.digest(context, medium_for(url).name))
         if error is not None and error.oversized and (size > 1 or not compact):
             LOG.info(
                 "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked

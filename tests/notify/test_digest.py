@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notify.digest import Renderer, build, medium_for
+from notify.digest import TEMPLATES, Renderer, build
+from notify.media import MEDIA, Medium, medium_for
 from notify.records import DigestContext, Entry
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -137,7 +138,27 @@ def test_user_template_overrides_builtin_and_still_escapes(tmp_path: Path) -> No
     ],
 )
 def test_medium_for_url(url: str, medium: str) -> None:
-    assert medium_for(url) == medium
+    assert medium_for(url).name == medium
+
+
+@pytest.mark.parametrize("medium", MEDIA.values(), ids=list(MEDIA))
+def test_every_registered_medium_renders_the_digest(medium: Medium) -> None:
+    """A new `Medium` record is sent as soon as it is registered: its template is found and
+    carries every post, and Apprise is told the record's format."""
+    assert (TEMPLATES / medium.template).is_file()
+    message = Renderer().digest(context(), medium.name)
+    assert message.format == medium.format and message.title == "[ESG 정책뉴스] 새 글 2건, 수정 1건"
+    for text in ("ESG 정책뉴스", "의전차로 수소차 탄다", "RE100 산단 조성에 범부처 역량 총결집"):
+        assert text in message.body
+    assert "alert(1)" in message.body and message.body.endswith("\n")
+    assert all(medium_for(f"{scheme}://host/path") == medium for scheme in medium.schemes)
+
+
+def test_a_scheme_belongs_to_one_medium_and_the_rest_go_plain() -> None:
+    claimed = [scheme for medium in MEDIA.values() for scheme in medium.schemes]
+    assert len(claimed) == len(set(claimed))
+    assert medium_for("MAILTOS://host").name == "html"
+    assert medium_for("ntfy://topic") is MEDIA["text"]
 
 
 @pytest.mark.parametrize("medium", ["html", "slack", "text"])
