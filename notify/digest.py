@@ -18,14 +18,14 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 from notify.media import COMMON_FILTERS, MEDIA, PLAIN, Medium
-from notify.records import (
+from notify.views import (
     BoardAlert,
     BoardView,
     DeliveryAlert,
     DigestContext,
-    Entry,
     PostView,
 )
+from records.post import Entry
 
 TEMPLATES = Path(__file__).parent / "templates"
 _LINE_BREAKS = re.compile(r"[\r\n]+")

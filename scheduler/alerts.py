@@ -6,7 +6,7 @@ alert (`alert.txt.j2`) and sends it to every `[notify] admin_urls` target.
 
 from __future__ import annotations
 
-from notify.records import BoardAlert, DeliveryAlert
+from notify.views import BoardAlert, DeliveryAlert
 from scheduler import compat
 from scheduler.context import Context
 from scheduler.logs import LOG

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from notify.records import BoardAlert
+from notify.views import BoardAlert
 from scheduler import delivery, metrics
 from scheduler.alerts import send_alert
 from scheduler.config import BoardConfig, Config, ConfigError, interval_seconds

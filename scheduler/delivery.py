@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from notify.records import DeliveryAlert
+from notify.views import DeliveryAlert
 from scheduler import compat, due, logs, retries
 from scheduler.alerts import send_alert
 from scheduler.config import SubscriberConfig, interval_seconds
@@ -85,9 +85,9 @@ def _send_target(ctx: Context, target_id: int, now: datetime, spaced: bool) -> l
         sent = _send_batch(ctx, target_id, now, size, compact=compact, spaced=spaced)
         if sent is None:
             return reports
-        report, oversized, more = sent
-        if oversized and (size > 1 or not compact):
-            size, compact = max(1, size // 2), size == 1
+        report, refused, more = sent
+        if refused:  # halve what the target refused, not the limit: it may have owed fewer
+            size, compact = max(1, refused // 2), refused == 1
             continue
         reports.append(report)
         if report.error or not more:
@@ -96,11 +96,12 @@ def _send_target(ctx: Context, target_id: int, now: datetime, spaced: bool) -> l
 
 def _send_batch(
     ctx: Context, target_id: int, now: datetime, size: int, *, compact: bool, spaced: bool
-) -> tuple[DeliveryReport, bool, bool] | None:
+) -> tuple[DeliveryReport, int, bool] | None:
     """Claim one target, send a digest of its `size` newest pending entries, record the answer:
     one short transaction per digest, committed right after the target answered (the window a
-    crash could repeat a send). Returns the report, whether the target refused the digest as
-    too large (nothing recorded then), and whether entries remain."""
+    crash could repeat a send). Returns the report, how many entries the digest the target
+    refused as too large held (0: not refused so; nothing is recorded then), and whether
+    entries remain."""
     from notify.digest import build
     from notify.media import medium_for
     from notify.send import send
@@ -115,12 +116,13 @@ def _send_batch(
         url = ctx.urls[batch.url_hash]
         context = build(chunk.subscriber, chunk.entries, now, compact=compact)
         error = send(url, ctx.renderer.digest(context, medium_for(url).name))
-        if error is not None and error.oversized and (size > 1 or not compact):
+        if error is not None and error.oversized and (len(chunk.entries) > 1 or not compact):
             LOG.info(
                 "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked
             )
             session.rollback()
-            return DeliveryReport(batch.subscriber, batch.masked, 0, error.reason), True, True
+            refused = len(chunk.entries)
+            return DeliveryReport(batch.subscriber, batch.masked, 0, error.reason), refused, True
         reason = error.reason if error else None
         ledger.mark(session, chunk, reason and logs.SECRETS.mask(reason), now)
         session.commit()  # the target's answer is recorded the moment it came: the crash window
@@ -131,7 +133,7 @@ def _send_batch(
     report = DeliveryReport(
         chunk.subscriber, chunk.masked, len(chunk.entries), reason, alert_errors
     )
-    return report, False, more
+    return report, 0, more
 
 
 def _claim(ctx: Context, session: Session, target_id: int) -> ledger.Batch | None:

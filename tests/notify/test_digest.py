@@ -14,7 +14,8 @@ import pytest
 
 from notify.digest import TEMPLATES, Renderer, build
 from notify.media import MEDIA, Medium, medium_for
-from notify.records import DigestContext, Entry
+from notify.views import DigestContext
+from records.post import Entry
 
 GOLDEN = Path(__file__).parent / "golden"
 AT = datetime(2025, 7, 23, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))

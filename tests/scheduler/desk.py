@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from records.post import ReadPost
 from scheduler.config import BoardConfig, Config, NotifyConfig, Storage, SubscriberConfig
 from scheduler.context import Context, open_context, sync
 from storage import posts
-from storage.records import PostData
 
 BOARD = BoardConfig(
     name="esg",
@@ -50,15 +50,15 @@ class Desk:
             self._walk(ctx, [self._row("baseline")])
         self._walk(ctx, [self._row(title) for title in reversed(titles)])
 
-    def _walk(self, ctx: Context, rows: list[PostData]) -> None:
+    def _walk(self, ctx: Context, rows: list[ReadPost]) -> None:
         self.walks += 1
         with ctx.store.write() as session:
             now = T0 + timedelta(minutes=self.walks)
             posts.ingest(session, "esg", rows, complete=True, backfill=0, now=now)
 
-    def _row(self, title: str) -> PostData:
+    def _row(self, title: str) -> ReadPost:
         self.keys += 1
-        return PostData(
+        return ReadPost(
             key=str(self.keys),
             number=str(self.keys),
             title=title,

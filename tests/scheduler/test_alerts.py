@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from notify.masking import mask_url
-from notify.records import BoardAlert
+from notify.views import BoardAlert
 from scheduler.alerts import send_alert
 from tests.scheduler.desk import Desk, subscriber
 from tests.support.mail import PASSWORD, SmtpSink

@@ -177,3 +177,5 @@ def test_a_digest_too_large_for_the_target_arrives_in_parts(desk: Desk, smtp: Sm
     assert sum(r.entries for r in reports) == 4 and len(smtp.messages) == len(reports)
     assert sum(title in html(mail) for mail in smtp.messages for title in titles) == 4
     assert owed(ctx) == {}
+    # the four were refused once; what was split was those four, not the 50 a digest may hold
+    assert len(smtp.refused_sizes) == 1, smtp.refused_sizes

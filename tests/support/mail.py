@@ -61,6 +61,7 @@ class SmtpSink:
         self.fail_with: str | None = None
         self.stall = 0.0  # seconds to hold the "250 OK" back after storing a message
         self.max_size: int | None = None  # refuse larger messages, as a server's size limit does
+        self.refused_sizes: list[int] = []  # the sizes of the messages it refused so
         self._cond = threading.Condition()
         self._controller = _FreePortController(
             self,
@@ -86,6 +87,7 @@ class SmtpSink:
         if self.fail_with:
             return self.fail_with
         if self.max_size is not None and len(envelope.original_content) > self.max_size:
+            self.refused_sizes.append(len(envelope.original_content))
             return "552 5.3.4 Message size exceeds fixed maximum message size"
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(msg, EmailMessage)

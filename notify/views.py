@@ -1,16 +1,11 @@
-"""The plain records notify works with: what a digest is built from, what templates receive,
-and what an admin alert says. Cheap to import (no Jinja2, no Apprise)."""
+"""What templates receive: a digest's boards and posts (built from `records.post.Entry`), and what
+an admin alert says. Cheap to import (no Jinja2, no Apprise)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal, TypedDict
-
-from records.post import Entry
-
-__all__ = ["BoardAlert", "BoardView", "DeliveryAlert", "DigestContext", "Entry", "PostView"]
-
 
 # A post as templates see it: its entry with every link made safe (see `_post`).
 PostView = Mapping[str, object]
