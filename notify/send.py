@@ -1,9 +1,9 @@
 """Delivery through Apprise, one target URL at a time, so each target's answer is known.
 
-Sending never raises: it returns None when the target accepted the message, else a
-`DeliveryError` whose reason comes from Apprise's own record of that one call (its result and
-the log lines it captured for it), never from the process-wide Apprise logger, which other
-targets' sends write to at the same time.
+`send` returns when the target accepted the message, else raises a `DeliveryError` whose
+reason comes from Apprise's own record of that one call (its result and the log lines it
+captured for it), never from the process-wide Apprise logger, which other targets' sends write
+to at the same time. Callers catch it per target, so one target's refusal stops no other.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from notify.masking import mask_text, mask_url, secrets_of
 _DETAIL = ("exception", "refused", "timed out", "error")
 
 
-def send(url: str, message: Message) -> DeliveryError | None:
-    """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers."""
+def send(url: str, message: Message) -> None:
+    """Send `message` to the one target `url`; a fresh Apprise object, so no throttle lingers.
+    Raises `DeliveryError` (the target masked) when it is not accepted."""
     import apprise
 
     asset = apprise.AppriseAsset(
@@ -26,7 +27,7 @@ def send(url: str, message: Message) -> DeliveryError | None:
     )
     notifier = apprise.Apprise(asset=asset)
     if not notifier.add(url):
-        return DeliveryError(mask_url(url), "not a valid Apprise URL", "check the URL's form")
+        raise DeliveryError(mask_url(url), "not a valid Apprise URL", "check the URL's form")
     logging.getLogger("apprise").setLevel(logging.DEBUG)  # each call keeps its own detail lines
     try:
         result = notifier.notify(
@@ -36,13 +37,11 @@ def send(url: str, message: Message) -> DeliveryError | None:
             log_level=logging.DEBUG,
         )
     except Exception as exc:  # a plugin bug must not stop the other targets
-        return DeliveryError.from_apprise(
-            mask_url(url), masked(f"{type(exc).__name__}: {exc}", url)
-        )
-    if result:
-        return None
-    lines = [(entry.level, entry.message) for service in result for entry in service.logs()]
-    return DeliveryError.from_apprise(mask_url(url), masked(reason_of(lines), url))
+        said = masked(f"{type(exc).__name__}: {exc}", url)
+        raise DeliveryError.from_apprise(mask_url(url), said) from None
+    if not result:
+        lines = [(entry.level, entry.message) for service in result for entry in service.logs()]
+        raise DeliveryError.from_apprise(mask_url(url), masked(reason_of(lines), url))
 
 
 def masked(text: str, url: str) -> str:

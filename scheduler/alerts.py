@@ -6,6 +6,7 @@ alert (`alert.txt.j2`) and sends it to every `[notify] admin_urls` target.
 
 from __future__ import annotations
 
+from notify.errors import DeliveryError
 from notify.views import BoardAlert, DeliveryAlert
 from scheduler import compat
 from scheduler.context import Context
@@ -22,8 +23,9 @@ def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
     LOG.warning("%s", message.title)
     errors = []
     for url in ctx.cfg.notify.admin_urls:
-        error = send(url, message)
-        if error is not None:
+        try:
+            send(url, message)
+        except DeliveryError as error:  # the next admin target is alerted all the same
             errors.append(str(error))
             LOG.error("admin alert to %s failed: %s", error.target, error.reason)
     return errors

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from notify.errors import DeliveryError
 from notify.views import DeliveryAlert
 from scheduler import compat, due, logs, retries
 from scheduler.alerts import send_alert
@@ -21,6 +23,9 @@ from scheduler.config import SubscriberConfig, interval_seconds
 from scheduler.context import Context
 from scheduler.logs import LOG
 from storage import ledger
+
+if TYPE_CHECKING:
+    from notify.digest import Message
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,6 @@ def _send_batch(
     entries remain."""
     from notify.digest import build
     from notify.media import medium_for
-    from notify.send import send
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
@@ -115,7 +119,7 @@ def _send_batch(
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
         context = build(chunk.subscriber, chunk.entries, now, compact=compact)
-        error = send(url, ctx.renderer.digest(context, medium_for(url).name))
+        error = _sent(url, ctx.renderer.digest(context, medium_for(url).name))
         if error is not None and error.oversized and (len(chunk.entries) > 1 or not compact):
             LOG.info(
                 "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked
@@ -198,7 +202,6 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     """A short test message to each of `sub`'s targets, and each target's answer."""
     from notify.digest import Message
     from notify.masking import mask_url
-    from notify.send import send
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
@@ -209,6 +212,17 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     )
     reports = []
     for url in sub.urls:
-        error = send(url, message)
+        error = _sent(url, message)
         reports.append(DeliveryReport(sub.name, mask_url(url), 0, error.reason if error else None))
     return reports
+
+
+def _sent(url: str, message: Message) -> DeliveryError | None:
+    """One target's answer, for its report: None when it accepted the message."""
+    from notify.send import send
+
+    try:
+        send(url, message)
+    except DeliveryError as error:
+        return error
+    return None

@@ -10,6 +10,7 @@ import pytest
 import trustme
 
 from notify.digest import Message
+from notify.errors import DeliveryError
 from notify.send import send
 from tests.support.mail import FROM_ADDR, PASSWORD, USER, SmtpSink
 
@@ -38,7 +39,7 @@ def test_starttls_sends_without_verification_when_the_url_says_so_each_time(
     tls_sink: SmtpSink,
 ) -> None:
     for n in range(3):
-        assert send(url(tls_sink, f"r{n}@example.com", "no"), message(n)) is None
+        send(url(tls_sink, f"r{n}@example.com", "no"), message(n))
     received = tls_sink.wait_for(3)
     assert [m["To"] for m in received[-3:]] == [f"r{n}@example.com" for n in range(3)]
 
@@ -46,13 +47,20 @@ def test_starttls_sends_without_verification_when_the_url_says_so_each_time(
 def test_a_self_signed_certificate_is_refused_when_verification_is_on(
     tls_sink: SmtpSink,
 ) -> None:
-    assert send(url(tls_sink, "before@example.com", "no"), message(0)) is None
-    error = send(url(tls_sink, "checked@example.com", "yes"), message(1))
-    assert error is not None and PASSWORD not in str(error)
-    assert send(url(tls_sink, "after@example.com", "no"), message(2)) is None  # still its own
+    send(url(tls_sink, "before@example.com", "no"), message(0))
+    with pytest.raises(DeliveryError) as refused:
+        send(url(tls_sink, "checked@example.com", "yes"), message(1))
+    assert PASSWORD not in str(refused.value) and "certificate" in str(refused.value).lower()
+    send(url(tls_sink, "after@example.com", "no"), message(2))  # still its own setting
     assert "checked@example.com" not in [m["To"] for m in tls_sink.messages]
 
 
 def test_plain_smtp_still_delivers_with_the_shared_contexts_in_place(smtp: SmtpSink) -> None:
-    assert send(smtp.url("plain@example.com"), message(0)) is None
+    send(smtp.url("plain@example.com"), message(0))
     assert smtp.wait_for(1)[0]["To"] == "plain@example.com"
+
+
+def test_a_url_apprise_cannot_read_raises_its_error_with_the_secret_masked() -> None:
+    with pytest.raises(DeliveryError) as refused:
+        send(f"mailto://{USER}:{PASSWORD}@", message(0))
+    assert "not a valid Apprise URL" in str(refused.value) and PASSWORD not in str(refused.value)
