@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from notify.errors import DeliveryError
-from scheduler import config as config_mod
-from scheduler import logs
+from scheduler import config_file, logs
 from scheduler.config import ConfigError
 from scheduler.context import load_context, open_context, sync
 from scheduler.logs import LOG
@@ -157,12 +156,12 @@ def _fail(code: int, message: str, verbose: int) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    path = config_mod.config_path(args.config)
+    path = config_file.config_path(args.config)
     if path.exists():
         raise ConfigError(path, "", "already exists; boardwatch never overwrites a config file")
     text = starter()
     if args.url:
-        found = probe(config_mod.validate(path, {}), args.url, None)
+        found = probe(config_file.validate(path, {}), args.url, None)
         if found.error or not found.rows:
             LOG.error("%s: %s", args.url, found.error or NOTHING_READ.format(url=args.url))
             return FAILED
@@ -170,7 +169,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         say(f"{args.url}: read with profile {found.profile!r} ({len(found.rows)} rows)")
     path.write_text(text, "utf-8")
     LOG.info("wrote %s", path)
-    ctx = open_context(config_mod.load(path))
+    ctx = open_context(config_file.load(path))
     sync(ctx)
     LOG.info("database ready: %s", _masked(ctx.cfg.storage.url))
     return OK
@@ -183,8 +182,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.cycle import refuse_placeholders
     from storage.db import reachable
 
-    path = config_mod.config_path(args.config)
-    cfg = config_mod.load(path)
+    path = config_file.config_path(args.config)
+    cfg = config_file.load(path)
     register_secrets(cfg)
     check_targets(cfg, None)
     refuse_placeholders(cfg, [board for board in cfg.boards if board.enabled])

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from notify.masking import known_scheme, mask_url, unreadable
 from scheduler import logs
-from scheduler.config import Config, ConfigError, interval_seconds
+from scheduler.config import Config, ConfigError
+from scheduler.config_values import interval_seconds
 from storage import Store, ledger, open_store, posts
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def open_context(cfg: Config) -> Context:
 
 def load_context(config: str | None) -> Context:
     """The context of the config file `config` (or the default one), loaded and validated."""
-    from scheduler.config import config_path, load
+    from scheduler.config_file import config_path, load
 
     return open_context(load(config_path(config)))
 

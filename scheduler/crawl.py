@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scheduler import compat, verdict
-from scheduler.config import BoardConfig, Config, interval_seconds
+from scheduler.config import BoardConfig, Config
+from scheduler.config_values import interval_seconds
 from scheduler.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
 from scraper.keys import site_of

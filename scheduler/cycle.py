@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from notify.views import BoardAlert
 from scheduler import delivery, metrics
 from scheduler.alerts import send_alert
-from scheduler.config import BoardConfig, Config, ConfigError, interval_seconds
+from scheduler.config import BoardConfig, Config, ConfigError
+from scheduler.config_values import interval_seconds
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
 from scheduler.due import cron_trigger

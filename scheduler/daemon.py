@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scheduler import metrics, systemd
-from scheduler.config import ConfigError, interval_seconds
+from scheduler.config import ConfigError
+from scheduler.config_values import interval_seconds
 from scheduler.context import Context, sync
 from scheduler.cycle import crawl_claimed, deliver_guarded, plans_for, select_boards
 from scheduler.due import cron_trigger

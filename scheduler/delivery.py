@@ -19,7 +19,8 @@ from notify.errors import DeliveryError
 from notify.views import DeliveryAlert
 from scheduler import compat, due, logs, retries
 from scheduler.alerts import send_alert
-from scheduler.config import SubscriberConfig, interval_seconds
+from scheduler.config import SubscriberConfig
+from scheduler.config_values import interval_seconds
 from scheduler.context import Context
 from scheduler.logs import LOG
 from storage import ledger

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.config import Config, interval_seconds
+from scheduler.config import Config
+from scheduler.config_values import interval_seconds
 from scheduler.due import cron_trigger
 from storage.runs import Status
 

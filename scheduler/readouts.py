@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from records.post import DETAIL_FIELDS, Listed
 from scheduler import config as config_mod
+from scheduler import config_file, config_values
 from scheduler.config import ConfigError
 from scheduler.context import Context, load_context, sync
 from scheduler.logs import LOG
@@ -81,8 +82,8 @@ def _with_holds(status: Status, ctx: Context) -> Status:
     from scheduler import retries
 
     notify = ctx.cfg.notify
-    base = config_mod.interval_seconds(notify.retry_backoff)
-    cap = config_mod.interval_seconds(notify.retry_max_delay)
+    base = config_values.interval_seconds(notify.retry_backoff)
+    cap = config_values.interval_seconds(notify.retry_max_delay)
     for sub in status["subscribers"]:
         for target in sub["failing"]:
             target["held_until"] = retries.held_until(
@@ -118,8 +119,8 @@ NOTHING_READ = (
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    path = config_mod.config_path(args.config)
-    cfg = config_mod.load(path, secrets=False) if path.exists() else config_mod.validate(path, {})
+    path = config_file.config_path(args.config)
+    cfg = config_file.load(path, secrets=False) if path.exists() else config_file.validate(path, {})
     if args.profile is not None and args.profile not in cfg.known_profiles():
         raise ConfigError(
             path,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import config
+from scheduler import config, config_file
 from tests.support.cli import scrape
 from tests.support.workspace import Workspace
 
@@ -233,7 +233,7 @@ def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
     example = readme.split("[profiles.myboard]", 1)[1].split("```", 1)[0]
     path = tmp_path / "scrape.toml"
     path.write_text(GOOD_BOARD + "[profiles.myboard]" + example, encoding="utf-8")
-    profile = config.load(path).profile("myboard")
+    profile = config_file.load(path).profile("myboard")
     assert (profile.row, profile.title, profile.drop) == (
         "ul.news-list > li",
         "a.subject",
@@ -249,7 +249,7 @@ def test_a_user_profile_may_name_its_notice_and_department_words(tmp_path: Path)
         'notice_words = ["알림"]\ndepartment_labels = ["소관과"]\n',
         encoding="utf-8",
     )
-    mine = config.load(path).profile("mine")
+    mine = config_file.load(path).profile("mine")
     assert (mine.notice_words, mine.department_labels, mine.drop) == (("알림",), ("소관과",), None)
 
 
@@ -272,5 +272,5 @@ def test_probe_needs_no_subscriber_secrets(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(config.ConfigError, match="NO_SUCH_SECRET_BW"):
-        config.load(path)
-    assert "mine" in config.load(path, secrets=False).known_profiles()
+        config_file.load(path)
+    assert "mine" in config_file.load(path, secrets=False).known_profiles()
