@@ -74,7 +74,7 @@ def import_scrapy_http_handler() -> bool:
     return True
 
 
-class _Context:
+class _SharedSSLContext:
     """What Apprise's SMTP client gets for `ssl.create_default_context()`: it records the two
     settings the client may change and, only when a connection is really secured, hands over a
     context built once per setting and shared."""
@@ -117,4 +117,4 @@ class _SharedSsl(types.ModuleType):
     def create_default_context(*args: object, **kwargs: object) -> object:
         if args or kwargs:
             return ssl.create_default_context(*args, **kwargs)  # type: ignore[arg-type]
-        return _Context()
+        return _SharedSSLContext()
