@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from parsel import Selector
 
@@ -12,6 +10,7 @@ from scraper.detail import read_detail
 from scraper.items import Row
 from scraper.parse import clean_title, read_list
 from scraper.profiles import BUILTIN, Profile
+from tests.support.corpus import CORPUS, case
 
 
 def rows_of(root: Selector, base_url: str, profile: Profile, now: datetime) -> list[Row]:
@@ -20,14 +19,12 @@ def rows_of(root: Selector, base_url: str, profile: Profile, now: datetime) -> l
     return [] if page.problem else page.rows
 
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-LIST_URL = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&page=1"
-NOW = datetime(2025, 7, 24, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+LISTED = case("esg/legacy_board_list.html")  # the first ESG fixture, now in the corpus
 
 
-def rows() -> list[dict]:
-    page = Selector(text=(FIXTURES / "esg_list.html").read_text(encoding="utf-8"))
-    return rows_of(page, LIST_URL, BUILTIN["esg"], NOW)
+def rows() -> list[Row]:
+    page = Selector(text=(CORPUS / LISTED["file"]).read_text(encoding="utf-8"))
+    return rows_of(page, LISTED["url"], BUILTIN["esg"], datetime.fromisoformat(LISTED["now"]))
 
 
 def test_every_row_parsed_with_keys_from_the_link_not_the_running_number() -> None:
@@ -64,7 +61,7 @@ def test_pinned_notices() -> None:
 
 def test_detail_page() -> None:
     url = "https://esg.example.kr/bbs/board.php?bo_table=esg_news&no=2401"
-    page = Selector(text=(FIXTURES / "esg_view.html").read_text(encoding="utf-8"))
+    page = Selector(text=(CORPUS / "esg/legacy_view_wrap.html").read_text(encoding="utf-8"))
     detail = read_detail(
         page,
         url,
