@@ -16,24 +16,41 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from scraper import keys
+from scraper.profiles import pooled
 from scraper.text import Element, classes, visible
 
 ROW_TAGS = frozenset({"li", "div", "dl", "article", "tr"})
-# What a part of a card says it is, by its class.
-PART_CLASSES: dict[str, re.Pattern[str]] = {
-    "date": re.compile(r"date|time|regdate|day|when", re.IGNORECASE),
-    "author": re.compile(r"writer|author|name|user|nick|sv_member|dept", re.IGNORECASE),
-    "views": re.compile(r"view|hit|read|count", re.IGNORECASE),
-    "number": re.compile(r"^(?:num|no|number)$", re.IGNORECASE),
+# What a part of a card says it is, by its class: words any site uses, then the families' own
+# (`Profile.card_parts`, each a word found anywhere in a class).
+GENERIC_PART_CLASSES = {
+    "date": r"date|time|regdate|day|when",
+    "author": r"writer|author|name|user|nick|dept",
+    "views": r"view|hit|read|count",
+    "number": r"^(?:num|no|number)$",
 }
+
+
+def _with_families(generic: dict[str, str]) -> dict[str, re.Pattern[str]]:
+    family = pooled(lambda profile: profile.card_parts)
+    return {
+        name: re.compile(
+            "|".join([words, *(re.escape(w) for part, w in family if part == name)]), re.IGNORECASE
+        )
+        for name, words in generic.items()
+    }
+
+
+PART_CLASSES = _with_families(GENERIC_PART_CLASSES)
 _DATE_TEXT = re.compile(
     r"^\s*(?:\d{2,4}[-./]\s*\d{1,2}[-./]\s*\d{1,2}\.?|\d{1,2}[-./]\d{1,2}|\d{1,2}:\d{2}"
     r"|\d+\s*(?:초|분|시간|일|주)\s*전|방금(?: 전)?|어제|그제|\d+\s+\w+\s+ago)\s*$"
 )
 MIN_ROWS = 2
 DATED = 0.6  # the share of a list's rows that must show a date
-# Query parameters that name a board: a link whose value differs is another board's.
-BOARD_PARAMS = ("bo_table", "mid", "bbsid", "board", "bbs", "code", "bid", "boardid", "board_id")
+# Query parameters that name a board — the families' own (`Profile.board_params`), then any
+# site's: a link whose value differs is another board's.
+GENERIC_BOARD_PARAMS = ("board", "bbs", "code", "bid", "boardid", "board_id")
+BOARD_PARAMS = (*pooled(lambda profile: profile.board_params), *GENERIC_BOARD_PARAMS)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from parsel import Selector
 from records.post import DETAIL_FIELDS, Attachment
 from scraper.items import PageRead, Row
 from scraper.parse import find
-from scraper.profiles import Profile, pooled_css
+from scraper.profiles import Profile, pooled, pooled_css
 from scraper.text import Element, classes, visible
 
 SUMMARY_CHARS = 200
@@ -30,7 +30,10 @@ GENERIC_WRITER = "li.writer, .writer, .author, .name"
 BODY = f"{pooled_css(lambda profile: profile.body)}, {GENERIC_BODY}"
 FILES = f"{pooled_css(lambda profile: profile.downloads)}, {GENERIC_FILES}"
 WRITER = f"{pooled_css(lambda profile: profile.writer)}, {GENERIC_WRITER}"
-_NAV = ("prev", "next", "bo_v_nb", "nav", "pager")
+# Class words of a page's prev/next lists and pagers (never the body): any site's, then the
+# families' own (`Profile.nav`).
+GENERIC_NAV = ("prev", "next", "nav", "pager")
+NAV = (*GENERIC_NAV, *pooled(lambda profile: profile.nav))
 
 
 def is_alert_page(root: Selector) -> bool:
@@ -137,7 +140,7 @@ def _densest(root: Element) -> Element | None:
 
 def _in_nav(element: Element) -> bool:
     for node in (element, *element.iterancestors()):
-        if any(part in token for token in classes(node) for part in _NAV):
+        if any(part in token for token in classes(node) for part in NAV):
             return True
     return False
 

@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from scraper.navigation import build, form_query
-from scraper.profiles import pooled
+from scraper.profiles import ID_FIELD_ORDER, pooled
 from scraper.text import Element
 
 # Query parameters that name a post, in order of preference: the families' own (`wr_id=`,
@@ -40,7 +40,8 @@ GENERIC_ID_PARAMS = (
 )
 ID_PARAMS = (*pooled(lambda profile: profile.id_params), *GENERIC_ID_PARAMS)
 # Numeric parameters that never name a post: paging, sorting, searching, board ids — the
-# families' own (their page parameters among them) and the ones any site may use.
+# families' own (their page, board, comment and category parameters among them) and the ones
+# any site may use.
 GENERIC_NOT_ID_PARAMS = frozenset(
     {
         "page",
@@ -59,6 +60,9 @@ GENERIC_NOT_ID_PARAMS = frozenset(
 )
 NOT_ID_PARAMS = GENERIC_NOT_ID_PARAMS.union(
     pooled(lambda profile: profile.not_id_params),
+    pooled(lambda profile: profile.board_params),
+    pooled(lambda profile: profile.comment_params),
+    pooled(lambda profile: profile.category_params),
     pooled(lambda profile: (profile.page_param.lower(),)),
 )
 # (field, prefix): a script argument with the prefix fills {field} of a profile's `link`.
@@ -287,10 +291,13 @@ def _query(url: str) -> str:
 
 
 # Hidden fields that carry a post's own id on its page (its comment, reply or edit form), in
-# order of preference; and the query parameters that name an action on the post (gnuboard's
-# `w=r` reply link, XE's `act=`), whose links carry its id.
-ID_FIELDS = ("wr_id", "document_srl", "nttid", "uid", "content_uid", "article_no", "post_id")
-ACTION_PARAMS = frozenset({"w", "act", "mode", "mod"})
+# order of preference: the families' own (`Profile.id_fields`, in `ID_FIELD_ORDER`), then any
+# site's; and the query parameters that name an action on the post (gnuboard's `w=r` reply
+# link, XE's `act=`: `Profile.action_params`, and any site's), whose links carry its id.
+GENERIC_ID_FIELDS = ("article_no", "post_id")
+ID_FIELDS = (*pooled(lambda profile: profile.id_fields, ID_FIELD_ORDER), *GENERIC_ID_FIELDS)
+GENERIC_ACTION_PARAMS = frozenset({"mode", "mod"})
+ACTION_PARAMS = GENERIC_ACTION_PARAMS.union(pooled(lambda profile: profile.action_params))
 SELF_LINKS = (
     "//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"
     " | //link[@rel='shortlink']/@href"

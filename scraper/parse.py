@@ -24,7 +24,7 @@ from scraper import dates, keys
 from scraper.cards import Cards, find_cards
 from scraper.items import Row
 from scraper.navigation import script_urls
-from scraper.profiles import Profile, pooled_css
+from scraper.profiles import Profile, pooled, pooled_css
 from scraper.tables import Layout, find_layout
 from scraper.text import Element, classes, is_element, remove, visible
 
@@ -36,8 +36,21 @@ MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})  # as their own element,
 _COUNTS = re.compile(r"(?:\s*\[\d+\])+$")  # a trailing comment count: `[3]`
 _NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
 _NEW_SRC = re.compile(r"(?:^|[/_\-.])new(?:[_\-.\d]|$)", re.IGNORECASE)
-_NOT_TITLE_LINK = frozenset(
-    {"category", "cate", "bo_cate_link", "replynum", "cnt_cmt", "comment", "cmt", "sv_member"}
+# Beside a title, not it: links classed as a category, a comment count or a writer's menu (any
+# site's classes, and the families' own: `Profile.not_title`); links to a post's comments (an
+# anchor, a comment page, or a family's `comment_params`); category filters (`category=` or a
+# family's `category_params`) unless they name a post.
+GENERIC_NOT_TITLE = frozenset({"category", "cate", "comment", "cmt"})
+NOT_TITLE = GENERIC_NOT_TITLE.union(pooled(lambda profile: profile.not_title))
+GENERIC_COMMENT_LINKS = ("#comment", "_comment")
+COMMENT_LINKS = (
+    *GENERIC_COMMENT_LINKS,
+    *(f"{name}=" for name in pooled(lambda profile: profile.comment_params)),
+)
+GENERIC_CATEGORY_LINKS = ("category=",)
+CATEGORY_LINKS = (
+    *(f"{name}=" for name in pooled(lambda profile: profile.category_params)),
+    *GENERIC_CATEGORY_LINKS,
 )
 _COUNT = re.compile(r"^[\[(]?\d+[\])]?$")
 _YEAR = re.compile(r"\d{4}\s*[-./]|^\d{2}[-./]\d{1,2}[-./]\d{1,2}")
@@ -322,12 +335,12 @@ def _links(scope: Element) -> list[Element]:
 
 
 def _is_title_link(element: Element, text: str) -> bool:
-    if not _NOT_TITLE_LINK.isdisjoint(classes(element)):
+    if not NOT_TITLE.isdisjoint(classes(element)):
         return False
     href = (element.get("href") or "").lower()
-    if any(part in href for part in ("#comment", "_comment", "cwin=")):
+    if any(part in href for part in COMMENT_LINKS):
         return False
-    if any(part in href for part in ("sca=", "category=")) and not keys.query_id(href):
+    if any(part in href for part in CATEGORY_LINKS) and not keys.query_id(href):
         return False  # a category filter, not a post
     text = text.strip()
     return bool(text) and not _COUNT.match(text)

@@ -6,11 +6,13 @@ with `headers = true` reads a table by its header labels (번호 / 제목 / 글�
 No. / Title / Author / Date / Views; see `scraper.tables`): its selectors are then hints that win
 where they match — a skin's class names — never a requirement. Every built-in does.
 
-What an engine says of itself — the query parameters that name a post, the header labels, the
-classes it hides text in, the clutter in its titles, its download links, its script arguments —
-is set by the built-ins only, and pooled (`pooled`): a board of one engine often carries another's
+What an engine says of itself — the query parameters that name a post, a board or an action,
+the hidden fields that carry a post's id, the header labels, the classes it hides text in or marks
+links and parts with, the clutter in its titles, its download links, its script arguments — is set
+by the built-ins only, and pooled (`pooled`): a board of one engine often carries another's
 pieces, and `auto` reads any board, so every profile reads with all of it. The generic modules
-(`keys`, `tables`, `text`, `parse`, `detail`) hold only engine-neutral words besides the pool.
+(`keys`, `tables`, `text`, `parse`, `detail`, `cards`) hold only engine-neutral words besides the
+pool.
 
 Adding a family
 ---------------
@@ -19,10 +21,12 @@ Adding a family
    selectors as hints, `notice`/`new_marker` where the skin marks them, `page_param`, `link`
    for script-only links (and `script_fields` for the script arguments it needs), the post
    page's `body`/`department`/`organisation`/`attachments`, and what the engine says of itself:
-   `id_params`, `not_id_params`, `labels`, `hidden`, `clutter`, `downloads`, `writer`. Only what
-   the engine really prints belongs there; a word every board uses is generic. The pools follow
-   `BUILTIN`'s order, and `id_params` and `labels` are preferences: a new family goes last
-   (`tests/scraper/test_profiles.py` holds the pooled tables to what they were).
+   in its list, `id_params`, `not_id_params`, `board_params`, `labels`, `hidden`, `clutter`,
+   `not_title`, `comment_params`, `category_params`, `card_parts`; on a post's page, `id_fields`,
+   `action_params`, `nav`, `downloads`, `writer`. Only what the engine really prints belongs
+   there; a word every board uses is generic. The pools follow `BUILTIN`'s order (`id_fields`:
+   `ID_FIELD_ORDER`'s), and `id_params`, `id_fields` and `labels` are preferences: a new family
+   goes last (`tests/scraper/test_profiles.py` holds the pooled tables to what they were).
 2. Its name in `PROBE_ORDER`: where two profiles read a page equally well, the earlier wins.
 3. Real pages under `tests/fixtures/corpus/<family>/`, as the engine serves them (see the corpus
    README), each a case in `cases.json` with `family` set to the new name and one of `rows`
@@ -35,7 +39,7 @@ Adding a family
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -87,10 +91,18 @@ class Profile:
     department_labels: tuple[str, ...] = DEPARTMENT_LABELS  # beside the 담당부서, by preference
     # what the engine says of itself: built-ins only, pooled into every profile's reading
     id_params: Words = ()  # query parameters that name a post, preferred to the generic ones
-    not_id_params: Words = ()  # numeric query parameters that never do (search, board ids)
+    not_id_params: Words = ()  # numeric query parameters that never do (search, sorting)
+    board_params: Words = ()  # query parameters that name a board (nor do they)
     labels: Pairs = ()  # (column, header label) the engine prints beyond the generic ones
     hidden: Words = ()  # classes whose text a reader does not see (or sees twice)
     clutter: Css = None  # inside a title: comment counts, categories, previews (CSS)
+    not_title: Words = ()  # classes of the links beside a title: its category, comments, writer
+    comment_params: Words = ()  # query parameters of a link to comments (never naming a post)
+    category_params: Words = ()  # those of a category filter (nor do they)
+    card_parts: Pairs = ()  # (part, class word): a card's part so classed is that part
+    id_fields: Words = ()  # a post page's hidden form fields that carry its id, by preference
+    action_params: Words = ()  # query parameters of a post's own actions (reply, edit)
+    nav: Words = ()  # class words of a post page's prev/next lists (never its body)
     downloads: Css = None  # a post page's download links, wherever the skin puts them (CSS)
     writer: Css = None  # where a post page names its writer (CSS)
     script_fields: Pairs = ()  # (field, prefix): a script argument so prefixed fills {field}
@@ -134,9 +146,17 @@ BUILTIN: dict[str, Profile] = {
         body="#bo_v_con",
         attachments="#bo_v_file a.view_file_download",
         id_params=("wr_id",),
-        not_id_params=("bo_table", "sst", "sod", "sop", "spt", "sfl", "stx", "sca", "cwin"),
+        not_id_params=("sst", "sod", "sop", "spt", "sfl", "stx"),
+        board_params=("bo_table",),
         hidden=("sound_only", "sv", "sv_nojs"),  # `sv`: the member menu beside a name
         clutter=".cnt_cmt, .bo_cate_link, .bo_cate, .sound_only",
+        not_title=("bo_cate_link", "cnt_cmt", "sv_member"),
+        comment_params=("cwin",),  # view_comment.php?…&cwin=1
+        category_params=("sca",),
+        card_parts=(("author", "sv_member"),),
+        id_fields=("wr_id",),
+        action_params=("w",),  # write.php?w=r (reply), w=u (edit)
+        nav=("bo_v_nb",),
         downloads="a[href*='download.php'], a.view_file_download",
         writer=".if_name, .sv_member",
     ),
@@ -161,8 +181,11 @@ BUILTIN: dict[str, Profile] = {
         body=".xe_content, .rd_body",
         attachments=".files a, .rd_fnt a[href*='procFileDownload']",
         id_params=("document_srl",),
-        not_id_params=("mid",),
+        board_params=("mid",),
         clutter=".replyNum, .wrp, .speech",  # sketchbook's preview bubble
+        not_title=("replynum",),
+        id_fields=("document_srl",),
+        action_params=("act",),  # act=dispBoardReplyComment …
         downloads="a[href*='procFileDownload']",
     ),
     "kboard": Profile(  # KBoard for WordPress, default skin
@@ -182,6 +205,7 @@ BUILTIN: dict[str, Profile] = {
         id_params=("uid",),
         hidden=("kboard-mobile-contents",),
         clutter=".kboard-comments-count, .kboard-mobile-contents",
+        id_fields=("uid", "content_uid"),  # the post's forms, its comment form
         downloads="a[href*='file_download']",
     ),
     "egov": Profile(  # eGovFrame boards: ids inside onclick, pageIndex
@@ -200,8 +224,10 @@ BUILTIN: dict[str, Profile] = {
         body=".view_cont, .board_view .cont, .bbs_view .view_text",
         attachments=".file a, .board_file a",
         id_params=("nttid", "nttsn"),
-        not_id_params=("bbsid", "pageunit"),
+        not_id_params=("pageunit",),
+        board_params=("bbsid",),
         labels=(("date", "게시시작일"),),  # beside 작성일: the later choice
+        id_fields=("nttid",),
         downloads="a[href*='FileDown'], a[href*='atchFileId']",
         script_fields=(("bbsId", "BBSMSTR"),),  # fn_egov_…('BBSMSTR_…', '251')
     ),
@@ -209,10 +235,12 @@ BUILTIN: dict[str, Profile] = {
 }
 
 
-def pooled(of: Callable[[Profile], Iterable[T]]) -> tuple[T, ...]:
-    """What every built-in family knows of one kind, in `BUILTIN` order, each once: the pool a
-    generic reader uses whatever the profile, as `auto` must."""
-    return tuple(dict.fromkeys(item for profile in BUILTIN.values() for item in of(profile)))
+def pooled(of: Callable[[Profile], Iterable[T]], order: Sequence[str] = ()) -> tuple[T, ...]:
+    """What every built-in family knows of one kind, in `BUILTIN` order (the families named in
+    `order` first, in that order), each once: the pool a generic reader uses whatever the
+    profile, as `auto` must."""
+    names = [*order, *(name for name in BUILTIN if name not in order)]
+    return tuple(dict.fromkeys(item for name in names for item in of(BUILTIN[name])))
 
 
 def pooled_css(of: Callable[[Profile], str | None]) -> str:
@@ -223,6 +251,11 @@ def pooled_css(of: Callable[[Profile], str | None]) -> str:
 def _parts(css: str | None) -> list[str]:
     return [part.strip() for part in (css or "").split(",") if part.strip()]
 
+
+# The order a post page's hidden id fields are preferred in (`keys.ID_FIELDS`), as it always was:
+# eGov's `nttId` before KBoard's `uid` (a name a page's other forms may give a user), the other
+# way round from `id_params`. Families not named follow, in `BUILTIN` order.
+ID_FIELD_ORDER = ("esg", "gnuboard", "xe", "egov", "kboard")
 
 # The order `probe` weighs built-ins in when two read a page equally well: a family's profile
 # wins where the page shows its engine (its `signature`); where none does, `auto` says so.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
 from scheduler import config, config_file
+from scraper import profiles
 from tests.support.cli import scrape
 from tests.support.workspace import Workspace
 
@@ -240,6 +242,35 @@ def test_the_readme_profile_example_loads_as_written(tmp_path: Path) -> None:
         "span.comments",
     )
     assert profile.key == "fnView\\('(\\d+)'\\)" and profile.page_param == "pageIndex"
+
+
+# What an engine says of itself, by its type (`Profile`'s fields so annotated), and a value of it.
+ENGINE_KINDS = [
+    (profiles.Words, '["x"]'),
+    (profiles.Pairs, '[["date", "x"]]'),
+    (profiles.Css, '".x"'),
+]
+ENGINE_FIELDS = {
+    name: value
+    for name, hint in get_type_hints(profiles.Profile, include_extras=True).items()
+    for kind, value in ENGINE_KINDS
+    if hint == kind
+}
+
+
+@pytest.mark.parametrize(("field", "value"), sorted(ENGINE_FIELDS.items()))
+def test_every_engine_field_is_refused_in_a_user_profile(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    path = tmp_path / "scrape.toml"
+    path.write_text(
+        GOOD_BOARD + f'[profiles.p]\nrow = "li"\ntitle = "a"\n{field} = {value}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(config.ConfigError) as raised:
+        config_file.load(path)
+    assert raised.value.key == f"profiles.p.{field}"
+    assert "is known from the built-in families only" in raised.value.reason
 
 
 def test_a_user_profile_may_name_its_notice_and_department_words(tmp_path: Path) -> None:

@@ -4,11 +4,15 @@ board as before)."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from typing import get_type_hints
 
-from scraper import detail, keys, parse, tables, text
+import pytest
+from parsel import Selector
+
+from scraper import cards, detail, keys, parse, profiles, tables, text
 from scraper.parse import compiled
-from scraper.profiles import BUILTIN, Profile, pooled
+from scraper.profiles import BUILTIN, ID_FIELD_ORDER, Profile, pooled
 
 # The tables as they stood before the families held them (#21).
 ID_PARAMS_BEFORE = (
@@ -126,6 +130,32 @@ DROP_BEFORE = (
     ".sound_only, .blind, .sr-only"
 )
 
+ID_FIELDS_BEFORE = ("wr_id", "document_srl", "nttid", "uid", "content_uid", "article_no", "post_id")
+ACTION_PARAMS_BEFORE = frozenset({"w", "act", "mode", "mod"})
+BOARD_PARAMS_BEFORE = (
+    "bo_table",
+    "mid",
+    "bbsid",
+    "board",
+    "bbs",
+    "code",
+    "bid",
+    "boardid",
+    "board_id",
+)
+NOT_TITLE_BEFORE = frozenset(
+    {"category", "cate", "bo_cate_link", "replynum", "cnt_cmt", "comment", "cmt", "sv_member"}
+)
+COMMENT_LINKS_BEFORE = ("#comment", "_comment", "cwin=")
+CATEGORY_LINKS_BEFORE = ("sca=", "category=")
+NAV_BEFORE = ("prev", "next", "bo_v_nb", "nav", "pager")
+PART_CLASSES_BEFORE = {
+    "date": r"date|time|regdate|day|when",
+    "author": r"writer|author|name|user|nick|sv_member|dept",
+    "views": r"view|hit|read|count",
+    "number": r"^(?:num|no|number)$",
+}
+
 
 def parts(css: str) -> set[str]:
     return {part.strip() for part in css.split(",")}
@@ -182,3 +212,58 @@ def test_the_generic_tables_name_no_family_engine_word() -> None:
     assert engine.isdisjoint(keys.GENERIC_ID_PARAMS)
     assert engine.isdisjoint(keys.GENERIC_NOT_ID_PARAMS)
     assert set(pooled(lambda p: p.hidden)).isdisjoint(text.GENERIC_HIDDEN_CLASSES)
+
+
+def test_a_post_pages_id_fields_keep_their_order_of_preference() -> None:
+    """Not `id_params`' order: eGov's `nttid` is preferred to KBoard's `uid` (`ID_FIELD_ORDER`)."""
+    assert keys.ID_FIELDS == ID_FIELDS_BEFORE
+    assert set(ID_FIELD_ORDER) <= set(BUILTIN)
+
+
+def test_id_fields_follow_their_order_where_a_page_carries_two() -> None:
+    page = Selector(
+        text='<form><input type="hidden" name="uid" value="7">'
+        '<input type="hidden" name="nttId" value="251"></form>'
+    )
+    assert keys.page_id(page.root, "https://example.org/view.do") == "251"
+
+
+def test_the_families_own_words_keep_what_they_were() -> None:
+    assert keys.ACTION_PARAMS == ACTION_PARAMS_BEFORE
+    assert cards.BOARD_PARAMS == BOARD_PARAMS_BEFORE
+    assert parse.NOT_TITLE == NOT_TITLE_BEFORE
+    assert parse.COMMENT_LINKS == COMMENT_LINKS_BEFORE
+    assert parse.CATEGORY_LINKS == CATEGORY_LINKS_BEFORE
+    assert set(detail.NAV) == set(NAV_BEFORE)  # any one of them marks a block as navigation
+
+
+def test_card_parts_are_named_by_the_same_class_words() -> None:
+    """An alternation matches whatever its words' order: the words decide."""
+    assert list(cards.PART_CLASSES) == list(PART_CLASSES_BEFORE)
+    for name, before in PART_CLASSES_BEFORE.items():
+        pattern = cards.PART_CLASSES[name]
+        assert set(pattern.pattern.split("|")) == set(before.split("|")), name
+        assert pattern.flags & re.IGNORECASE
+
+
+def test_the_new_generic_tables_name_no_family_engine_word() -> None:
+    engine = {
+        *pooled(lambda p: p.id_fields),
+        *pooled(lambda p: p.action_params),
+        *pooled(lambda p: p.board_params),
+        *pooled(lambda p: p.not_title),
+        *pooled(lambda p: p.nav),
+    }
+    assert engine.isdisjoint(keys.GENERIC_ID_FIELDS)
+    assert engine.isdisjoint(keys.GENERIC_ACTION_PARAMS)
+    assert engine.isdisjoint(cards.GENERIC_BOARD_PARAMS)
+    assert engine.isdisjoint(parse.GENERIC_NOT_TITLE)
+    assert engine.isdisjoint(detail.GENERIC_NAV)
+    assert {part for part, _ in pooled(lambda p: p.card_parts)} <= set(cards.GENERIC_PART_CLASSES)
+
+
+def test_adding_a_family_names_every_field_an_engine_sets() -> None:
+    hints = get_type_hints(Profile, include_extras=True)
+    engine = [n for n, h in hints.items() if h in (profiles.Words, profiles.Pairs, profiles.Css)]
+    assert len(engine) == 16
+    assert [name for name in engine if f"`{name}`" not in (profiles.__doc__ or "")] == []
