@@ -32,8 +32,9 @@ Adding a family
    README), each a case in `cases.json` with `family` set to the new name and one of `rows`
    (every post in page order: key, number, title, url, date, new_marker, notice, author,
    views), `refuse` or `empty`. `tests/scraper/test_corpus.py` then reads each page with the
-   family's profile and expects exactly those rows (a `refuse` page: a problem or no rows; an
-   `empty` one: no posts and `empty`), and `probe` over `PROBE_ORDER` must read the same rows,
+   family's profile and expects exactly those rows (a `refuse` page, with the `reason` it is
+   refused for: the parser's problem, or "held no post"; an `empty` one: no posts and `empty`),
+   and `probe` over `PROBE_ORDER` must read the same rows,
    naming the new family wherever the page shows its signature.
 """
 
