@@ -71,7 +71,10 @@ def find(node: Element, query: str | None) -> list[Element]:
 
 
 @dataclass
-class _Context:
+class _Reading:
+    """One list page as it is being read: its address, the profile, the layout found, the
+    page's own scripts, and the cells already looked up."""
+
     base_url: str
     profile: Profile
     now: datetime
@@ -139,7 +142,7 @@ class ListPage:
     hinted: bool = False  # the profile's own selectors found the rows
     empty: bool = False  # the list is there, and says the board has no posts
     family: int = 0  # how much of the profile's engine the page shows (its `signature`, ≤ 10)
-    context: _Context | None = field(default=None, repr=False)
+    context: _Reading | None = field(default=None, repr=False)
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
 
     @property
@@ -181,7 +184,7 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
     if layout is None and profile.headers and not hints:  # not a table: a list of cards?
         layout = find_cards(root.root, base_url)
     nodes = layout.rows if layout is not None else hints
-    context = _Context(base_url, profile, now, layout, script_urls(root.root))
+    context = _Reading(base_url, profile, now, layout, script_urls(root.root))
     context.index_hints(nodes, ("title", "number", "notice"))
     page = ListPage(
         hinted=bool(hints) and (layout is None or layout.hinted),
@@ -234,7 +237,7 @@ def choose(
     return best if best is not None and best[1].score[0] else None
 
 
-def _skim(node: Element, ctx: _Context) -> Skim | None:
+def _skim(node: Element, ctx: _Reading) -> Skim | None:
     title_cell = ctx.layout.cell(node, "title") if ctx.layout else None
     element = _title_element(node, title_cell, ctx)
     if element is None:
@@ -254,7 +257,7 @@ def _skim(node: Element, ctx: _Context) -> Skim | None:
     return Skim(node, title_cell, key, title, marked, number, notice, url, built)
 
 
-def _complete(skim: Skim, ctx: _Context, vague_dates: set[str]) -> Row:
+def _complete(skim: Skim, ctx: _Reading, vague_dates: set[str]) -> Row:
     node, digits = skim.node, skim.number.replace(",", "").strip()
     when = _field(node, "date", ctx)
     if when and not _YEAR.search(when):
@@ -306,7 +309,7 @@ def _checked(page: ListPage, skims: list[Skim]) -> ListPage:
     return page
 
 
-def _title_element(node: Element, cell: Element | None, ctx: _Context) -> Element | None:
+def _title_element(node: Element, cell: Element | None, ctx: _Reading) -> Element | None:
     """The post's link: the profile's title selector where it matches, else the best link of
     the title column (not a category, comment-count or author link)."""
     profile = ctx.profile
@@ -448,7 +451,7 @@ def _is_badge(element: Element) -> bool:
     return visible([element]).casefold() == "hot" or "hot" in classes(element)
 
 
-def _new_marker(node: Element, cell: Element | None, ctx: _Context) -> bool:
+def _new_marker(node: Element, cell: Element | None, ctx: _Reading) -> bool:
     """A New marker beside the title: the profile's, an icon, a class, or the word itself."""
     if ctx.hinted(node, "new_marker"):
         return True
@@ -466,7 +469,7 @@ def _bare_marker(scope: Element) -> bool:
     return any(t.strip().casefold() in ("new", "n", "새글") for t in texts)
 
 
-def _field(node: Element, name: str, ctx: _Context) -> str:
+def _field(node: Element, name: str, ctx: _Reading) -> str:
     """A cell's visible text: the profile's selector where it matches, else the header's column."""
     hinted = ctx.hinted(node, name)
     if hinted:
@@ -475,7 +478,7 @@ def _field(node: Element, name: str, ctx: _Context) -> str:
     return visible([cell]) if cell is not None else ""
 
 
-def _author(node: Element, ctx: _Context) -> str:
+def _author(node: Element, ctx: _Reading) -> str:
     text = _field(node, "author", ctx)
     return text.split("\n")[0].strip()
 
@@ -489,7 +492,7 @@ def _int(text: str) -> int | None:
     return int(match[1].replace(",", "")) if match else None
 
 
-def _is_notice(node: Element, number: str, ctx: _Context) -> bool:
+def _is_notice(node: Element, number: str, ctx: _Reading) -> bool:
     """공지 / Notice in the number cell, a notice icon there, or a row the board marks notice."""
     words = ctx.profile.notice_words
     if number.strip().casefold() in words:
