@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from protego import Protego
@@ -27,74 +25,51 @@ from twisted.python.failure import Failure
 
 from scraper.detail import is_alert_page, read_detail, shows, with_details
 from scraper.errors import CrawlError
-from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
+from scraper.items import BoardTask, BoardWalk, Lookup, RobotsRead, Row, WalkEnd
 from scraper.keys import Key, page_id, site_of
-from scraper.parse import ListPage, Skim, board_title, choose, read_list
+from scraper.parse import ListPage, board_title, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
+from scraper.walk import (
+    Entry,
+    Failed,
+    Listing,
+    Page,
+    Refused,
+    Step,
+    Walk,
+    asks,
+    page_url,
+    step,
+)
 
 Out = Request | BoardWalk | RobotsRead
 Output = Iterator[Out]
-PREFETCH = 4  # list pages fetched ahead while every post on them is new
 
 
 @dataclass
 class _Walk:
-    """The spider's bookkeeping for one board's walk."""
+    """The spider's bookkeeping for one board's walk; where the walk goes is `state`'s."""
 
     task: BoardTask
     profile: Profile
-    rows: dict[str, Row] = field(default_factory=dict)  # emitted rows, in the board's order
-    seen: set[str] = field(default_factory=set)
+    state: Walk
+    rows: dict[str, Row] = field(default_factory=dict)  # kept rows, in the board's order
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
-    above: set[str] = field(default_factory=set)  # a resumed first walk: keys above its posts
-    aliases: dict[str, str] = field(default_factory=dict)  # key -> the path it is listed under
-    unknown: set[str] = field(default_factory=set)  # paths whose post page must say the id
-    built: dict[str, str] = field(default_factory=dict)  # key -> what its address was built from
-    checking: bool = False  # a built address's page was asked for: it is checked when it answers
     warnings: dict[str, str] = field(default_factory=dict)  # what it was built from -> warning
     heading: str = ""  # the board's name as page 1 shows it (read for a probe)
-    met: bool = False  # a resumed first walk reached a post the failed one stored
-    pages: int = 0
-    end: WalkEnd | None = None
-    error: CrawlError | None = None
     details_pending: int = 0
-    details_fetched: int = 0
     yielded: bool = False
-    requested: int = 1  # the furthest list page asked for
     reading: bool = False  # a page of it is being read (it may wait for the store)
     waiting: dict[int, Response | CrawlError] = field(default_factory=dict)  # fetched ahead
 
-    def identify(
-        self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]
-    ) -> dict[str, KnownPost]:
-        """Rows linked by a path alone (a title slug): the post once listed under that path with
-        that title, by its own key; else unknown until its page says its id — an edited title,
-        a slug another post had, a post keyed by its path before its page was ever read. A post
-        page on another host is not read: there the path stays the key."""
-        known = dict(stored)
-        paths = [s for s in skims if s.key.kind == "path"]
-        claimed = Counter(k for s in paths if (k := getattr(known.get(s.key.value), "key", None)))
-        below = _newest_below(skims, known)
-        for skim in paths:
-            path, post = skim.key.value, known.get(skim.key.value)
-            own = post.key if post is not None else None
-            in_place = post is not None and below[id(skim)] <= post.order
-            if (
-                post is not None
-                and own
-                and post.same_title(skim.title)
-                and claimed[own] == 1
-                and in_place
-            ):
-                skim.key = Key(own, "id" if own != path else "path")
-                self.aliases[own] = path
-                known[own] = post
-                continue
-            if self.task.identify and _same_site(skim.url, self.task.url):
-                self.unknown.add(path)
-                known.pop(path, None)
-        return known
+    @property
+    def end(self) -> WalkEnd | None:
+        return self.state.end
+
+    @property
+    def pages(self) -> int:
+        return self.state.pages
 
     def rekey(self, path: str, key: str | None) -> str | None:
         """The row listed under `path` is the post `key` (None: its page carries no id, so the
@@ -117,20 +92,10 @@ class _Walk:
         out of this walk — stored under its path it could be a post sent twice — and read again
         by the next run."""
         self.rows.pop(path, None)
-        self.unknown.discard(path)
-
-    def note_above(self, skims: Sequence[Skim], stored: Mapping[str, KnownPost]) -> None:
-        """While a resumed first walk has not met a post the failed one stored, its posts are
-        new (sent, so their pages are read); below that, they are the rest of the baseline."""
-        for skim in skims:
-            self.met = self.met or (skim.key.value in stored and not skim.notice)
-            if self.met:
-                return
-            self.above.add(skim.key.value)
 
     def doubt(self, key: str, url: str, answer: str) -> None:
         """A post page at an address we built does not answer as that post's page."""
-        built = self.built[key]
+        built = self.state.built[key]
         self.warnings.setdefault(
             built,
             f"post links built from {built} lead nowhere: {url} {answer}, so digests would "
@@ -139,14 +104,14 @@ class _Walk:
         )
 
     def stop(self, end: WalkEnd, error: CrawlError | None = None) -> None:
-        self.end, self.error = end, error
+        self.state = self.state._replace(end=end, error=error)
 
     def item(self) -> BoardWalk | None:
         """The walk's item, once: when its list walk ended and no post page is outstanding."""
         if self.yielded or self.end is None or self.details_pending:
             return None
         self.yielded = True
-        task = self.task
+        task, state = self.task, self.state
         rows = () if self.end is WalkEnd.REFUSED else tuple(self.rows.values())
         return BoardWalk(
             task.name,
@@ -155,11 +120,11 @@ class _Walk:
             self.pages,
             task.baseline,
             task.backfill,
-            self.error,
+            state.error,
             self.profile.name,
             tuple(self.warnings.values()),
             self.heading,
-            frozenset(self.seen),
+            state.seen,
         )
 
 
@@ -177,7 +142,7 @@ class BoardSpider(Spider):
         """`robots`: the sites whose robots.txt is known and fresh (body, or None: all allowed);
         the others' are read first, and yielded as `RobotsRead` items for the store."""
         super().__init__(**kwargs)
-        self._walks = {task.name: _Walk(task, task.profile) for task in tasks}
+        self._walks = {task.name: _Walk(task, task.profile, Walk(task)) for task in tasks}
         self._lookup = lookup
         self._known_robots = dict(robots or {})
         self._robots_ttl = robots_ttl
@@ -251,7 +216,7 @@ class BoardSpider(Spider):
     def list_request(self, walk: _Walk, page: int) -> Request:
         task = walk.task
         return Request(
-            _page_url(task.url, task.profile.page_param, page),
+            page_url(task.url, task.profile.page_param, page),
             callback=self.parse_list,
             errback=self.list_failed,
             cb_kwargs={"board": task.name, "page": page},
@@ -289,18 +254,17 @@ class BoardSpider(Spider):
             while walk.end is None and walk.pages + 1 in walk.waiting:
                 page = walk.pages + 1
                 got = walk.waiting.pop(page)
-                if isinstance(got, CrawlError):
-                    walk.stop(WalkEnd.FAILED, got)
-                    out.extend(self.finish(walk))
-                    continue
-                listed = self.list_page(walk, got, page, out)
-                if listed is None:
-                    continue
-                board, paths = walk.task.name, listed.paths
-                stored = self._lookup.known(board, listed.keys, paths)
-                if stored is None:  # a post not read ahead: ask the store, off the reactor
-                    stored = await asyncio.to_thread(self._lookup, board, listed.keys, paths)
-                out.extend(self.listed(walk, listed, page, stored, bool(paths)))
+                read, listed = self.list_page(walk, got, page)
+                stored = None
+                if listed is not None and asks(walk.state, read):
+                    board, paths = walk.task.name, listed.paths
+                    stored = self._lookup.known(board, listed.keys, paths)
+                    if stored is None:  # a post not read ahead: ask the store, off the reactor
+                        stored = await asyncio.to_thread(self._lookup, board, listed.keys, paths)
+                state, done = step(walk.state, read, stored, lambda url: self.allowed(walk, url))
+                out.extend(self.follow(walk, state, done))
+                if stored is not None and listed is not None:
+                    walk.vague_dates |= listed.vague_dates
         finally:
             walk.reading = False
         if walk.end is not None:
@@ -308,63 +272,40 @@ class BoardSpider(Spider):
         return out
 
     def list_page(
-        self, walk: _Walk, response: Response, page: int, out: list[Out]
-    ) -> ListPage | None:
-        """Read a list page; None when that ended the walk (its output added to `out`)."""
+        self, walk: _Walk, got: Response | CrawlError, page: int
+    ) -> tuple[Page, ListPage | None]:
+        """A list page as the walk takes it (and as it was read, when it was)."""
+        if isinstance(got, CrawlError):
+            return Failed(got), None
         board = walk.task.name
-        walk.pages += 1
         try:
-            listed = self.read(walk, response, page)
+            listed = self.read(walk, got, page)
         except Exception as exc:  # an unreadable page ends this board's walk, not the crawl
-            self.logger.debug("%s: could not read %s", board, response.url, exc_info=True)
+            self.logger.debug("%s: could not read %s", board, got.url, exc_info=True)
             reason = f"could not read the list page: {type(exc).__name__}: {exc}"
-            walk.stop(WalkEnd.FAILED, CrawlError(board, response.url, reason))
-            out.extend(self.finish(walk))
-            return None
+            return Failed(CrawlError(board, got.url, reason), fetched=True), None
         if listed.problem:
-            walk.stop(WalkEnd.REFUSED, refusal(walk, response.url, listed.problem))
-            out.extend(self.finish(walk))
-            return None
-        if not any(s.key.value not in walk.seen for s in listed.skims):
-            first = WalkEnd.NO_POSTS_YET if listed.empty else WalkEnd.EMPTY
-            walk.stop(first if page == 1 else WalkEnd.END)
-            out.extend(self.finish(walk))
-            return None
-        return listed
+            return Refused(refusal(walk, got.url, listed.problem)), None
+        return _listing(listed), listed
 
-    def listed(
-        self,
-        walk: _Walk,
-        listed: ListPage,
-        page: int,
-        stored: Mapping[str, KnownPost],
-        slugs: bool,
-    ) -> Output:
-        """A list page's rows, now that what the store knows of them is known (`slugs`: some
-        rows are linked by a path alone)."""
-        skims = listed.skims
-        fresh = [s for s in skims if s.key.value not in walk.seen]
-        if slugs:
-            stored = walk.identify(skims, stored)
-        if walk.task.resumed:
-            walk.note_above(skims, stored)
-        settled = {key for key, known in stored.items() if known.settled}
-        caught_up = all(
-            s.key.value in settled or (s.notice and s.key.value in walk.seen) for s in skims
-        )
-        wanted = set()
-        for skim in fresh:  # stored, settled and unchanged: nothing more to read or do
-            key = skim.key.value
-            walk.seen.add(key)
-            walk.seen.add(walk.aliases.get(key, key))
-            if not (key in settled and stored[key].same_title(skim.title)):
-                wanted.add(key)
-        walk.built |= {s.key.value: s.built for s in fresh if s.built and s.key.value in wanted}
-        for row in listed.complete(wanted) if wanted else ():
-            yield from self.emit(walk, row, stored)
-        walk.vague_dates |= listed.vague_dates
-        all_new = not any(s.key.value in stored for s in skims if not s.notice)  # notices stay
-        yield from self.next_page(walk, page, caught_up, all_new=all_new)
+    def follow(self, walk: _Walk, state: Walk, done: Step) -> Output:
+        """Keep a step's rows; ask for the post pages and list pages it calls for."""
+        walk.state = state
+        for row in done.rows:
+            walk.rows[row["key"]] = row
+        for fetch in done.fetch:
+            walk.details_pending += 1
+            yield Request(
+                fetch.url,
+                callback=self.parse_detail,
+                errback=self.detail_failed,
+                cb_kwargs={"board": walk.task.name, "key": fetch.key, "identify": fetch.identify},
+                dont_filter=True,
+            )
+        for page in done.pages:
+            yield self.list_request(walk, page)
+        if done.end is not None:
+            yield from self.finish(walk)
 
     def read(self, walk: _Walk, response: Response, page: int) -> ListPage:
         """A list page read with the walk's profile (on page 1 of a probe: the best of all)."""
@@ -378,58 +319,6 @@ class BoardSpider(Spider):
             walk.profile = found[0]
             return found[1]
         return read_list(root, html.url, walk.profile, now)
-
-    def next_page(self, walk: _Walk, page: int, caught_up: bool, *, all_new: bool) -> Output:
-        """Ask for the next page — and, while every post on this one was new (a baseline, a long
-        gap), for up to PREFETCH pages ahead, so the walk waits on one round trip, not each."""
-        if caught_up:
-            walk.stop(WalkEnd.CAUGHT_UP)
-        elif page >= walk.task.max_pages:
-            walk.stop(WalkEnd.MAX_PAGES)
-        else:
-            last = min(page + (PREFETCH if all_new else 1), walk.task.max_pages)
-            for ahead in range(walk.requested + 1, last + 1):
-                request = self.list_request(walk, ahead)
-                if not self.allowed(walk, request.url):
-                    break  # robots.txt closes the rest of the board, from that page on
-                walk.requested = ahead
-                yield request
-            if walk.requested > page:
-                return
-            walk.stop(WalkEnd.END)
-        yield from self.finish(walk)
-
-    def emit(self, walk: _Walk, row: Row, stored: Mapping[str, KnownPost]) -> Output:
-        """Keep the row; ask for its post page when its details are wanted, or when only the
-        page can say which post it is."""
-        if row["key"] in walk.aliases:
-            row["alias"] = walk.aliases[row["key"]]
-        walk.rows[row["key"]] = row
-        identify = row["key"] in walk.unknown
-        details = row["key"] not in stored and self.wants_details(walk, row)
-        check = row["key"] in walk.built and not walk.checking and walk.task.identify
-        if not (identify or details or check):
-            return
-        walk.checking = walk.checking or row["key"] in walk.built
-        walk.details_pending += 1
-        walk.details_fetched += int(details)
-        yield Request(
-            row["url"],
-            callback=self.parse_detail,
-            errback=self.detail_failed,
-            cb_kwargs={"board": walk.task.name, "key": row["key"], "identify": identify},
-            dont_filter=True,
-        )
-
-    def wants_details(self, walk: _Walk, row: Row) -> bool:
-        task, url = walk.task, row["url"]
-        news = row["key"] in walk.above
-        if task.baseline and not news and (row["notice"] or walk.details_fetched >= task.backfill):
-            return False  # a baseline sends only the newest `backfill` posts, never notices
-        if not task.details:
-            return False
-        same_site = urlsplit(url).netloc == urlsplit(task.url).netloc
-        return same_site and url != task.url and self.allowed(walk, url)
 
     def parse_detail(self, response: Response, board: str, key: str, identify: bool) -> Output:
         walk = self._walks[board]
@@ -445,7 +334,7 @@ class BoardSpider(Spider):
                     return
                 key = found
             row = walk.rows[key]
-            if key in walk.built and not shows(root, row["title"]):
+            if key in walk.state.built and not shows(root, row["title"]):
                 walk.doubt(key, response.url, "does not show the post")
             details = read_detail(root, page.url, walk.profile, row)
             walk.rows[key] = with_details(row, details, vague_date=vague)
@@ -458,7 +347,7 @@ class BoardSpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         board, key = request.cb_kwargs["board"], request.cb_kwargs["key"]
         walk, error = self._walks[board], failure.value
-        if key in walk.built and isinstance(error, HttpError) and error.response.status < 500:
+        if key in walk.state.built and isinstance(error, HttpError) and error.response.status < 500:
             walk.doubt(key, request.url, f"answers HTTP {error.response.status}")
         else:
             self.logger.warning(
@@ -484,23 +373,20 @@ class BoardSpider(Spider):
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 
-def _newest_below(
-    skims: Sequence[Skim], known: Mapping[str, KnownPost]
-) -> dict[int, tuple[float, int]]:
-    """For each row, the latest stored post listed below it (by when it was first stored): a
-    post the board lists above a post stored after it was written again, or is another."""
-    newest: tuple[float, int] = (0.0, 0)
-    found: dict[int, tuple[float, int]] = {}
-    for skim in reversed(skims):
-        found[id(skim)] = newest
-        post = known.get(skim.key.value)
-        if post is not None and not skim.notice:
-            newest = max(newest, post.order)
-    return found
+def _listing(listed: ListPage) -> Listing:
+    """A list page as the walk takes it: its rows' keys and titles, the rest read on demand."""
+    entries = [
+        Entry(s.key.value, s.title, s.notice, s.key.kind == "path", s.url, s.built)
+        for s in listed.skims
+    ]
 
+    def read(keys: Mapping[str, str]) -> list[Row]:
+        for skim in listed.skims:  # a row linked by a path it was once listed under: its post
+            if keys.get(skim.key.value, skim.key.value) != skim.key.value:
+                skim.key = Key(keys[skim.key.value], "id")
+        return listed.complete(set(keys.values()))
 
-def _same_site(url: str | None, board_url: str) -> bool:
-    return url is not None and urlsplit(url).netloc == urlsplit(board_url).netloc
+    return Listing(entries, read, listed.empty)
 
 
 def _unrequestable(url: str) -> str | None:
@@ -561,13 +447,3 @@ def _fresh_for(response: Response, default: float) -> float:
     control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1")
     match = _MAX_AGE.search(control)
     return float(min(max(int(match[1]), 60), 7 * 86400)) if match else default
-
-
-def _page_url(url: str, param: str, page: int) -> str:
-    """The list URL with its page parameter set; page 1 is the configured URL as given."""
-    if page == 1:
-        return url
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
-    query.append((param, str(page)))
-    return urlunsplit(parts._replace(query=urlencode(query)))
