@@ -151,9 +151,10 @@ class BoardSpider(Spider):
     async def start(self) -> AsyncIterator[Request | BoardWalk | RobotsRead]:
         sites: dict[str, list[_Walk]] = {}
         for walk in self._walks.values():
-            if (problem := _unrequestable(walk.task.url)) is not None:  # that board alone fails
-                reason = f"the list page cannot be requested: {problem}"
-                walk.stop(WalkEnd.FAILED, CrawlError(walk.task.name, walk.task.url, reason))
+            try:
+                _requestable(walk.task)
+            except CrawlError as error:  # that board alone fails
+                walk.stop(WalkEnd.FAILED, error)
                 for item in self.finish(walk):
                     yield item
                 continue
@@ -277,16 +278,23 @@ class BoardSpider(Spider):
         """A list page as the walk takes it (and as it was read, when it was)."""
         if isinstance(got, CrawlError):
             return Failed(got), None
-        board = walk.task.name
         try:
-            listed = self.read(walk, got, page)
-        except Exception as exc:  # an unreadable page ends this board's walk, not the crawl
-            self.logger.debug("%s: could not read %s", board, got.url, exc_info=True)
-            reason = f"could not read the list page: {type(exc).__name__}: {exc}"
-            return Failed(CrawlError(board, got.url, reason), fetched=True), None
-        if listed.problem:
-            return Refused(refusal(walk, got.url, listed.problem)), None
+            listed = self.read_right(walk, got, page)
+        except CrawlError as error:  # this board's walk ends here, not the crawl
+            return (Refused(error) if error.refused else Failed(error, fetched=True)), None
         return _listing(listed), listed
+
+    def read_right(self, walk: _Walk, response: Response, page: int) -> ListPage:
+        """A list page read, or the `CrawlError` why it cannot be (read right)."""
+        try:
+            listed = self.read(walk, response, page)
+        except Exception as exc:
+            self.logger.debug("%s: could not read %s", walk.task.name, response.url, exc_info=True)
+            reason = f"could not read the list page: {type(exc).__name__}: {exc}"
+            raise CrawlError(walk.task.name, response.url, reason) from exc
+        if listed.problem:
+            raise refusal(walk, response.url, listed.problem)
+        return listed
 
     def follow(self, walk: _Walk, state: Walk, done: Step) -> Output:
         """Keep a step's rows; ask for the post pages and list pages it calls for."""
@@ -389,19 +397,21 @@ def _listing(listed: ListPage) -> Listing:
     return Listing(entries, read, listed.empty)
 
 
-def _unrequestable(url: str) -> str | None:
-    """Why a URL cannot be requested at all (a port out of range, a broken host), if it can't."""
+def _requestable(task: BoardTask) -> None:
+    """Raise `CrawlError` when the board's list page cannot be requested at all (a port out of
+    range, a broken host)."""
     try:
-        Request(url)
-        Request(f"{site_of(url)}/robots.txt")
+        Request(task.url)
+        Request(f"{site_of(task.url)}/robots.txt")
     except ValueError as exc:
-        return str(exc)
-    return None
+        reason = f"the list page cannot be requested: {exc}"
+        raise CrawlError(task.name, task.url, reason) from None
 
 
 def refusal(walk: _Walk, url: str, problem: str) -> CrawlError:
     reason = f"the list page cannot be read right with profile {walk.profile.name!r}: {problem}"
-    return CrawlError(walk.task.name, url, reason, f"try `scrape probe {walk.task.url}`")
+    hint = f"try `scrape probe {walk.task.url}`"
+    return CrawlError(walk.task.name, url, reason, hint, refused=True)
 
 
 _KOREAN = frozenset({"euc-kr", "euc_kr", "euckr", "ks_c_5601-1987", "ksc5601", "cp949", "uhc"})
