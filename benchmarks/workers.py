@@ -23,7 +23,7 @@ The database: `$BOARDWATCH_BENCH_PG_URL` (a server URL; a fresh database is made
 dropped after), else `$BOARDWATCH_TEST_PG_URL`.
 
     python benchmarks/workers.py [--boards 300] [--sites 30] [--interval 8]
-    python benchmarks/workers.py --smoke   # 24 boards on 3 sites, short runs
+    python benchmarks/workers.py --smoke   # 24 boards on 3 sites, 1 and 2 workers, short runs
 """
 
 from __future__ import annotations
@@ -216,13 +216,14 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
-    if args.smoke:
-        args.boards, args.sites, args.concurrency, args.interval = 24, 3, 2, 3.0
-        args.intervals, args.stagger, args.warmup, args.window = 3, 1.1, 3.0, 4.0
-        args.subscribers = 40
+    counts = (1, 2, 3)
+    if args.smoke:  # that every part runs, in seconds: tests/e2e/test_sharing.py checks 3 workers
+        args.boards, args.sites, args.concurrency, args.interval = 24, 3, 2, 2.0
+        args.intervals, args.stagger, args.warmup, args.window = 2, 0.8, 1.5, 1.5
+        args.subscribers, counts = 20, (1, 2)
     ok = True
     print(f"sharing: {args.boards} boards on {args.sites} sites, interval {args.interval:g} s")
-    for count in (1, 2, 3):
+    for count in counts:
         got = sharing(args, count)
         shares = ", ".join(f"{got[f'share{i}']:.0%}" for i in range(count))
         print(
