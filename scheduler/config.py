@@ -38,6 +38,7 @@ from scheduler.config_values import (
     check_encoding,
     check_file_place,
     check_folder_place,
+    check_origin,
     check_quiet_hours,
     check_web_url,
     check_zone,
@@ -120,6 +121,8 @@ class BoardConfig(Strict):
     details: Bool = True
     encoding: Annotated[str, AfterValidator(check_encoding)] = "auto"
     enabled: Bool = True
+    # other sites (scheme://host[:port]) the board's own pages live on; nothing else is fetched
+    also_fetch: list[Annotated[str, AfterValidator(check_origin)]] = Field([], max_length=20)
 
     @model_validator(mode="after")
     def _one_schedule(self) -> BoardConfig:

@@ -143,6 +143,15 @@ def check_web_url(value: str) -> str:
     return value
 
 
+def check_origin(value: str) -> str:
+    """A site a board may also fetch from: `https://m.example.kr` (scheme, host, maybe a port;
+    no path — a site, not a page)."""
+    check_web_url(value)
+    if urlsplit(value).path.strip("/") or urlsplit(value).query:
+        raise ValueError(f"{short(value)!r} is a page; give the site alone, like https://m.a.kr")
+    return value
+
+
 def check_address(value: str) -> str:
     """`host:port` (`:9464`, `0.0.0.0:9464`, `[::1]:9464`) for the metrics server, or empty."""
     if not value:

@@ -71,6 +71,7 @@ def settings_for(
             "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
         },
         "DOWNLOADER_MIDDLEWARES_BASE": {
+            "scraper.middlewares.OriginMiddleware": 50,  # before anything else: off-site, nothing
             "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
             "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
             "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
@@ -78,7 +79,6 @@ def settings_for(
             "scraper.middlewares.BackoffMiddleware": 560,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
-            "scraper.middlewares.SameSiteRedirectMiddleware": 650,
             "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
             "scraper.middlewares.SiteLimitMiddleware": 990,  # holds the per-site limit
         },
@@ -111,6 +111,7 @@ def task_for(
         baseline=baseline,
         resumed=resumed,
         backfill=board.backfill,
+        also_fetch=tuple(board.also_fetch),
     )
 
 
@@ -237,6 +238,7 @@ class Probe:
     profile: str  # the profile that read the page (the best of all, without --profile)
     tried: tuple[str, ...] = ()
     heading: str = ""  # the board's name as the page shows it
+    paging: str = ""  # how its pages turn, as the page's pager shows it
 
 
 async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
@@ -249,7 +251,7 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
     board = BoardConfig(name="probe", url=url, profile=names[0], max_pages=1, details=False)
     task = replace(
         task_for(cfg, board, baseline=True),
-        candidates=candidates[1:] and candidates,
+        candidates=candidates,
         identify=False,  # one list page, and only that
     )
     collected = await crawl(AsyncCrawlerRunner(), cfg, [task], _nothing_stored, None)
@@ -257,7 +259,14 @@ async def probe(cfg: Config, url: str, profile: str | None) -> Probe:
     if not isinstance(walk, BoardWalk):
         return Probe((), UNREAD, names[0], tuple(names))
     error = f"{walk.error}; {walk.error.hint}" if walk.error and walk.error.hint else walk.error
-    return Probe(walk.rows, str(error) if error else None, walk.profile, tuple(names), walk.heading)
+    return Probe(
+        walk.rows,
+        str(error) if error else None,
+        walk.profile,
+        tuple(names),
+        walk.heading,
+        walk.paging,
+    )
 
 
 UNREAD = "the list page could not be read (see the log above)"

@@ -131,6 +131,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     rows, error = result.rows, result.error
     if args.profile is None and rows:
         say(f"profile {result.profile!r} reads this page best (tried {', '.join(result.tried)})")
+    if rows and result.paging:
+        say(f"pages: {result.paging}")
     if args.json:
         _print_json([{k: _iso(v) for k, v in row.items()} for row in rows])
     for row in [] if args.json else rows:

@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import cached_property
 from typing import Protocol
 
 from records.post import Details, ReadPost
 from scraper.errors import CrawlError
+from scraper.origins import origins, within
 from scraper.profiles import Profile
 
 # A post as a walk reads it: its list row, completed by its own page when that is fetched (one
@@ -41,6 +43,12 @@ class KnownPost(Protocol):
 
     @property
     def order(self) -> tuple[float, int]: ...  # when it was first stored (a later post: higher)
+
+    @property
+    def title(self) -> str: ...  # as stored
+
+    @property
+    def url(self) -> str: ...  # its address ("" when the lookup did not read it)
 
     def same_title(self, title: str) -> bool: ...  # `title` is no change (or a cut of it)
 
@@ -78,6 +86,16 @@ class BoardTask:
     backfill: int = 0
     identify: bool = True  # read the id of a post linked by a path alone from its page
     candidates: tuple[Profile, ...] = ()  # `probe`: read page 1 with each, keep the best
+    also_fetch: tuple[str, ...] = ()  # other origins the board's pages live on (its config's)
+
+    @cached_property
+    def origins(self) -> frozenset[str]:
+        """Where this board's requests may go: its own origin and those it lists."""
+        return origins(self.url, self.also_fetch)
+
+    def fetches(self, url: str | None) -> bool:
+        """Is `url` on the board's own site (an origin it may request)?"""
+        return url is not None and within(url, self.origins)
 
 
 class WalkEnd(Enum):
@@ -125,6 +143,8 @@ class BoardWalk:
     warnings: tuple[str, ...] = ()  # noticed without failing (built links that lead nowhere)
     heading: str = ""  # the board's name as its first page shows it (a probe's)
     listed: frozenset[str] = frozenset()  # every key (and alias) the walk saw on its pages
+    paging: str = ""  # how its pages turn, as its first page shows it (a probe's)
+    origins: frozenset[str] = frozenset()  # where the board's requests may go
 
 
 @dataclass(frozen=True)

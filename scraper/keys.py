@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
@@ -304,10 +304,13 @@ SELF_LINKS = (
 )
 
 
-def page_id(root: Element, page_url: str) -> str | None:
+def page_id(
+    root: Element, page_url: str, own: Callable[[str], bool] = lambda url: True
+) -> str | None:
     """The id a post's own page carries — a hidden field of its forms, its canonical address or
-    shortlink, the links of its own actions (reply, edit) — when it says so unambiguously."""
-    return _field_id(root) or _self_link_id(root, page_url) or _action_id(root)
+    shortlink (on the board's own site, `own`: another site's address says nothing of it), the
+    links of its own actions (reply, edit) — when it says so unambiguously."""
+    return _field_id(root) or _self_link_id(root, page_url, own) or _action_id(root)
 
 
 def _field_id(root: Element) -> str | None:
@@ -320,10 +323,10 @@ def _field_id(root: Element) -> str | None:
     return found[0] if found else None
 
 
-def _self_link_id(root: Element, page_url: str) -> str | None:
+def _self_link_id(root: Element, page_url: str, own: Callable[[str], bool]) -> str | None:
     for href in root.xpath(SELF_LINKS):
         url = _absolute(page_url, str(href).strip())
-        key = _href_key(url, "") if url.startswith("http") else None
+        key = _href_key(url, "") if url.startswith("http") and own(url) else None
         if key is not None and key.kind == "id":
             return key.value
     return None

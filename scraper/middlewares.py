@@ -1,15 +1,19 @@
-"""Downloader middlewares: retries with backoff (Scrapy retries at once; a struggling site
-deserves a pause), and redirects kept to the board's own site."""
+"""Downloader middlewares: every request kept to its board's own site, retries with backoff
+(Scrapy retries at once; a struggling site deserves a pause), and the per-site limit."""
 
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+
+from scraper.origins import origin_of, shown, within
+
+ORIGINS = "origins"  # a request's meta: the origins its board may fetch from (set by the spider)
 
 
 class BackoffMiddleware:
@@ -28,21 +32,26 @@ class BackoffMiddleware:
             await asyncio.sleep(min(self.base * 2 ** (tries - 1), 60.0))
 
 
-class SameSiteRedirectMiddleware:
-    """A redirect that leaves the board's host is not followed: a post link that redirects to
-    another host (an internal address, say) must not have that page's text mailed out, and a
-    list page must not be fetched from a site whose robots.txt was never read."""
+class OriginMiddleware:
+    """Every request goes to an origin its board may fetch from (its own site, or one its config
+    lists), or it is not made: the one place that holds it, for list and post pages, links a
+    page's script builds, every redirect hop (Scrapy's redirects come back through here) and
+    robots.txt. So a page cannot send boardwatch to an internal address and have that page's text
+    mailed out, nor to a site whose robots.txt it never read. The spider names each request's
+    origins in its meta (`ORIGINS`); a request that names none is refused too."""
 
-    REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        location = response.headers.get(b"Location")
-        if response.status in self.REDIRECTS and location:
-            target = urljoin(request.url, location.decode("latin-1"))
-            if urlsplit(target).hostname != urlsplit(request.url).hostname:
-                host = urlsplit(target).hostname or target
-                raise IgnoreRequest(f"redirected to another site ({host}); not followed")
-        return response
+    def process_request(self, request: Request) -> None:
+        allowed = request.meta.get(ORIGINS)
+        if allowed and within(request.url, allowed):
+            return
+        hops = request.meta.get("redirect_urls") or []
+        where = shown(origin_of(request.url)) if origin_of(request.url) else request.url
+        if hops:
+            raise IgnoreRequest(
+                f"{hops[-1]} redirected to {request.url}, another site than the board's own; "
+                "not followed"
+            )
+        raise IgnoreRequest(f"{where} is another site than the board's own; not requested")
 
 
 class SiteLimitMiddleware:

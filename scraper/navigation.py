@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 from urllib.parse import quote
 
 from scraper.text import Element
@@ -38,13 +39,15 @@ _FORM_NAME = re.compile(
 _LIST_ONLY = re.compile(r"^(?:page|search|sch|cpage|npage)", re.IGNORECASE)
 
 
-def script_urls(root: Element) -> dict[str, str]:
-    """Functions the page defines that open a post: name -> address template."""
+def script_urls(root: Element, *, own_action: bool = False) -> dict[str, str]:
+    """Functions the page defines that open a page: name -> address template. `own_action`:
+    a form submitted without setting its `action` goes to the one it has (a pager's form, which
+    posts back to the list; a post's form must say where it goes)."""
     forms = _forms(root)
     found: dict[str, str] = {}
     for script in root.iter("script"):
         for name, params, body in _functions(script.text or ""):
-            template = _went_to(body, params) or _submitted(body, params, forms)
+            template = _went_to(body, params) or _submitted(body, params, forms, own_action)
             if template is not None:
                 found.setdefault(name, template)
     return found
@@ -94,9 +97,13 @@ def _went_to(body: str, params: list[str]) -> str | None:
     return None
 
 
-def _submitted(body: str, params: list[str], forms: Mapping[str, dict[str, str]]) -> str | None:
+def _submitted(
+    body: str, params: list[str], forms: Mapping[str, _Form], own_action: bool = False
+) -> str | None:
     """A form filled from the arguments and submitted to its `action`: its fields as a query."""
     actions = [m[2] if m[2] is not None else m[4] for m in _ACTION.finditer(body)]
+    if not actions and own_action and (form := _form_of(body, forms)) is not None:
+        actions = [form.action]
     if not actions or "submit" not in body:
         return None
     assigned: dict[str, str] = {}
@@ -108,7 +115,8 @@ def _submitted(body: str, params: list[str], forms: Mapping[str, dict[str, str]]
                 assigned[name] = quote(value[1:-1], safe="")  # no braces left to escape
     if not any(value.startswith("{") for value in assigned.values()):
         return None  # no argument reaches the form: not a post's page
-    fields = {**_form_fields(body, forms), **assigned}
+    form = _form_of(body, forms)
+    fields = {**(form.fields if form is not None else {}), **assigned}
     action = _literal(actions[-1])
     query = "&".join(f"{name}={value}" for name, value in fields.items())
     return f"{action}{'&' if '?' in action else '?'}{query}"
@@ -119,13 +127,18 @@ def _literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _form_fields(body: str, forms: Mapping[str, dict[str, str]]) -> dict[str, str]:
-    """The hidden fields (not paging or search ones) of the form the function submits."""
+class _Form(NamedTuple):
+    action: str  # as the page writes it
+    fields: dict[str, str]  # its hidden fields that say which post (not paging or search ones)
+
+
+def _form_of(body: str, forms: Mapping[str, _Form]) -> _Form | None:
+    """The form the function submits."""
     for match in _FORM_NAME.finditer(body):
         name = match[1] or match[2]
         if name in forms:
             return forms[name]
-    return {}
+    return None
 
 
 def form_query(fields: Mapping[str, str]) -> dict[str, str]:
@@ -134,8 +147,8 @@ def form_query(fields: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in fields.items() if k and v and not _LIST_ONLY.match(k)}
 
 
-def _forms(root: Element) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
+def _forms(root: Element) -> dict[str, _Form]:
+    found: dict[str, _Form] = {}
     for form in root.iter("form"):
         hidden = {
             i.get("name", ""): i.get("value", "")
@@ -143,7 +156,8 @@ def _forms(root: Element) -> dict[str, dict[str, str]]:
             if (i.get("type") or "").lower() == "hidden"
         }
         fields = {k: quote(v, safe="") for k, v in form_query(hidden).items()}
+        action = (form.get("action") or "").strip()
         for name in (form.get("name"), form.get("id")):
             if name:
-                found.setdefault(name, fields)
+                found.setdefault(name, _Form(action, fields))
     return found

@@ -24,6 +24,7 @@ from scraper import dates, keys
 from scraper.cards import Cards, find_cards
 from scraper.items import Row
 from scraper.navigation import script_urls
+from scraper.pager import Pager, read_pager
 from scraper.profiles import Profile, pooled, pooled_css
 from scraper.tables import Layout, find_layout
 from scraper.text import Element, classes, is_element, remove, visible
@@ -144,6 +145,13 @@ class ListPage:
     family: int = 0  # how much of the profile's engine the page shows (its `signature`, ≤ 10)
     context: _Reading | None = field(default=None, repr=False)
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
+    root: Element | None = field(default=None, repr=False)
+
+    def pager(self, page: int) -> Pager | None:
+        """The page's pager, read as showing page `page` (its rows' links are posts)."""
+        if self.root is None or self.context is None:
+            return None
+        return read_pager(self.root, self.context.base_url, page, [s.node for s in self.skims])
 
     @property
     def keys(self) -> list[str]:
@@ -190,6 +198,7 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
         hinted=bool(hints) and (layout is None or layout.hinted),
         family=min(len(find(root.root, profile.signature)), 10),
         context=context,
+        root=root.root,
     )
     skims = [skim for node in nodes if (skim := _skim(node, context))]
     if not skims and isinstance(layout, Layout) and layout.header is not None:

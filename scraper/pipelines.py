@@ -12,9 +12,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Self
 
+from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 
+from scraper.detail import is_alert_page, shows
+from scraper.encoding import decode
 from scraper.items import BoardWalk, RobotsRead, StoredWalk, WalkEnd
+from scraper.keys import page_id
+from scraper.middlewares import ORIGINS
+from scraper.text import tree
 from storage import Store, StoreError, locks, open_store, posts, robots
 from storage.db import describe
 
@@ -30,8 +37,15 @@ class LeaseLost(Exception):
 
 
 class StorePipeline:
-    def __init__(self, store: Store, owner: str | None, leases: dict[str, str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        owner: str | None,
+        leases: dict[str, str],
+        crawler: Crawler | None = None,
+    ) -> None:
         self.store, self.owner, self.leases = store, owner, leases
+        self.crawler = crawler  # asks old links whether they still answer (as media pipelines do)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -39,7 +53,7 @@ class StorePipeline:
         if not url:
             raise ValueError(f"the {STORE_URL} setting must name the database to store walks in")
         leases = dict(crawler.settings.getdict(LEASES))
-        return cls(open_store(url), crawler.settings.get(OWNER), leases)
+        return cls(open_store(url), crawler.settings.get(OWNER), leases, crawler)
 
     async def process_item(self, item: object) -> object:
         if isinstance(item, RobotsRead):
@@ -49,7 +63,51 @@ class StorePipeline:
             return item
         if not item.rows and not item.baseline and item.end in QUIET_ENDS:
             return StoredWalk(item)  # quiet: stored, settled, unchanged — nothing to write
-        return await asyncio.to_thread(self.store_walk, item)
+        gone = await self.old_links_gone(item)
+        return await asyncio.to_thread(self.store_walk, item, gone)
+
+    async def old_links_gone(self, walk: BoardWalk) -> bool:
+        """Would the walk be taken for a board whose links changed? Only once the old links are
+        shown gone: each asked (two at most) no longer answers with its post. A new post that
+        repeats a stored post's title and date, while that post still answers, is news."""
+        if walk.baseline or not walk.rows or self.crawler is None:
+            return False
+        try:
+            sample = await asyncio.to_thread(self.moved_sample, walk)
+        except Exception as exc:  # the walk is stored as it is: its rows are news
+            LOG.debug("%s: could not compare with stored posts: %s", walk.board, describe(exc))
+            return False
+        for old in sample:
+            if not await self.gone(walk, old):
+                return False
+        return bool(sample)
+
+    def moved_sample(self, walk: BoardWalk) -> list[posts.OldLink]:
+        with self.store.read() as session:
+            return posts.moved_sample(session, walk.board, walk.rows, walk.listed)
+
+    async def gone(self, walk: BoardWalk, old: posts.OldLink) -> bool:
+        """Does the stored post's old address no longer answer with it? Gone: 4xx, a "no such
+        post" page, another post's page, or a redirect (to its new link); not gone: its page,
+        at its address. An answer that cannot be had proves nothing."""
+        assert self.crawler is not None and self.crawler.engine is not None
+        request = Request(old.url, meta={ORIGINS: walk.origins}, dont_filter=True)
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest:
+            return True  # it leads off the site now: not that post's address any more
+        except Exception:
+            return False
+        if response.status >= 500:
+            return False
+        if response.status >= 400 or response.url != request.url:
+            return True
+        try:
+            root = tree(decode(response).text)
+        except Exception:
+            return False
+        there = not is_alert_page(root) and shows(root, old.title)
+        return not (there and page_id(root.root, response.url) in (None, old.key))
 
     def keep_robots(self, read: RobotsRead) -> None:
         if self.owner is None:
@@ -60,7 +118,7 @@ class StorePipeline:
         except Exception as exc:  # it is read again next time: no reason to fail a board
             LOG.warning("could not keep %s/robots.txt: %s", read.site, describe(exc))
 
-    def store_walk(self, walk: BoardWalk) -> StoredWalk:
+    def store_walk(self, walk: BoardWalk, links_gone: bool = False) -> StoredWalk:
         sessions = self.store.dry_run if self.owner is None else self.store.write
         try:
             with sessions() as session:
@@ -75,6 +133,7 @@ class StorePipeline:
                     backfill=walk.backfill,
                     now=datetime.now(UTC),
                     listed=walk.listed,
+                    links_gone=links_gone,
                 )
         except Exception as exc:  # that board's run fails; the others are stored
             LOG.debug("%s: could not store the walk", walk.board, exc_info=True)

@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, KnownPost, Row, WalkEnd
+from scraper.origins import origin_of, shown
+from scraper.pager import Pager, Paging, paging_for
 
 PREFETCH = 4  # list pages asked for ahead while every post on them is new
 NOTHING: Mapping[str, str] = MappingProxyType({})
@@ -41,6 +42,12 @@ class Walk(NamedTuple):  # a tuple: a step makes a few, cheaply (a quiet crawl, 
     fetched: int = 0  # post pages asked for their details
     end: WalkEnd | None = None
     error: CrawlError | None = None
+    paging: Paging | None = None  # how its pages turn, as the pages walked said (None: page 1's)
+    elsewhere: frozenset[str] = frozenset()  # origins of post links it did not read (not its site)
+
+    @property
+    def turns(self) -> Paging:
+        return self.paging or paging_for(self.task.url, self.task.profile.page_param)
 
 
 class Entry(NamedTuple):  # a tuple: every row of every list page is one, made cheaply
@@ -54,14 +61,21 @@ class Entry(NamedTuple):  # a tuple: every row of every list page is one, made c
     built: str | None = None  # what the address was built from, when not the link's own
 
 
+def _no_pager() -> Pager | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Listing:
     """A list page read. `read` reads rows whole — costly, so only for the rows a walk keeps:
-    listed key -> the key to keep it under; the rows in the page's order."""
+    listed key -> the key to keep it under; the rows in the page's order. `pager` reads its
+    pager — only when the walk goes on past it."""
 
     entries: Sequence[Entry]
     read: Callable[[Mapping[str, str]], Sequence[Row]]
     empty: bool = False  # the list is there, and says the board has no posts
+    url: str = ""
+    pager: Callable[[], Pager | None] = _no_pager
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ class Step:
 
     rows: tuple[Row, ...] = ()
     fetch: tuple[Fetch, ...] = ()
-    pages: tuple[int, ...] = ()
+    pages: tuple[tuple[int, str], ...] = ()  # list pages to ask for: (number, address)
     end: WalkEnd | None = None
 
 
@@ -123,6 +137,8 @@ def step(
     walk = walk._replace(pages=walk.pages + 1)
     if isinstance(page, Refused):
         return _ended(walk, WalkEnd.REFUSED, page.error)
+    if walk.pages > 1 and _repeats(walk, page):
+        return _repeated(walk, page)
     if not asks(walk, page):
         first = WalkEnd.NO_POSTS_YET if page.empty else WalkEnd.EMPTY
         return _ended(walk, first if walk.pages == 1 else WalkEnd.END)
@@ -131,6 +147,27 @@ def step(
 
 def _ended(walk: Walk, end: WalkEnd, error: CrawlError | None = None) -> tuple[Walk, Step]:
     return walk._replace(end=end, error=error), Step(end=end)
+
+
+def _repeats(walk: Walk, page: Listing) -> bool:
+    """Does the page show only posts of the pages walked before it (pinned notices aside)? Then
+    it is no further page: the board did not turn the page as asked."""
+    posts = [entry.key for entry in page.entries if not entry.notice]
+    return bool(posts) and all(key in walk.seen for key in posts)
+
+
+def _repeated(walk: Walk, page: Listing) -> tuple[Walk, Step]:
+    """A page that repeats the ones before it ends the walk — an error where a pager said the
+    board goes on (posts below would go unread while the run says ok)."""
+    if walk.turns.promised < walk.pages:
+        return _ended(walk, WalkEnd.END)
+    reason = (
+        f"list page {walk.pages} shows only posts of the pages before it: the board did not turn "
+        f"the page at {page.url}, though its pager shows {walk.pages} pages or more "
+        f"(pages were turned by {walk.turns.describe()})"
+    )
+    hint = f"`scrape probe {walk.task.url}` shows how its pages turn"
+    return _ended(walk, WalkEnd.FAILED, CrawlError(walk.task.name, page.url, reason, hint))
 
 
 def _listed(
@@ -160,7 +197,7 @@ def _listed(
     rows = page.read(chosen) if wanted else ()
     walk, kept, fetch = _emit(walk, rows, stored, allowed)
     all_new = not any(keys[e.key] in stored for e in entries if not e.notice)  # notices stay
-    walk, pages = _next_page(walk, caught_up, all_new, allowed)
+    walk, pages = _next_page(walk, page, caught_up, all_new, allowed)
     return walk, Step(kept, fetch, pages, walk.end)
 
 
@@ -185,7 +222,7 @@ def _identify(
         if post is not None and own is not None:
             keys[path], aliases[own], known[own] = own, path, post
             continue
-        if walk.task.identify and _same_site(entry.url, walk.task.url):
+        if walk.task.identify and walk.task.fetches(entry.url):
             unknown.add(path)
             known.pop(path, None)
     return walk._replace(aliases=aliases, unknown=frozenset(unknown)), known, keys
@@ -246,6 +283,9 @@ def _emit(
         kept.append(row)
         identify = key in walk.unknown
         details = key not in stored and _wants_details(walk, row, allowed)
+        if details and not walk.task.fetches(row["url"]):  # another site's page: never read
+            walk = walk._replace(elsewhere=walk.elsewhere | {origin_of(row["url"]) or row["url"]})
+            details = False
         check = key in walk.built and not walk.checking and walk.task.identify
         if not (identify or details or check):
             continue
@@ -263,40 +303,47 @@ def _wants_details(walk: Walk, row: Row, allowed: Callable[[str], bool]) -> bool
         return False  # a baseline sends only the newest `backfill` posts, never notices
     if not task.details:
         return False
-    return _same_site(url, task.url) and url != task.url and allowed(url)
+    return url != task.url and (not task.fetches(url) or allowed(url))
 
 
 def _next_page(
-    walk: Walk, caught_up: bool, all_new: bool, allowed: Callable[[str], bool]
-) -> tuple[Walk, tuple[int, ...]]:
-    """Ask for the next page — and, while every post on this one was new (a baseline, a long
-    gap), for up to PREFETCH pages ahead, so the walk waits on one round trip, not each."""
-    page, task = walk.pages, walk.task
+    walk: Walk, page: Listing, caught_up: bool, all_new: bool, allowed: Callable[[str], bool]
+) -> tuple[Walk, tuple[tuple[int, str], ...]]:
+    """Ask for the next page where the page's pager says it is — and, while every post on this
+    one was new (a baseline, a long gap), for up to PREFETCH pages ahead, so the walk waits on
+    one round trip, not each. A pager that shows no page past this one ends the walk."""
+    number, task = walk.pages, walk.task
     if caught_up:
         return walk._replace(end=WalkEnd.CAUGHT_UP), ()
-    if page >= task.max_pages:
+    if number >= task.max_pages:
         return walk._replace(end=WalkEnd.MAX_PAGES), ()
-    last = min(page + (PREFETCH if all_new else 1), task.max_pages)
-    pages: list[int] = []
+    pager = page.pager()
+    walk = walk._replace(paging=walk.turns.after(pager))
+    if pager is not None and not pager.more:
+        return walk._replace(end=WalkEnd.END), ()
+    last = min(number + (PREFETCH if all_new else 1), task.max_pages)
+    pages: list[tuple[int, str]] = []
     for ahead in range(walk.requested + 1, last + 1):
-        if not allowed(safe_url_string(page_url(task.url, task.profile.page_param, ahead))):
+        url = walk.turns.url(ahead)
+        if ahead > number + 1 and not walk.turns.knows(ahead):
+            break  # only a next link says where the board goes on: one page at a time
+        if not task.fetches(url):
+            if ahead == number + 1:
+                return _off_site(walk, url)
+            break
+        if not allowed(safe_url_string(url)):
             break  # robots.txt closes the rest of the board, from that page on (as requested)
-        pages.append(ahead)
-    walk = walk._replace(requested=pages[-1] if pages else walk.requested)
-    if walk.requested > page:
+        pages.append((ahead, url))
+    walk = walk._replace(requested=pages[-1][0] if pages else walk.requested)
+    if walk.requested > number:
         return walk, tuple(pages)
     return walk._replace(end=WalkEnd.END), ()
 
 
-def _same_site(url: str | None, board_url: str) -> bool:
-    return url is not None and urlsplit(url).netloc == urlsplit(board_url).netloc
-
-
-def page_url(url: str, param: str, page: int) -> str:
-    """The list URL with its page parameter set; page 1 is the configured URL as given."""
-    if page == 1:
-        return url
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != param]
-    query.append((param, str(page)))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+def _off_site(walk: Walk, url: str) -> tuple[Walk, tuple[tuple[int, str], ...]]:
+    """The pager leads off the board's own site: not followed, and the walk cannot go on."""
+    where = shown(origin_of(url)) if origin_of(url) else url
+    reason = f"the pager leads to {url}, off the board's own site; it was not requested"
+    hint = f"if {where} is the board's own, list it in the board's `also_fetch`"
+    error = CrawlError(walk.task.name, url, reason, hint)
+    return walk._replace(end=WalkEnd.FAILED, error=error), ()

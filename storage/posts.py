@@ -46,6 +46,7 @@ class Known(NamedTuple):  # a tuple: a crawl reads thousands of them ahead, chea
     # when it was first stored among the board's posts, a later post higher (within one walk,
     # stored in the board's order — newest first — the one listed higher is the later)
     order: tuple[float, int] = (0.0, 0)
+    url: str = ""  # its address ("" where read ahead: asked of the store when a walk needs it)
 
     def same_title(self, title: str) -> bool:
         """Is `title`, as a list shows it now, the stored title? A cut of it is (see `retitled`)."""
@@ -112,7 +113,7 @@ class Lookups:
     HEAD = 40  # newest posts read ahead per board (as first seen): two list pages' worth
 
     _KEYS = (
-        select(Post.key, Post.settled, Post.title, Post.first_seen, Post.id)
+        select(Post.key, Post.settled, Post.title, Post.first_seen, Post.id, Post.url)
         .join(Board, Post.board_id == Board.id)
         .where(Board.name == bindparam("board"), Post.key.in_(bindparam("keys", expanding=True)))
     )
@@ -203,8 +204,8 @@ class Lookups:
         with self._store.reader.connect() as conn:
             found = conn.execute(self._KEYS, {"board": board, "keys": list(keys)})
             known = {
-                key: Known(done, title, None, _order(seen, pid))
-                for key, done, title, seen, pid in found
+                key: Known(done, title, None, _order(seen, pid), url)
+                for key, done, title, seen, pid, url in found
             }
             if aliases:
                 listed = conn.execute(self._ALIASES, {"board": board, "keys": list(aliases)})
@@ -229,6 +230,7 @@ def ingest(
     backfill: int,
     now: datetime,
     listed: Collection[str] = (),
+    links_gone: bool = False,
 ) -> IngestResult:
     """Store one walk's rows (in the board's order) and queue what is new for subscribers.
 
@@ -238,6 +240,8 @@ def ingest(
     reached — silently, as the baseline it would have stored. A row listed under a link a stored
     post had is that post; rows that are stored posts under new keys (see `moved`) are too.
     `listed`: every key the walk saw on its pages, the rows it did not hand over included.
+    `links_gone`: the old links of the stored posts these rows look like were shown gone (see
+    `moved_sample`); only then are such rows taken for those posts under new links.
     """
     record = session.scalars(select(Board).where(Board.name == board)).one()
     before = count(session, record.id)
@@ -245,7 +249,9 @@ def ingest(
     resumed = result.baseline and before > 0
     stored = _existing(session, record.id, [row["key"] for row in rows])
     _follow(session, record.id, rows, stored)
-    moved = None if result.baseline else _moved(session, record.id, rows, stored, listed)
+    moved = None
+    if links_gone and not result.baseline:
+        moved = _moved(session, record.id, rows, stored, listed)
     aliases = {} if moved is None else _adopt(moved, rows, stored)
     if moved is not None:
         result.moved, result.unsure = len(moved.posts), len(moved.unsure)
@@ -310,8 +316,9 @@ def _moved(
     """Is this walk a board re-keyed rather than news? Only when the walk listed (nearly) no
     post under a key it knew — a board whose links all changed — and its unknown rows match, by
     title and date both, stored posts it did not list under their own keys (a post still listed
-    under its key is itself: a new post with its title is a post of its own)."""
-    unknown = [row for row in rows if row["key"] not in stored and row["date"]]
+    under its key is itself: a new post with its title is a post of its own). A pinned notice
+    the list shows without a date is matched among the stored notices by its title."""
+    unknown = [row for row in rows if row["key"] not in stored and (row["date"] or row["notice"])]
     if len(unknown) < MOVED_AT_LEAST:
         return None
     new_keys = {row["key"] for row in rows if row["key"] not in stored}
@@ -333,10 +340,37 @@ def _moved(
     return Moved(certain, set(matches) - set(certain))
 
 
+class OldLink(NamedTuple):
+    """A stored post a walk's row looks like, at the address it was stored under."""
+
+    key: str
+    title: str
+    url: str
+
+
+def moved_sample(
+    session: Session, board: str, rows: Sequence[ReadPost], listed: Collection[str], n: int = 2
+) -> list[OldLink]:
+    """Would this walk be taken for a board whose links changed (see `_moved`)? Then a few of
+    the stored posts its rows look like, to ask their old addresses first: a link changed only
+    where the old one no longer answers with its post. Empty: no such question (read only)."""
+    record = session.scalars(select(Board).where(Board.name == board)).one_or_none()
+    if record is None or record.baselined_at is None:
+        return []
+    stored = _existing(session, record.id, [row["key"] for row in rows])
+    moved = _moved(session, record.id, rows, stored, listed)
+    found = [] if moved is None else list(moved.posts.values())
+    return [OldLink(post.key, post.title, post.url) for post in found[:n]]
+
+
 def _alike(session: Session, bid: int, rows: Sequence[ReadPost]) -> list[Post]:
-    """Stored posts with the dates of these rows."""
+    """Stored posts with the dates of these rows (and the stored notices, for a notice row the
+    list shows without a date)."""
     days = sorted({row["date"] for row in rows if row["date"]})
     found: dict[int, Post] = {}
+    if any(row["notice"] and not row["date"] for row in rows):
+        query = select(Post).where(Post.board_id == bid, Post.notice)
+        found.update((post.id, post) for post in session.scalars(query))
     for chunk in _chunks(days):
         query = select(Post).where(Post.board_id == bid, Post.date.in_(chunk))
         found.update((post.id, post) for post in session.scalars(query))
@@ -344,7 +378,8 @@ def _alike(session: Session, bid: int, rows: Sequence[ReadPost]) -> list[Post]:
 
 
 def _same_post(post: Post, row: ReadPost) -> bool:
-    return post.date == row["date"] and not retitled(post.title, row["title"])
+    same_day = post.date == row["date"] or (row["date"] is None and row["notice"] and post.notice)
+    return same_day and not retitled(post.title, row["title"])
 
 
 def _adopt(moved: Moved, rows: Sequence[ReadPost], stored: dict[str, Post]) -> dict[str, Post]:

@@ -24,9 +24,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from scraper.detail import is_alert_page, read_detail, shows, with_details
+from scraper.encoding import decode
 from scraper.errors import CrawlError
-from scraper.items import BoardTask, BoardWalk, Lookup, RobotsRead, Row, WalkEnd
+from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
 from scraper.keys import Key, page_id, site_of
+from scraper.middlewares import ORIGINS
+from scraper.origins import origin_of, shown
+from scraper.pager import paging_for
 from scraper.parse import ListPage, board_title, choose, read_list
 from scraper.profiles import Profile
 from scraper.text import tree
@@ -39,7 +43,6 @@ from scraper.walk import (
     Step,
     Walk,
     asks,
-    page_url,
     step,
 )
 
@@ -58,6 +61,7 @@ class _Walk:
     vague_dates: set[str] = field(default_factory=set)  # keys whose list date had no year
     warnings: dict[str, str] = field(default_factory=dict)  # what it was built from -> warning
     heading: str = ""  # the board's name as page 1 shows it (read for a probe)
+    paging: str = ""  # how its pages turn, as page 1 shows it (read for a probe)
     details_pending: int = 0
     yielded: bool = False
     reading: bool = False  # a page of it is being read (it may wait for the store)
@@ -73,19 +77,32 @@ class _Walk:
 
     def rekey(self, path: str, key: str | None) -> str | None:
         """The row listed under `path` is the post `key` (None: its page carries no id, so the
-        path stays its key). Returns the row's key; None when the walk has it under its id."""
+        path stays its key). Returns the row's key; None when the walk has it under its id.
+        A row this walk lists under that id with another title is another post: both stay."""
         row = Row(**self.rows[path])
-        row["alias"] = path
         key = key or path
-        if key != path and key in self.rows:  # listed twice: under its id, and its path
+        if key != path and key in self.rows:  # listed twice: under its id, and its path?
+            if self.rows[key]["title"] != row["title"]:
+                self.conflict(
+                    path, key, f"this walk lists post {key} as {self.rows[key]['title']!r}"
+                )
+                return path
             del self.rows[path]
             self.rows[key]["notice"] = self.rows[key]["notice"] or row["notice"]
             return None
+        row["alias"] = path
         row["key"] = key
         self.rows = {
             (key if k == path else k): (row if k == path else v) for k, v in self.rows.items()
         }
         return key
+
+    def conflict(self, path: str, key: str, why: str) -> None:
+        """A post page claims an id that is another post's: the row stays a post of its own."""
+        self.warnings[f"claims {path}"] = (
+            f"the post page of {self.rows[path]['url']} says it is post {key}, but {why}; "
+            "both are kept as posts of their own"
+        )
 
     def unidentified(self, path: str) -> None:
         """A row linked by a path whose page did not answer (a timeout, a server error): kept
@@ -113,6 +130,8 @@ class _Walk:
         self.yielded = True
         task, state = self.task, self.state
         rows = () if self.end is WalkEnd.REFUSED else tuple(self.rows.values())
+        if state.elsewhere:
+            self.warnings["elsewhere"] = _elsewhere(state.elsewhere)
         return BoardWalk(
             task.name,
             rows,
@@ -125,6 +144,8 @@ class _Walk:
             tuple(self.warnings.values()),
             self.heading,
             state.seen,
+            self.paging,
+            task.origins,
         )
 
 
@@ -170,12 +191,12 @@ class BoardSpider(Spider):
                     callback=self.parse_robots,
                     errback=self.robots_failed,
                     cb_kwargs={"site": site},
-                    meta={"handle_httpstatus_all": True},
+                    meta={"handle_httpstatus_all": True, ORIGINS: {origin_of(site)}},
                     dont_filter=True,
                 )
             else:
                 for walk in walks:
-                    yield self.list_request(walk, 1)
+                    yield self.list_request(walk, 1, walk.task.url)
 
     def parse_robots(self, response: Response, site: str) -> Output:
         rules, body = None, None
@@ -204,7 +225,7 @@ class BoardSpider(Spider):
             if site_of(walk.task.url) != site:
                 continue
             if self.allowed(walk, walk.task.url):
-                yield self.list_request(walk, 1)
+                yield self.list_request(walk, 1, walk.task.url)
             else:
                 reason = "robots.txt disallows the list page"
                 walk.stop(WalkEnd.ROBOTS, CrawlError(walk.task.name, walk.task.url, reason))
@@ -214,13 +235,13 @@ class BoardSpider(Spider):
         rules = self._robots.get(site_of(url)) if walk.task.obey_robots else None
         return rules is None or rules.can_fetch(url, walk.task.user_agent)
 
-    def list_request(self, walk: _Walk, page: int) -> Request:
-        task = walk.task
+    def list_request(self, walk: _Walk, page: int, url: str) -> Request:
         return Request(
-            page_url(task.url, task.profile.page_param, page),
+            url,
             callback=self.parse_list,
             errback=self.list_failed,
-            cb_kwargs={"board": task.name, "page": page},
+            cb_kwargs={"board": walk.task.name, "page": page},
+            meta={ORIGINS: walk.task.origins},
             dont_filter=True,
         )
 
@@ -234,8 +255,9 @@ class BoardSpider(Spider):
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         walk, page = self._walks[request.cb_kwargs["board"]], request.cb_kwargs["page"]
-        message = f"list page {request.url} failed: {reason}"
-        return await self.in_order(walk, page, CrawlError(walk.task.name, request.url, message))
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as asked, before redirects
+        message = f"list page {url} failed: {reason}"
+        return await self.in_order(walk, page, CrawlError(walk.task.name, url, message))
 
     async def parse_list(self, response: Response, board: str, page: int) -> list[Out]:
         return await self.in_order(self._walks[board], page, response)
@@ -282,7 +304,7 @@ class BoardSpider(Spider):
             listed = self.read_right(walk, got, page)
         except CrawlError as error:  # this board's walk ends here, not the crawl
             return (Refused(error) if error.refused else Failed(error, fetched=True)), None
-        return _listing(listed), listed
+        return _listing(listed, page), listed
 
     def read_right(self, walk: _Walk, response: Response, page: int) -> ListPage:
         """A list page read, or the `CrawlError` why it cannot be (read right)."""
@@ -308,10 +330,11 @@ class BoardSpider(Spider):
                 callback=self.parse_detail,
                 errback=self.detail_failed,
                 cb_kwargs={"board": walk.task.name, "key": fetch.key, "identify": fetch.identify},
+                meta={ORIGINS: walk.task.origins},
                 dont_filter=True,
             )
-        for page in done.pages:
-            yield self.list_request(walk, page)
+        for page, url in done.pages:
+            yield self.list_request(walk, page, url)
         if done.end is not None:
             yield from self.finish(walk)
 
@@ -325,21 +348,29 @@ class BoardSpider(Spider):
             if found is None:
                 return ListPage()
             walk.profile = found[0]
+            paging = paging_for(html.url, found[0].page_param).after(found[1].pager(page))
+            walk.paging = paging.describe()
             return found[1]
         return read_list(root, html.url, walk.profile, now)
 
-    def parse_detail(self, response: Response, board: str, key: str, identify: bool) -> Output:
-        walk = self._walks[board]
+    async def parse_detail(
+        self, response: Response, board: str, key: str, identify: bool
+    ) -> list[Out]:
+        walk, out = self._walks[board], []
         try:
             page = decode(response, walk.task.encoding)
             root = tree(page.text)
             vague = key in walk.vague_dates
             if identify:  # the page answered: what it says (or that it says no id) is the answer
-                said = None if is_alert_page(root) else page_id(root.root, page.url)
-                found = walk.rekey(key, said)
+                said = (
+                    None if is_alert_page(root) else page_id(root.root, page.url, walk.task.fetches)
+                )
+                found, check = await self.claim(walk, key, said)
                 if found is None:
-                    yield from self.detail_done(walk)
-                    return
+                    return list(self.detail_done(walk))
+                if check is not None:  # read on; the claim is settled when its check answers
+                    walk.details_pending += 1
+                    out.append(check)
                 key = found
             row = walk.rows[key]
             if key in walk.state.built and not shows(root, row["title"]):
@@ -349,6 +380,73 @@ class BoardSpider(Spider):
         except Exception as exc:  # a broken post page costs its details, never the post
             self.logger.warning("%s: could not read the post page %s: %s", board, response.url, exc)
             self.logger.debug("the post page's traceback", exc_info=True)
+        return out + list(self.detail_done(walk))
+
+    async def claim(
+        self, walk: _Walk, path: str, said: str | None
+    ) -> tuple[str | None, Request | None]:
+        """A row linked by `path` whose page says it is post `said`: its key (None: the walk
+        lists it under that id already), and a request that must prove the claim first. An id
+        never takes the identity of another row of the walk, nor of a stored post with another
+        title that is still there (listed on the walk's pages, or answering at its address)."""
+        stored = None if said is None or said in walk.rows else await self.stored(walk, said)
+        title = walk.rows[path]["title"]
+        if said is None or stored is None or stored.same_title(title):
+            return walk.rekey(path, said), None
+        if said in walk.state.seen:
+            walk.conflict(path, said, f"post {said} ({stored.title!r}) is listed on the board")
+            return path, None
+        if not walk.task.fetches(stored.url):
+            walk.conflict(path, said, f"post {said} is stored as {stored.title!r}")
+            return path, None
+        check = Request(  # an edit rebuilt its link, or another post claims its id: ask its page
+            stored.url,
+            callback=self.claim_checked,
+            errback=self.claim_failed,
+            cb_kwargs={"board": walk.task.name, "path": path, "key": said, "title": stored.title},
+            meta={ORIGINS: walk.task.origins},
+            dont_filter=True,
+        )
+        return path, check
+
+    async def stored(self, walk: _Walk, key: str) -> KnownPost | None:
+        """The stored post `key` with its address (asked of the store, off the reactor)."""
+        board = walk.task.name
+        found = self._lookup.known(board, [key], [])
+        if found is not None and key not in found:
+            return None
+        post = found.get(key) if found else None
+        if post is None or not post.url:
+            post = (await asyncio.to_thread(self._lookup, board, [key], [])).get(key)
+        return post
+
+    def claim_checked(
+        self, response: Response, board: str, path: str, key: str, title: str
+    ) -> Output:
+        """The claimed post's own address answered: still that post (both stay), or not (the
+        row is that post, its link rebuilt by an edit)."""
+        walk = self._walks[board]
+        try:
+            root = tree(decode(response, walk.task.encoding).text)
+            there = not is_alert_page(root) and shows(root, title)
+            there = there and page_id(root.root, response.url, walk.task.fetches) in (None, key)
+        except Exception:  # unreadable: not shown to be that post
+            there = False
+        if path in walk.rows:
+            if there:
+                walk.conflict(path, key, f"post {key} ({title!r}) still answers at {response.url}")
+            else:
+                walk.rekey(path, key)
+        yield from self.detail_done(walk)
+
+    def claim_failed(self, failure: Failure) -> Output:
+        request = failure.request  # type: ignore[attr-defined]
+        board, path, key = (request.cb_kwargs[k] for k in ("board", "path", "key"))
+        walk, error = self._walks[board], failure.value
+        if path in walk.rows and isinstance(error, HttpError) and error.response.status < 500:
+            walk.rekey(path, key)  # its old address is gone: the row is that post
+        elif path in walk.rows:  # could not tell: read it again next run
+            walk.unidentified(path)
         yield from self.detail_done(walk)
 
     def detail_failed(self, failure: Failure) -> Output:
@@ -381,8 +479,9 @@ class BoardSpider(Spider):
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 
-def _listing(listed: ListPage) -> Listing:
-    """A list page as the walk takes it: its rows' keys and titles, the rest read on demand."""
+def _listing(listed: ListPage, page: int) -> Listing:
+    """A list page as the walk takes it: its rows' keys and titles, the rest (and its pager)
+    read on demand."""
     entries = [
         Entry(s.key.value, s.title, s.notice, s.key.kind == "path", s.url, s.built)
         for s in listed.skims
@@ -394,7 +493,16 @@ def _listing(listed: ListPage) -> Listing:
                 skim.key = Key(keys[skim.key.value], "id")
         return listed.complete(set(keys.values()))
 
-    return Listing(entries, read, listed.empty)
+    url = listed.context.base_url if listed.context else ""
+    return Listing(entries, read, listed.empty, url, lambda: listed.pager(page))
+
+
+def _elsewhere(origins: frozenset[str]) -> str:
+    sites = ", ".join(sorted(shown(origin) for origin in origins))
+    return (
+        f"post links lead to another site ({sites}); their pages were not read (only the "
+        "board's own site is fetched) — if it is the board's own, list it in `also_fetch`"
+    )
 
 
 def _requestable(task: BoardTask) -> None:
@@ -412,41 +520,6 @@ def refusal(walk: _Walk, url: str, problem: str) -> CrawlError:
     reason = f"the list page cannot be read right with profile {walk.profile.name!r}: {problem}"
     hint = f"try `scrape probe {walk.task.url}`"
     return CrawlError(walk.task.name, url, reason, hint, refused=True)
-
-
-_KOREAN = frozenset({"euc-kr", "euc_kr", "euckr", "ks_c_5601-1987", "ksc5601", "cp949", "uhc"})
-
-
-def decode(response: Response, encoding: str = "auto") -> TextResponse:
-    """The page in the board's encoding: forced; else declared, unless the declaration is
-    wrong (UTF-8 declared, EUC-KR sent); else UTF-8 when it is, CP949 when it is not. EUC-KR is
-    read as CP949, its superset (Korean sites send CP949's extra syllables as "EUC-KR"). A UTF-8
-    page with a few broken bytes is UTF-8, those bytes replaced: only a page whose text is not
-    UTF-8 at all is read as CP949."""
-    if not isinstance(response, TextResponse):
-        raise TypeError(f"not a text page: {response.url}")
-    if encoding.lower() != "auto":
-        return response.replace(encoding=encoding)
-    declared = (response._declared_encoding() or "").lower().replace("_", "-")
-    if declared in _KOREAN:
-        return response.replace(encoding="cp949")
-    if declared and declared not in ("utf-8", "utf8"):
-        return response
-    return response.replace(encoding="utf-8" if _mostly_utf8(response.body) else "cp949")
-
-
-def _mostly_utf8(body: bytes) -> bool:
-    """Is the page's text UTF-8, a few broken bytes aside? Korean text in EUC-KR reads as UTF-8
-    errors nearly everywhere (and as a valid sequence now and then); in UTF-8, it is valid."""
-    try:
-        body.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        pass
-    text = body.decode("utf-8", errors="replace")
-    broken = text.count("\ufffd")
-    valid = sum(1 for char in text if char > "\x7f" and char != "\ufffd")
-    return valid > 4 * broken
 
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")

@@ -163,6 +163,18 @@ CASES = [
     ),
     ("nested TOML", "a = " + "[" * 5000 + "]" * 5000 + "\n", "", "nested too deeply"),
     (
+        "also_fetch a page, not a site",
+        GOOD_BOARD + 'also_fetch = ["https://m.example.kr/board/list.do"]\n',
+        "boards[0].also_fetch[0]",
+        "is a page; give the site alone",
+    ),
+    (
+        "also_fetch not a web address",
+        GOOD_BOARD + 'also_fetch = ["ftp://files.example.kr"]\n',
+        "boards[0].also_fetch[0]",
+        "not an http(s) address",
+    ),
+    (
         "slack URL without its token",
         GOOD_BOARD + '[[subscribers]]\nname = "t"\nurls = ["slack://T0BWTEST1/B0BWTEST2/#news"]\n',
         "subscribers[0].urls[0]",

@@ -12,10 +12,10 @@ import pytest
 from parsel import Selector
 
 from scraper.detail import read_detail
+from scraper.encoding import decode
 from scraper.items import Row, WalkEnd
 from scraper.parse import ListPage, choose, read_list
 from scraper.profiles import BUILTIN, PROBE_ORDER
-from scraper.spiders.board import decode
 from tests.support.corpus import CASES, CORPUS, DETAILS, response
 
 FIELDS = ("key", "number", "title", "url", "date", "new_marker", "notice", "author", "views")

@@ -10,10 +10,10 @@ import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
+from scraper.encoding import decode
 from scraper.items import Row
 from scraper.parse import read_list
 from scraper.profiles import BUILTIN, Profile
-from scraper.spiders.board import decode
 from tests.support.corpus import CORPUS, case, response
 
 

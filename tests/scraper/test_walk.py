@@ -6,6 +6,10 @@ its path alone (a title slug), `B:5` a post whose address was built (from a scri
 row linking to another host; `=Title` gives a row its title (else `post <key>`). A kept row
 listed under an alias shows as `key@alias`; a post page read to learn which post it is, as
 `key?`.
+
+A page may end in its pager: `| 2 3 9` links pages 2, 3 and 9 by `?cpage=N` (a parameter no profile
+knows), `| 1` links only page 1 (nothing past this page), `| @https://elsewhere.example/list?p=N`
+turns pages on another site.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 
 from scraper.errors import CrawlError
 from scraper.items import BoardTask, KnownPost, Row, WalkEnd
+from scraper.pager import Pager, Turn
 from scraper.profiles import BUILTIN
 from scraper.walk import Entry, Failed, Listing, Page, Refused, Step, Walk, asks, step
 
@@ -36,6 +41,7 @@ class Stored:
     settled: bool = True
     key: str | None = None  # its own key, when it is known here by an alias
     order: tuple[float, int] = (0.0, 0)
+    url: str = ""
 
     def same_title(self, title: str) -> bool:
         return title == (self.title or title)
@@ -264,6 +270,38 @@ CASES = [
         [Out("3 2", "3", AHEAD)],
         task={"details": False},
     ),
+    # pages as the pager says they turn
+    Case(
+        "a pager by a parameter the profile does not know: pages asked for where it points",
+        ["6 5 | 2 3", "4 3 | 1 3", "2 1 | 1 2"],
+        [Out("6 5", "6 5", (2, 3)), Out("4 3", "4 3"), Out("2 1", "2 1", end=WalkEnd.END)],
+        walked=3,
+    ),
+    Case(
+        "a page that repeats the one before, where the pager promised it: an error, not ok",
+        ["6 5 | 2 3", "6 5 | 1 3"],
+        [Out("6 5", "6 5", (2, 3)), Out(end=WalkEnd.FAILED)],
+    ),
+    Case(
+        "a repeated page but for its pinned notices: still a repeat",
+        ["N:9 6 5 | 2", "N:9 6 5 | 1"],
+        [Out("9 6 5", "9 6 5", (2,)), Out(end=WalkEnd.FAILED)],
+    ),
+    Case(
+        "a page with some rows already met (a post pushed down a page): a page like any other",
+        ["6 5 | 2", "5 4 | 1 3", ""],
+        [Out("6 5", "6 5", (2,)), Out("4", "4", (3,)), Out(end=WalkEnd.END)],
+    ),
+    Case(
+        "the pager shows no page past the first: the walk ends without asking",
+        ["2 1 | 1"],
+        [Out("2 1", "2 1", end=WalkEnd.END)],
+    ),
+    Case(
+        "a pager leading to another site: not followed, an error",
+        ["2 1 | @https://elsewhere.example/list?p=N"],
+        [Out("2 1", "2 1", end=WalkEnd.FAILED)],
+    ),
 ]
 
 
@@ -277,13 +315,26 @@ def entry(spec: str) -> Entry:
     return Entry(key, title or f"post {key}", notice, path, url, "fnView()" if built else None)
 
 
-def page_of(spec: str | Page) -> Page:
+def page_of(spec: str | Page, number: int = 1) -> Page:
     if not isinstance(spec, str):
         return spec
     if spec == NONE_YET:
         return Listing([], read_whole([]), empty=True)
-    entries = [entry(word) for word in spec.split()]
-    return Listing(entries, read_whole(entries))
+    rows, bar, links = spec.partition(" | ")
+    entries = [entry(word) for word in rows.split()]
+    url = f"{BOARD}?cpage={number}"
+    pager = pager_of(links, number) if bar else None
+    return Listing(entries, read_whole(entries), url=url, pager=lambda: pager)
+
+
+def pager_of(spec: str, number: int) -> Pager:
+    if spec.startswith("@"):
+        turn = Turn(spec[1:].replace("=N", "=1"), "p")
+        return Pager(number, {}, turn, True)
+    turn = Turn(f"{BOARD}?cpage=1", "cpage")
+    pages = [int(word) for word in spec.split()]
+    links = {n: turn.url(n) for n in pages}
+    return Pager(number, links, turn, any(n > number for n in pages))
 
 
 def read_whole(entries: Sequence[Entry]) -> Callable[[Mapping[str, str]], list[Row]]:
@@ -316,7 +367,7 @@ def lookup(stored: Mapping[str, Stored], page: Page) -> dict[str, KnownPost]:
 def out(done: Step) -> Out:
     rows = [r["key"] + (f"@{r['alias']}" if r.get("alias") else "") for r in done.rows]
     fetch = [f.key + ("?" if f.identify else "") for f in done.fetch]
-    return Out(" ".join(rows), " ".join(fetch), done.pages, done.end)
+    return Out(" ".join(rows), " ".join(fetch), tuple(n for n, _ in done.pages), done.end)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -327,9 +378,9 @@ def test_the_walk_page_by_page(case: Case) -> None:
     def allowed(url: str) -> bool:
         return not any(part in url for part in case.disallowed)
 
-    for spec in case.pages:
+    for number, spec in enumerate(case.pages, 1):
         assert walk.end is None
-        page = page_of(spec)
+        page = page_of(spec, number)
         known = lookup(case.stored, page) if asks(walk, page) else None
         walk, done = step(walk, page, known, allowed)
         steps.append(out(done))
@@ -338,6 +389,30 @@ def test_the_walk_page_by_page(case: Case) -> None:
     assert walk.pages == (len(case.pages) if case.walked is None else case.walked)
     if case.seen is not None:
         assert walk.seen == frozenset(case.seen.split())
+
+
+def test_list_pages_are_asked_for_at_the_addresses_the_pager_gives() -> None:
+    task = BoardTask(name="b", url=f"{BOARD}?menuNo=7", profile=BUILTIN["egov"])
+    walk, done = step(Walk(task), page_of("6 5 | 2 3"), {})
+    assert [url for _, url in done.pages] == [f"{BOARD}?cpage={n}" for n in (2, 3)]
+    walk, done = step(walk, page_of("4 3 | 1 2 4", 2), {})
+    assert walk.turns.describe() == "?cpage=N (from the pager)"
+
+
+def test_without_a_pager_pages_turn_by_the_profiles_page_param() -> None:
+    task = BoardTask(name="b", url=f"{BOARD}?menuNo=7", profile=BUILTIN["egov"])
+    walk, done = step(Walk(task), page_of("6 5"), {})
+    assert done.pages[0] == (2, f"{BOARD}?menuNo=7&pageIndex=2")
+    assert "page_param" in walk.turns.describe()
+
+
+def test_a_repeated_page_the_pager_promised_names_the_board_and_how_pages_turned() -> None:
+    walk, _ = step(
+        Walk(BoardTask(name="b", url=BOARD, profile=BUILTIN["auto"])), page_of("6 5 | 2")
+    )
+    walk, done = step(walk, page_of("6 5 | 1 2", 2), {})
+    assert done.end is WalkEnd.FAILED and walk.error is not None and walk.error.board == "b"
+    assert "did not turn the page" in str(walk.error) and "?cpage=N" in str(walk.error)
 
 
 def test_a_step_leaves_the_walk_it_was_given_as_it_was() -> None:

@@ -47,12 +47,25 @@ def sub(name: str, *targets: str, **kw: Any) -> ledger.SubscriberSpec:
 
 
 def ingest(
-    store: Store, rows: list[ReadPost], complete: bool = True, backfill: int = 0
+    store: Store,
+    rows: list[ReadPost],
+    complete: bool = True,
+    backfill: int = 0,
+    links_gone: bool = False,
 ) -> posts.IngestResult:
-    """One walk's rows, each walk a minute after the last."""
+    """One walk's rows, each walk a minute after the last (`links_gone`: the stored posts'
+    old links were asked and are gone)."""
     RUNS.append(T0 + timedelta(minutes=len(RUNS)))
     with store.write() as s:
-        return posts.ingest(s, "esg", rows, complete=complete, backfill=backfill, now=RUNS[-1])
+        return posts.ingest(
+            s,
+            "esg",
+            rows,
+            complete=complete,
+            backfill=backfill,
+            now=RUNS[-1],
+            links_gone=links_gone,
+        )
 
 
 def record(session: Any, batch: ledger.Batch, error: str | None) -> None:
@@ -272,9 +285,21 @@ def test_posts_under_new_links_with_stored_titles_and_dates_are_a_rekeying_not_n
 ) -> None:
     setup(store)
     ingest(store, [row(n, f"소식 {n}") for n in range(1, 9)])
-    moved = ingest(store, [row(100 + n, f"소식 {n}") for n in range(1, 9)])  # every link changed
+    rows = [row(100 + n, f"소식 {n}") for n in range(1, 9)]  # every link changed
+    with store.read() as s:
+        sample = posts.moved_sample(s, "esg", rows, {r["key"] for r in rows})
+    assert len(sample) == 2 and {old.key for old in sample} <= {str(n) for n in range(1, 9)}
+    moved = ingest(store, rows, links_gone=True)  # … and their old links were shown gone
     assert moved.moved == 8 and not moved.new and pending(store) == {}
     assert not ingest(store, [row(100 + n, f"소식 {n}") for n in range(1, 9)]).new
+
+
+def test_posts_like_stored_ones_whose_old_links_still_answer_are_news(store: Store) -> None:
+    setup(store)
+    ingest(store, [row(n, f"소식 {n}") for n in range(1, 9)])
+    result = ingest(store, [row(100 + n, f"소식 {n}") for n in range(1, 9)])  # not shown gone
+    assert result.moved == result.unsure == 0 and len(result.new) == 8
+    assert len(pending(store)["team-mail"]) == 8
 
 
 def test_new_posts_titled_like_posts_still_listed_are_news(store: Store) -> None:
