@@ -110,6 +110,7 @@ class EsgBoard:
         # (status, headers, body); a body may be a callable that streams what it returns.
         self.raw: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.meta_charset: str | None = None  # a <meta charset> that may lie about the bytes
+        self.notice_dates = True  # False: pinned notices show no date (as some skins draw them)
 
     def add(self, title: str | None = None, **kwargs: Any) -> Post:
         with self.lock:
@@ -187,7 +188,7 @@ class EsgBoard:
         return NOTICE_ROW.format(
             id=post.id,
             title=html.escape(post.title),
-            day=post.day.isoformat(),
+            day=post.day.isoformat() if self.notice_dates else "",
             views=f"{post.views:,}",
         )
 

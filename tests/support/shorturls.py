@@ -49,6 +49,7 @@ class ShortUrlBoard:
         self.requests: list[str] = []
         self.down: set[str] = set()  # slugs whose post page drops the connection unanswered
         self.host: str | None = None  # links name this host (the site under another name)
+        self.claims: dict[int, int] = {}  # post id -> the id its page carries (a confused page)
         for i in range(1, posts + 1):
             self.write(f"자유게시판 글 {i}번 안내", self.today - timedelta(days=posts - i))
 
@@ -112,8 +113,9 @@ class ShortUrlBoard:
             nav = "".join(
                 f'<li><a href="{self.link(p)}">{html.escape(p.title)}</a></li>' for p in near
             )
+        said = self.claims.get(post.id, post.id)
         return POST.format(
-            id=post.id, title=html.escape(post.title), day=post.day.isoformat(), nav=nav
+            id=said, title=html.escape(post.title), day=post.day.isoformat(), nav=nav
         )
 
 
