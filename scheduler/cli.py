@@ -224,12 +224,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
     from scheduler.preview import preview
 
-    ctx = load_context(args.config)
-    sync(ctx)
+    ctx = load_context(args.config, read_only=args.preview)
     names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
-    if args.preview:
+    if args.preview:  # shows the config as it is: writes nothing, not even the config
         sys.stdout.write(preview(ctx, names))
         return OK
+    sync(ctx)
     reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
     return FAILED if any(r.error or r.alert_errors for r in reports) else OK
 
@@ -237,7 +237,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from scheduler.delivery import notify_test
 
-    ctx = load_context(args.config)
+    ctx = load_context(args.config, read_only=True)
     subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
     failed = False
     for sub in subs:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
-from storage import health
+from storage import accounts, health
 from storage.models import (
     Board,
     Delivery,
@@ -108,45 +108,34 @@ def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
 
 
 def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str, str]]) -> None:
-    """A target is its URL (by hash): an edited URL is a new target, which inherits what it
-    replaces still owed. Edited: one target of a kind (scheme) left and one of that kind came —
-    it inherits what the one that left had not accepted. Added (or several of a kind changed at
-    once): it inherits what the subscriber still owes, entries one of the targets it had has not
-    accepted. A target that leaves owes nothing. So a fixed secret or port never drops an
-    entry, a rotated webhook gets nothing its old self accepted, and a new target no history."""
+    """Make the subscriber's stored targets the configured ones; a target that joins takes on
+    what the one it replaces had not accepted (`storage.accounts`), a target that leaves owes
+    nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
     wanted = dict(targets)
-    had: list[Target] = []
-    joined: list[Target] = []
-    for target in session.scalars(select(Target).where(Target.subscriber_id == sub.id)):
-        if target.active:
-            had.append(target)
-        elif target.url_hash in wanted:
-            joined.append(target)
+    stored = {
+        t.url_hash: t for t in session.scalars(select(Target).where(Target.subscriber_id == sub.id))
+    }
+    sources = accounts.inheritance(_accounts(stored.values()), _wanted_accounts(targets))
+    ids = {url_hash: target.id for url_hash, target in stored.items()}
+    for target in stored.values():
         target.active = target.url_hash in wanted
-        target.masked = wanted.pop(target.url_hash, target.masked)
+        target.masked = wanted.get(target.url_hash, target.masked)
     for url_hash, masked in wanted.items():
-        target = Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True)
-        session.add(target)
-        joined.append(target)
+        if url_hash not in stored:
+            session.add(Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True))
     session.flush()
-    left = [target for target in had if not target.active]
-    for target in joined:
-        _inherit(session, _predecessors(target, joined, left, had), target.id)
+    joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
+    for target in session.scalars(joined) if sources else ():
+        _inherit(session, [ids[h] for h in sources[target.url_hash]], target.id)
 
 
-def _scheme(target: Target) -> str:
-    return target.masked.split("://", 1)[0].lower()
+def _accounts(targets: Iterable[Target]) -> list[accounts.Account]:
+    """The subscriber's active targets, as the policy sees them."""
+    return [accounts.Account(t.url_hash, accounts.kind(t.masked)) for t in targets if t.active]
 
 
-def _predecessors(
-    target: Target, joined: Sequence[Target], left: Sequence[Target], had: Sequence[Target]
-) -> list[int]:
-    """The targets whose owed entries `target` inherits: the one it replaces, where that is
-    plain (one of its kind left, and it alone of its kind came), else all the subscriber had."""
-    kind = _scheme(target)
-    gone = [t for t in left if _scheme(t) == kind]
-    came = [t for t in joined if _scheme(t) == kind]
-    return [gone[0].id] if len(gone) == 1 and len(came) == 1 else [t.id for t in had]
+def _wanted_accounts(targets: Sequence[tuple[str, str]]) -> list[accounts.Account]:
+    return [accounts.Account(url_hash, accounts.kind(masked)) for url_hash, masked in targets]
 
 
 def _inherit(session: Session, sources: Sequence[int], joined: int) -> None:
@@ -256,16 +245,7 @@ def pending(
     targets: Sequence[int] | None = None,
 ) -> list[Batch]:
     """Undelivered entries of active targets, grouped by target, newest post first."""
-    query = (
-        select(Delivery, Post, Board, Subscriber, Target, Revision)
-        .join(Target, Delivery.target_id == Target.id)
-        .join(Subscriber, Target.subscriber_id == Subscriber.id)
-        .join(Post, Delivery.post_id == Post.id)
-        .join(Board, Post.board_id == Board.id)
-        .outerjoin(Revision, Delivery.revision == Revision.id)
-        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
-        .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
-    )
+    query = _pending_query()
     if subscribers is not None:
         query = query.where(Subscriber.name.in_(subscribers))
     if targets is not None:
@@ -284,6 +264,84 @@ def pending(
             )
         batch.entries.append(_entry(entry, post, board, rev))
     return list(batches.values())
+
+
+def _pending_query() -> Select[Delivery, Post, Board, Subscriber, Target, Revision]:
+    return (
+        select(Delivery, Post, Board, Subscriber, Target, Revision)
+        .join(Target, Delivery.target_id == Target.id)
+        .join(Subscriber, Target.subscriber_id == Subscriber.id)
+        .join(Post, Delivery.post_id == Post.id)
+        .join(Board, Post.board_id == Board.id)
+        .outerjoin(Revision, Delivery.revision == Revision.id)
+        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
+        .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
+    )
+
+
+Owed = tuple[int, int]  # an entry, whoever owes it: (post id, revision; 0 is the post itself)
+
+
+def owed(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, set[Owed]]:
+    """Per subscriber of `specs` (the configuration as read now): the entries its targets would
+    owe once the store is synced to it (`sync_subscribers`), worked out without writing — what
+    read-only commands show."""
+    stored: dict[str, list[Target]] = {}
+    for name, target in session.execute(select(Subscriber.name, Target).join(Target)):
+        stored.setdefault(name, []).append(target)
+    undelivered: dict[int, set[Owed]] = {}
+    query = select(Delivery.target_id, Delivery.post_id, Delivery.revision).join(Target)
+    for target_id, post_id, revision in session.execute(
+        query.where(Delivery.delivered_at.is_(None), Target.active)
+    ):
+        undelivered.setdefault(target_id, set()).add((post_id, revision))
+    return {
+        spec.name: _owed_after(session, stored.get(spec.name, []), spec.targets, undelivered)
+        for spec in specs
+    }
+
+
+def _owed_after(
+    session: Session,
+    stored: Sequence[Target],
+    targets: Sequence[tuple[str, str]],
+    undelivered: Mapping[int, set[Owed]],
+) -> set[Owed]:
+    """What a subscriber's `targets` would owe, its `stored` targets synced to them."""
+    wanted = {url_hash for url_hash, _ in targets}
+    ids = {target.url_hash: target.id for target in stored}
+    found = set[Owed]().union(
+        *(undelivered.get(t.id, ()) for t in stored if t.active and t.url_hash in wanted)
+    )
+    sources = accounts.inheritance(_accounts(stored), _wanted_accounts(targets))
+    for url_hash, hashes in sources.items():
+        inherited = set[Owed]().union(*(undelivered.get(ids[h], ()) for h in hashes))
+        found |= inherited - _accepted(session, ids.get(url_hash))
+    return found
+
+
+def _accepted(session: Session, target_id: int | None) -> set[Owed]:
+    if target_id is None:
+        return set()
+    query = select(Delivery.post_id, Delivery.revision).where(
+        Delivery.target_id == target_id, Delivery.delivered_at.is_not(None)
+    )
+    return {(post_id, revision) for post_id, revision in session.execute(query)}
+
+
+def owed_entries(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, list[Entry]]:
+    """Per subscriber of `specs`, each entry it would owe once synced (see `owed`), once, newest
+    post first: what `digest --preview` shows."""
+    wanted = owed(session, specs)
+    shown: dict[str, list[Entry]] = {}
+    seen: set[tuple[str, int, int]] = set()
+    query = _pending_query().where(Subscriber.name.in_(list(wanted)))
+    for delivery, post, board, sub, _, rev in session.execute(query):
+        key = (delivery.post_id, delivery.revision)
+        if key in wanted[sub.name] and (sub.name, *key) not in seen:
+            seen.add((sub.name, *key))
+            shown.setdefault(sub.name, []).append(_entry(delivery, post, board, rev))
+    return shown
 
 
 def claim(session: Session, target_id: int) -> Batch | None:
