@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from notify.masking import known_scheme, mask_url, unreadable
+from notify.masking import identity, known_scheme, mask_url, unreadable
 from scheduler import logs
 from scheduler.config import Config, ConfigError
 from scheduler.config_values import interval_seconds
@@ -102,15 +102,12 @@ def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) ->
 
 
 def configured(ctx: Context, session: Session) -> runs.Configured:
-    """The boards and subscribers of the config (routing data only), as the store mirrors them;
-    only a target the store has not seen is masked here (with Apprise)."""
-    masks = ledger.target_masks(session)
+    """The boards and subscribers of the config (routing data only), as the store mirrors them."""
+    known = ledger.known_targets(session)
     specs = [
         ledger.SubscriberSpec(
             name=s.name,
-            targets=[
-                (h, masks.get(h) or mask_url(u)) for h, u in ((url_hash(u), u) for u in s.urls)
-            ],
+            targets=[_target(url, known.get(url_hash(url))) for url in s.urls],
             boards=s.boards,
             keywords=s.keywords,
             exclude_keywords=s.exclude_keywords,
@@ -120,6 +117,15 @@ def configured(ctx: Context, session: Session) -> runs.Configured:
         for s in ctx.cfg.subscribers
     ]
     return runs.Configured({b.name: b.display_title for b in ctx.cfg.boards}, specs)
+
+
+def _target(url: str, known: ledger.TargetSpec | None) -> ledger.TargetSpec:
+    """A configured target as the store keeps it: only one the store has not seen (or has seen
+    without an identity, before 0008) is masked and identified here (with Apprise)."""
+    if known is not None and known.identity is not None:
+        return known
+    masked = known.masked if known is not None else mask_url(url)
+    return ledger.TargetSpec(url_hash(url), masked, identity(url))
 
 
 def sync(ctx: Context) -> None:

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -26,12 +26,21 @@ from storage.models import (
 )
 
 
+class TargetSpec(NamedTuple):
+    """A configured target: its URL's hash, masked form and identity (what the URL names apart
+    from its secrets, hashed: `notify.masking.identity`) — never the URL."""
+
+    url_hash: str
+    masked: str
+    identity: str | None = None
+
+
 @dataclass(frozen=True)
 class SubscriberSpec:
-    """Routing data for one configured subscriber; targets are (url_hash, masked) pairs."""
+    """Routing data for one configured subscriber."""
 
     name: str
-    targets: Sequence[tuple[str, str]]
+    targets: Sequence[TargetSpec]
     boards: Sequence[str] | None = None
     keywords: Sequence[str] = ()
     exclude_keywords: Sequence[str] = ()
@@ -107,22 +116,24 @@ def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
     return sub
 
 
-def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str, str]]) -> None:
+def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpec]) -> None:
     """Make the subscriber's stored targets the configured ones; a target that joins takes on
     what the one it replaces had not accepted (`storage.accounts`), a target that leaves owes
     nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
-    wanted = dict(targets)
+    wanted = {spec.url_hash: spec for spec in targets}
     stored = {
         t.url_hash: t for t in session.scalars(select(Target).where(Target.subscriber_id == sub.id))
     }
     sources = accounts.inheritance(_accounts(stored.values()), _wanted_accounts(targets))
     ids = {url_hash: target.id for url_hash, target in stored.items()}
     for target in stored.values():
-        target.active = target.url_hash in wanted
-        target.masked = wanted.get(target.url_hash, target.masked)
-    for url_hash, masked in wanted.items():
+        spec = wanted.get(target.url_hash)
+        target.active = spec is not None
+        if spec is not None:
+            target.masked, target.identity = spec.masked, spec.identity or target.identity
+    for url_hash, spec in wanted.items():
         if url_hash not in stored:
-            session.add(Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True))
+            session.add(Target(subscriber_id=sub.id, **spec._asdict(), active=True))
     session.flush()
     joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
     for target in session.scalars(joined) if sources else ():
@@ -131,11 +142,15 @@ def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str
 
 def _accounts(targets: Iterable[Target]) -> list[accounts.Account]:
     """The subscriber's active targets, as the policy sees them."""
-    return [accounts.Account(t.url_hash, accounts.kind(t.masked)) for t in targets if t.active]
+    return [
+        accounts.Account(t.url_hash, accounts.kind(t.masked), t.identity)
+        for t in targets
+        if t.active
+    ]
 
 
-def _wanted_accounts(targets: Sequence[tuple[str, str]]) -> list[accounts.Account]:
-    return [accounts.Account(url_hash, accounts.kind(masked)) for url_hash, masked in targets]
+def _wanted_accounts(targets: Sequence[TargetSpec]) -> list[accounts.Account]:
+    return [accounts.Account(t.url_hash, accounts.kind(t.masked), t.identity) for t in targets]
 
 
 def _inherit(session: Session, sources: Sequence[int], joined: int) -> None:
@@ -304,11 +319,11 @@ def owed(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, set[Owe
 def _owed_after(
     session: Session,
     stored: Sequence[Target],
-    targets: Sequence[tuple[str, str]],
+    targets: Sequence[TargetSpec],
     undelivered: Mapping[int, set[Owed]],
 ) -> set[Owed]:
     """What a subscriber's `targets` would owe, its `stored` targets synced to them."""
-    wanted = {url_hash for url_hash, _ in targets}
+    wanted = {spec.url_hash for spec in targets}
     ids = {target.url_hash: target.id for target in stored}
     found = set[Owed]().union(
         *(undelivered.get(t.id, ()) for t in stored if t.active and t.url_hash in wanted)
@@ -450,9 +465,10 @@ def pending_counts(session: Session) -> dict[str, int]:
     return {name: n for name, n in session.execute(query)}
 
 
-def target_masks(session: Session) -> dict[str, str]:
-    """The masked form of every stored target, by URL hash."""
-    return {h: masked for h, masked in session.execute(select(Target.url_hash, Target.masked))}
+def known_targets(session: Session) -> dict[str, TargetSpec]:
+    """Every stored target as it was last configured, by URL hash."""
+    query = select(Target.url_hash, Target.masked, Target.identity)
+    return {h: TargetSpec(h, masked, identity) for h, masked, identity in session.execute(query)}
 
 
 def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:

@@ -149,11 +149,10 @@ def status(session: Session, configured: Configured | None = None) -> Status:
 def _as_stored(session: Session) -> Configured:
     """The configuration the store was last synced to."""
     boards = {name: title for name, title in session.execute(select(Board.name, Board.title))}
-    targets: dict[int, list[tuple[str, str]]] = {}
-    for sub_id, url_hash, masked in session.execute(
-        select(Target.subscriber_id, Target.url_hash, Target.masked).where(Target.active)
-    ):
-        targets.setdefault(sub_id, []).append((url_hash, masked))
+    targets: dict[int, list[ledger.TargetSpec]] = {}
+    for target in session.scalars(select(Target).where(Target.active)):
+        spec = ledger.TargetSpec(target.url_hash, target.masked, target.identity)
+        targets.setdefault(target.subscriber_id, []).append(spec)
     subs = session.scalars(select(Subscriber).where(Subscriber.active))
     specs = [ledger.SubscriberSpec(s.name, targets.get(s.id, []), digest=s.digest) for s in subs]
     return Configured(boards, specs)
@@ -170,7 +169,7 @@ def _subscribers(
     found = []
     for spec in sorted(specs, key=lambda spec: spec.name):
         sub = stored.get(spec.name)
-        wanted = {url_hash for url_hash, _ in spec.targets}
+        wanted = {target.url_hash for target in spec.targets}
         refused = failing.get(sub.id, []) if sub else []
         shown = [_target_status(t) for t in refused if t.url_hash in wanted]
         found.append(_sub_status(spec, sub, len(owed[spec.name]), shown))

@@ -148,6 +148,38 @@ def test_a_target_left_out_of_the_file_while_status_and_preview_run_keeps_its_de
     assert len(slack.requests) == 1
 
 
+def test_targets_sharing_a_rotated_secret_each_keep_their_own_account(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    """Two email targets share ${PW}; one is down (a wrong port). The password is rotated, and
+    the port fixed in the same edit: the healthy target receives each post once, the other
+    what it was owed."""
+
+    def mail(to: str, port: int) -> str:
+        url = smtp.url(to).replace(PASSWORD, "${PW}")
+        return url.replace(f":{smtp.port}?", f":{port}?")
+
+    def config(down_port: int) -> str:
+        urls = f'"{mail("a@example.com", smtp.port)}", "{mail("b@example.com", down_port)}"'
+        return esg_config(
+            board_server, urls=[], subscribers=f'[[subscribers]]\nname = "team"\nurls = [{urls}]\n'
+        )
+
+    workspace.env["PW"] = PASSWORD
+    workspace.write(config(down_port=9))  # nothing listens on port 9
+    workspace.run("once", check=0)
+    posts = [board.add(f"비밀번호를 바꾸기 전에 올라온 글 {n}") for n in range(3)]
+    assert workspace.run("-q", "once").code == 1
+    assert received(smtp, posts, "a@example.com") == {post.id: 1 for post in posts}
+    smtp.password = workspace.env["PW"] = "rotated-Secret-2"
+    workspace.write(config(down_port=smtp.port))
+    workspace.run("once", check=0)
+    assert received(smtp, posts, "a@example.com") == {post.id: 1 for post in posts}
+    assert received(smtp, posts, "b@example.com") == {post.id: 1 for post in posts}
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 2
+
+
 PAGE_2 = "/bbs/board.php?bo_table=esg_news&page=2"
 
 
