@@ -124,8 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, CrawlError, DeliveryError) as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
         return _fail(FAILED, f"error: {exc}{hint}", args.verbose)
-    except Exception as exc:  # a bug: one clear line, -v for the traceback
-        message = f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)"
+    except Exception as exc:  # a bug: one clear line (no SQL text), -v for the traceback
+        from storage.db import describe
+
+        message = f"unexpected error: {describe(exc)} (run with -v for details)"
         return _fail(FAILED, message, args.verbose)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
 from storage import accounts, health
+from storage.db import insert_missing
 from storage.models import (
     Board,
     Delivery,
@@ -89,11 +90,15 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
     """Make the stored subscribers and targets match the configuration. A subscriber removed
     from it is kept inactive, and so are its targets: it owes nothing."""
     _ledger_lock(session, shared=False)
+    stored = set(session.scalars(select(Subscriber.name)))
+    new = {"first_seen": now, "keywords": [], "exclude_keywords": []}
+    rows = [{"name": spec.name, **new} for spec in specs if spec.name not in stored]
+    insert_missing(session, Subscriber, rows)
     known = {s.name: s for s in session.scalars(select(Subscriber))}
     for sub in known.values():
         sub.active = False
     for spec in specs:
-        sub = known.get(spec.name) or _new_subscriber(session, spec.name, now)
+        sub = known[spec.name]
         sub.active = True
         sub.boards = list(spec.boards) if spec.boards is not None else None
         sub.keywords = list(spec.keywords)
@@ -107,13 +112,6 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
             update(Target).where(Target.subscriber_id.in_(gone)).values(active=False),
             execution_options={"synchronize_session": False},
         )
-
-
-def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
-    sub = Subscriber(name=name, first_seen=now, keywords=[], exclude_keywords=[])
-    session.add(sub)
-    session.flush()
-    return sub
 
 
 def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpec]) -> None:
@@ -131,10 +129,9 @@ def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpe
         target.active = spec is not None
         if spec is not None:
             target.masked, target.identity = spec.masked, spec.identity or target.identity
-    for url_hash, spec in wanted.items():
-        if url_hash not in stored:
-            session.add(Target(subscriber_id=sub.id, **spec._asdict(), active=True))
     session.flush()
+    added = [spec._asdict() for url_hash, spec in wanted.items() if url_hash not in stored]
+    insert_missing(session, Target, [{**row, "subscriber_id": sub.id} for row in added])
     joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
     for target in session.scalars(joined) if sources else ():
         _inherit(session, [ids[h] for h in sources[target.url_hash]], target.id)
@@ -479,10 +476,9 @@ def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:
 
 
 def remember_urls(session: Session, hashes: Sequence[str], now: datetime) -> None:
-    known = known_urls(session, hashes)
-    session.add_all(
-        KnownUrl(url_hash=h, checked_at=now) for h in dict.fromkeys(hashes) if h not in known
-    )
+    """Record these URL hashes as checked (once, however many runs start together)."""
+    new = sorted(set(hashes) - known_urls(session, hashes))
+    insert_missing(session, KnownUrl, [{"url_hash": h, "checked_at": now} for h in new])
 
 
 def queued_for(session: Session, subscriber: str, limit: int) -> list[StoredPost]:
