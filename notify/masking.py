@@ -9,8 +9,9 @@ Apprise is imported only when a URL must really be masked (it costs a fraction o
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -50,6 +51,30 @@ def secrets_of(url: str) -> list[str]:
     else:
         found.update(v for _, v in parse_qsl(_query(url)))
     return sorted((s for s in found if s and s != url), key=len, reverse=True)
+
+
+def identity(url: str) -> str:
+    """What `url` names apart from its secrets — scheme, user, host and port, path (recipients,
+    channels), query arguments with their values that are not secret — as a hash: the same for
+    a target whose password, token or header value changed, different for another target."""
+    hidden = secrets_of(url)
+    scheme, _, rest = url.partition("://")
+    where, _, query = rest.partition("?")  # as Apprise reads it: the query past a "#channel"
+    netloc, _, path = where.partition("/")
+    userinfo, _, host = netloc.rpartition("@")
+    parts = [scheme.lower(), _named(userinfo.split(":", 1)[0], hidden), _named(host, hidden)]
+    parts += [_named(unquote(segment), hidden) for segment in path.split("/") if segment]
+    parts += sorted(
+        f"{key.lower()}={MASK if key.startswith(('+', '-')) else _named(value, hidden)}"
+        for key, value in parse_qsl(query, keep_blank_values=True)
+    )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _named(part: str, hidden: Collection[str]) -> str:
+    """`part` of a URL, or the mask where it is (or holds) a secret."""
+    secret = any(s == part or (len(s) >= SHORTEST and s in part) for s in hidden)
+    return MASK if secret else part
 
 
 def candidates(url: str) -> list[str]:

@@ -124,8 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, CrawlError, DeliveryError) as exc:
         hint = f" (hint: {exc.hint})" if exc.hint else ""
         return _fail(FAILED, f"error: {exc}{hint}", args.verbose)
-    except Exception as exc:  # a bug: one clear line, -v for the traceback
-        message = f"unexpected error: {type(exc).__name__}: {exc} (run with -v for details)"
+    except Exception as exc:  # a bug: one clear line (no SQL text), -v for the traceback
+        from storage.db import describe
+
+        message = f"unexpected error: {describe(exc)} (run with -v for details)"
         return _fail(FAILED, message, args.verbose)
 
 
@@ -224,12 +226,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
     from scheduler.preview import preview
 
-    ctx = load_context(args.config)
-    sync(ctx)
+    ctx = load_context(args.config, read_only=args.preview)
     names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
-    if args.preview:
+    if args.preview:  # shows the config as it is: writes nothing, not even the config
         sys.stdout.write(preview(ctx, names))
         return OK
+    sync(ctx)
     reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
     return FAILED if any(r.error or r.alert_errors for r in reports) else OK
 
@@ -237,7 +239,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from scheduler.delivery import notify_test
 
-    ctx = load_context(args.config)
+    ctx = load_context(args.config, read_only=True)
     subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
     failed = False
     for sub in subs:

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from notify.masking import known_scheme, mask_url, unreadable
+from notify.masking import identity, known_scheme, mask_url, unreadable
 from scheduler import logs
 from scheduler.config import Config, ConfigError
 from scheduler.config_values import interval_seconds
-from storage import Store, ledger, open_store, posts
+from storage import Store, ledger, open_store, posts, runs
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from notify.digest import Renderer
 
 
@@ -54,19 +56,21 @@ def register_secrets(cfg: Config) -> None:
     logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or ""])
 
 
-def open_context(cfg: Config) -> Context:
+def open_context(cfg: Config, *, read_only: bool = False) -> Context:
+    """The store opened (its schema created or upgraded) for `cfg`, its target URLs checked.
+    `read_only`: for commands that change nothing in the store (`status`, `posts`, …)."""
     register_secrets(cfg)
     store = open_store(cfg.storage.url)
-    check_targets(cfg, store)
+    check_targets(cfg, store, remember=not read_only)
     urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls}
     return Context(cfg, store, urls)
 
 
-def load_context(config: str | None) -> Context:
+def load_context(config: str | None, *, read_only: bool = False) -> Context:
     """The context of the config file `config` (or the default one), loaded and validated."""
     from scheduler.config_file import config_path, load
 
-    return open_context(load(config_path(config)))
+    return open_context(load(config_path(config)), read_only=read_only)
 
 
 def target_urls(cfg: Config) -> list[tuple[str, str]]:
@@ -79,10 +83,10 @@ def target_urls(cfg: Config) -> list[tuple[str, str]]:
     return found + [(f"notify.admin_urls[{j}]", u) for j, u in enumerate(cfg.notify.admin_urls)]
 
 
-def check_targets(cfg: Config, store: Store | None) -> None:
+def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) -> None:
     """Every target URL is one Apprise reads (scheme and form): a config error before any board
     is crawled. URLs checked before (by hash, in the store) are not checked again, so a run
-    whose targets are known never loads Apprise for it."""
+    whose targets are known never loads Apprise for it; `remember` records the new ones."""
     urls = target_urls(cfg)
     hashes = [url_hash(url) for _, url in urls]
     known: set[str] = set()
@@ -92,29 +96,42 @@ def check_targets(cfg: Config, store: Store | None) -> None:
     for (key, url), digest in zip(urls, hashes, strict=True):
         if digest not in known and not known_scheme(url):
             raise ConfigError(cfg.path, key, unreadable(url))
-    if store is not None and set(hashes) - known:
+    if store is not None and remember and set(hashes) - known:
         with store.write() as session:
             ledger.remember_urls(session, hashes, datetime.now(ZoneInfo("UTC")))
 
 
+def configured(ctx: Context, session: Session) -> runs.Configured:
+    """The boards and subscribers of the config (routing data only), as the store mirrors them."""
+    known = ledger.known_targets(session)
+    specs = [
+        ledger.SubscriberSpec(
+            name=s.name,
+            targets=[_target(url, known.get(url_hash(url))) for url in s.urls],
+            boards=s.boards,
+            keywords=s.keywords,
+            exclude_keywords=s.exclude_keywords,
+            include_updates=s.include_updates,
+            digest=s.digest,
+        )
+        for s in ctx.cfg.subscribers
+    ]
+    return runs.Configured({b.name: b.display_title for b in ctx.cfg.boards}, specs)
+
+
+def _target(url: str, known: ledger.TargetSpec | None) -> ledger.TargetSpec:
+    """A configured target as the store keeps it: only one the store has not seen (or has seen
+    without an identity, before 0008) is masked and identified here (with Apprise)."""
+    if known is not None and known.identity is not None:
+        return known
+    masked = known.masked if known is not None else mask_url(url)
+    return ledger.TargetSpec(url_hash(url), masked, identity(url))
+
+
 def sync(ctx: Context) -> None:
-    """Mirror the configured boards and subscribers (routing data only) into the store."""
-    cfg = ctx.cfg
+    """Mirror the configured boards and subscribers into the store (only commands that crawl or
+    send do: read-only ones show `configured` without writing it)."""
     with ctx.store.write() as session:
-        masks = ledger.target_masks(session)  # only a new target's URL is masked (with Apprise)
-        specs = [
-            ledger.SubscriberSpec(
-                name=s.name,
-                targets=[
-                    (h, masks.get(h) or mask_url(u)) for h, u in ((url_hash(u), u) for u in s.urls)
-                ],
-                boards=s.boards,
-                keywords=s.keywords,
-                exclude_keywords=s.exclude_keywords,
-                include_updates=s.include_updates,
-                digest=s.digest,
-            )
-            for s in cfg.subscribers
-        ]
-        posts.sync_boards(session, {b.name: b.display_title for b in cfg.boards})
-        ledger.sync_subscribers(session, specs, ctx.now())
+        config = configured(ctx, session)
+        posts.sync_boards(session, config.boards)
+        ledger.sync_subscribers(session, config.subscribers, ctx.now())

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from records.post import Entry
-from scheduler.context import Context
+from scheduler.context import Context, configured
 from storage import ledger
 
 
 def preview(ctx: Context, names: Sequence[str] | None) -> str:
+    """What is pending for the configured subscribers (`names`, or all), each entry once —
+    the config as it is, not as the store was last synced to it."""
     from notify.digest import build
 
     now = ctx.now()
     with ctx.store.read() as session:
-        batches = ledger.pending(session, names)
-    shown: dict[str, list[Entry]] = {}
-    for batch in batches:  # a subscriber's targets may owe different entries: show each once
-        seen = shown.setdefault(batch.subscriber, [])
-        ids = {(e["id"], e.get("old_title")) for e in seen}
-        seen += [e for e in batch.entries if (e["id"], e.get("old_title")) not in ids]
+        specs = configured(ctx, session).subscribers
+        wanted = [spec for spec in specs if names is None or spec.name in names]
+        shown = ledger.owed_entries(session, wanted)
     parts = []
     for name, entries in shown.items():
         context = build(name, entries, now)

@@ -15,7 +15,7 @@ from records.post import DETAIL_FIELDS, Listed
 from scheduler import config as config_mod
 from scheduler import config_file, config_values
 from scheduler.config import ConfigError
-from scheduler.context import Context, load_context, sync
+from scheduler.context import Context, configured, load_context
 from scheduler.logs import LOG
 
 if TYPE_CHECKING:
@@ -29,10 +29,9 @@ OK, FAILED = 0, 1
 def cmd_status(args: argparse.Namespace) -> int:
     from storage import runs
 
-    ctx = load_context(args.config)
-    sync(ctx)
-    with ctx.store.read() as session:
-        status = runs.status(session)
+    ctx = load_context(args.config, read_only=True)
+    with ctx.store.read() as session:  # the config as it is, shown without syncing it
+        status = runs.status(session, configured(ctx, session))
     if args.check:
         return _check(ctx, status)
     data = _zoned(_with_holds(status, ctx), ctx)
@@ -99,7 +98,7 @@ SHOWN = ("board", *Listed.__annotations__, "first_seen", *DETAIL_FIELDS)
 def cmd_posts(args: argparse.Namespace) -> int:
     from storage import posts
 
-    ctx = load_context(args.config)
+    ctx = load_context(args.config, read_only=True)
     with ctx.store.read() as session:
         rows = posts.listing(session, args.board, args.limit)
     shown = [{k: _jsonable(row[k], ctx) for k in SHOWN} for row in rows]  # type: ignore[literal-required]

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -223,6 +223,19 @@ def _run_alembic(conn: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
+
+
+def insert_missing(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows whose keys (primary or unique) are not stored yet, and skip the others —
+    rows another run inserts at the same moment included — in the database's own dialect
+    (`INSERT … ON CONFLICT DO NOTHING`): any number of runs may start together on a new store."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    session.execute(dialect.insert(model).values(list(rows)).on_conflict_do_nothing())
 
 
 def describe(exc: BaseException) -> str:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import NamedTuple, cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
-from storage import health
+from storage import accounts, health
+from storage.db import insert_missing
 from storage.models import (
     Board,
     Delivery,
@@ -26,12 +27,21 @@ from storage.models import (
 )
 
 
+class TargetSpec(NamedTuple):
+    """A configured target: its URL's hash, masked form and identity (what the URL names apart
+    from its secrets, hashed: `notify.masking.identity`) — never the URL."""
+
+    url_hash: str
+    masked: str
+    identity: str | None = None
+
+
 @dataclass(frozen=True)
 class SubscriberSpec:
-    """Routing data for one configured subscriber; targets are (url_hash, masked) pairs."""
+    """Routing data for one configured subscriber."""
 
     name: str
-    targets: Sequence[tuple[str, str]]
+    targets: Sequence[TargetSpec]
     boards: Sequence[str] | None = None
     keywords: Sequence[str] = ()
     exclude_keywords: Sequence[str] = ()
@@ -80,11 +90,15 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
     """Make the stored subscribers and targets match the configuration. A subscriber removed
     from it is kept inactive, and so are its targets: it owes nothing."""
     _ledger_lock(session, shared=False)
+    stored = set(session.scalars(select(Subscriber.name)))
+    new = {"first_seen": now, "keywords": [], "exclude_keywords": []}
+    rows = [{"name": spec.name, **new} for spec in specs if spec.name not in stored]
+    insert_missing(session, Subscriber, rows)
     known = {s.name: s for s in session.scalars(select(Subscriber))}
     for sub in known.values():
         sub.active = False
     for spec in specs:
-        sub = known.get(spec.name) or _new_subscriber(session, spec.name, now)
+        sub = known[spec.name]
         sub.active = True
         sub.boards = list(spec.boards) if spec.boards is not None else None
         sub.keywords = list(spec.keywords)
@@ -100,53 +114,40 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
         )
 
 
-def _new_subscriber(session: Session, name: str, now: datetime) -> Subscriber:
-    sub = Subscriber(name=name, first_seen=now, keywords=[], exclude_keywords=[])
-    session.add(sub)
+def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpec]) -> None:
+    """Make the subscriber's stored targets the configured ones; a target that joins takes on
+    what the one it replaces had not accepted (`storage.accounts`), a target that leaves owes
+    nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
+    wanted = {spec.url_hash: spec for spec in targets}
+    stored = {
+        t.url_hash: t for t in session.scalars(select(Target).where(Target.subscriber_id == sub.id))
+    }
+    sources = accounts.inheritance(_accounts(stored.values()), _wanted_accounts(targets))
+    ids = {url_hash: target.id for url_hash, target in stored.items()}
+    for target in stored.values():
+        spec = wanted.get(target.url_hash)
+        target.active = spec is not None
+        if spec is not None:
+            target.masked, target.identity = spec.masked, spec.identity or target.identity
     session.flush()
-    return sub
+    added = [spec._asdict() for url_hash, spec in wanted.items() if url_hash not in stored]
+    insert_missing(session, Target, [{**row, "subscriber_id": sub.id} for row in added])
+    joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
+    for target in session.scalars(joined) if sources else ():
+        _inherit(session, [ids[h] for h in sources[target.url_hash]], target.id)
 
 
-def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[tuple[str, str]]) -> None:
-    """A target is its URL (by hash): an edited URL is a new target, which inherits what it
-    replaces still owed. Edited: one target of a kind (scheme) left and one of that kind came —
-    it inherits what the one that left had not accepted. Added (or several of a kind changed at
-    once): it inherits what the subscriber still owes, entries one of the targets it had has not
-    accepted. A target that leaves owes nothing. So a fixed secret or port never drops an
-    entry, a rotated webhook gets nothing its old self accepted, and a new target no history."""
-    wanted = dict(targets)
-    had: list[Target] = []
-    joined: list[Target] = []
-    for target in session.scalars(select(Target).where(Target.subscriber_id == sub.id)):
-        if target.active:
-            had.append(target)
-        elif target.url_hash in wanted:
-            joined.append(target)
-        target.active = target.url_hash in wanted
-        target.masked = wanted.pop(target.url_hash, target.masked)
-    for url_hash, masked in wanted.items():
-        target = Target(subscriber_id=sub.id, url_hash=url_hash, masked=masked, active=True)
-        session.add(target)
-        joined.append(target)
-    session.flush()
-    left = [target for target in had if not target.active]
-    for target in joined:
-        _inherit(session, _predecessors(target, joined, left, had), target.id)
+def _accounts(targets: Iterable[Target]) -> list[accounts.Account]:
+    """The subscriber's active targets, as the policy sees them."""
+    return [
+        accounts.Account(t.url_hash, accounts.kind(t.masked), t.identity)
+        for t in targets
+        if t.active
+    ]
 
 
-def _scheme(target: Target) -> str:
-    return target.masked.split("://", 1)[0].lower()
-
-
-def _predecessors(
-    target: Target, joined: Sequence[Target], left: Sequence[Target], had: Sequence[Target]
-) -> list[int]:
-    """The targets whose owed entries `target` inherits: the one it replaces, where that is
-    plain (one of its kind left, and it alone of its kind came), else all the subscriber had."""
-    kind = _scheme(target)
-    gone = [t for t in left if _scheme(t) == kind]
-    came = [t for t in joined if _scheme(t) == kind]
-    return [gone[0].id] if len(gone) == 1 and len(came) == 1 else [t.id for t in had]
+def _wanted_accounts(targets: Sequence[TargetSpec]) -> list[accounts.Account]:
+    return [accounts.Account(t.url_hash, accounts.kind(t.masked), t.identity) for t in targets]
 
 
 def _inherit(session: Session, sources: Sequence[int], joined: int) -> None:
@@ -256,16 +257,7 @@ def pending(
     targets: Sequence[int] | None = None,
 ) -> list[Batch]:
     """Undelivered entries of active targets, grouped by target, newest post first."""
-    query = (
-        select(Delivery, Post, Board, Subscriber, Target, Revision)
-        .join(Target, Delivery.target_id == Target.id)
-        .join(Subscriber, Target.subscriber_id == Subscriber.id)
-        .join(Post, Delivery.post_id == Post.id)
-        .join(Board, Post.board_id == Board.id)
-        .outerjoin(Revision, Delivery.revision == Revision.id)
-        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
-        .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
-    )
+    query = _pending_query()
     if subscribers is not None:
         query = query.where(Subscriber.name.in_(subscribers))
     if targets is not None:
@@ -284,6 +276,84 @@ def pending(
             )
         batch.entries.append(_entry(entry, post, board, rev))
     return list(batches.values())
+
+
+def _pending_query() -> Select[Delivery, Post, Board, Subscriber, Target, Revision]:
+    return (
+        select(Delivery, Post, Board, Subscriber, Target, Revision)
+        .join(Target, Delivery.target_id == Target.id)
+        .join(Subscriber, Target.subscriber_id == Subscriber.id)
+        .join(Post, Delivery.post_id == Post.id)
+        .join(Board, Post.board_id == Board.id)
+        .outerjoin(Revision, Delivery.revision == Revision.id)
+        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
+        .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
+    )
+
+
+Owed = tuple[int, int]  # an entry, whoever owes it: (post id, revision; 0 is the post itself)
+
+
+def owed(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, set[Owed]]:
+    """Per subscriber of `specs` (the configuration as read now): the entries its targets would
+    owe once the store is synced to it (`sync_subscribers`), worked out without writing — what
+    read-only commands show."""
+    stored: dict[str, list[Target]] = {}
+    for name, target in session.execute(select(Subscriber.name, Target).join(Target)):
+        stored.setdefault(name, []).append(target)
+    undelivered: dict[int, set[Owed]] = {}
+    query = select(Delivery.target_id, Delivery.post_id, Delivery.revision).join(Target)
+    for target_id, post_id, revision in session.execute(
+        query.where(Delivery.delivered_at.is_(None), Target.active)
+    ):
+        undelivered.setdefault(target_id, set()).add((post_id, revision))
+    return {
+        spec.name: _owed_after(session, stored.get(spec.name, []), spec.targets, undelivered)
+        for spec in specs
+    }
+
+
+def _owed_after(
+    session: Session,
+    stored: Sequence[Target],
+    targets: Sequence[TargetSpec],
+    undelivered: Mapping[int, set[Owed]],
+) -> set[Owed]:
+    """What a subscriber's `targets` would owe, its `stored` targets synced to them."""
+    wanted = {spec.url_hash for spec in targets}
+    ids = {target.url_hash: target.id for target in stored}
+    found = set[Owed]().union(
+        *(undelivered.get(t.id, ()) for t in stored if t.active and t.url_hash in wanted)
+    )
+    sources = accounts.inheritance(_accounts(stored), _wanted_accounts(targets))
+    for url_hash, hashes in sources.items():
+        inherited = set[Owed]().union(*(undelivered.get(ids[h], ()) for h in hashes))
+        found |= inherited - _accepted(session, ids.get(url_hash))
+    return found
+
+
+def _accepted(session: Session, target_id: int | None) -> set[Owed]:
+    if target_id is None:
+        return set()
+    query = select(Delivery.post_id, Delivery.revision).where(
+        Delivery.target_id == target_id, Delivery.delivered_at.is_not(None)
+    )
+    return {(post_id, revision) for post_id, revision in session.execute(query)}
+
+
+def owed_entries(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, list[Entry]]:
+    """Per subscriber of `specs`, each entry it would owe once synced (see `owed`), once, newest
+    post first: what `digest --preview` shows."""
+    wanted = owed(session, specs)
+    shown: dict[str, list[Entry]] = {}
+    seen: set[tuple[str, int, int]] = set()
+    query = _pending_query().where(Subscriber.name.in_(list(wanted)))
+    for delivery, post, board, sub, _, rev in session.execute(query):
+        key = (delivery.post_id, delivery.revision)
+        if key in wanted[sub.name] and (sub.name, *key) not in seen:
+            seen.add((sub.name, *key))
+            shown.setdefault(sub.name, []).append(_entry(delivery, post, board, rev))
+    return shown
 
 
 def claim(session: Session, target_id: int) -> Batch | None:
@@ -392,9 +462,10 @@ def pending_counts(session: Session) -> dict[str, int]:
     return {name: n for name, n in session.execute(query)}
 
 
-def target_masks(session: Session) -> dict[str, str]:
-    """The masked form of every stored target, by URL hash."""
-    return {h: masked for h, masked in session.execute(select(Target.url_hash, Target.masked))}
+def known_targets(session: Session) -> dict[str, TargetSpec]:
+    """Every stored target as it was last configured, by URL hash."""
+    query = select(Target.url_hash, Target.masked, Target.identity)
+    return {h: TargetSpec(h, masked, identity) for h, masked, identity in session.execute(query)}
 
 
 def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:
@@ -405,10 +476,9 @@ def known_urls(session: Session, hashes: Sequence[str]) -> set[str]:
 
 
 def remember_urls(session: Session, hashes: Sequence[str], now: datetime) -> None:
-    known = known_urls(session, hashes)
-    session.add_all(
-        KnownUrl(url_hash=h, checked_at=now) for h in dict.fromkeys(hashes) if h not in known
-    )
+    """Record these URL hashes as checked (once, however many runs start together)."""
+    new = sorted(set(hashes) - known_urls(session, hashes))
+    insert_missing(session, KnownUrl, [{"url_hash": h, "checked_at": now} for h in new])
 
 
 def queued_for(session: Session, subscriber: str, limit: int) -> list[StoredPost]:

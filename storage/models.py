@@ -172,6 +172,9 @@ class Target(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     url_hash: Mapped[str] = mapped_column(String(64))
     masked: Mapped[str] = mapped_column(Text)
+    # a hash of what the URL names apart from its secrets (`notify.masking.identity`): an edited
+    # target is matched to the one it replaces by it; None for targets stored before 0008
+    identity: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # consecutive failed sends: they set the retry backoff and raise one alert past the threshold
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

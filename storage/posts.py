@@ -73,13 +73,16 @@ def unmarked(title: str) -> str:
 
 
 def sync_boards(session: Session, titles: Mapping[str, str]) -> None:
-    existing = {b.name: b for b in session.scalars(select(Board))}
-    for name, title in titles.items():
-        board = existing.get(name)
-        if board is None:
-            session.add(Board(name=name, title=title, fail_streak=0, alerting=False))
-        elif board.title != title:
-            board.title = title
+    """Every configured board stored once, however many runs start together, with its title."""
+    from storage.db import insert_missing
+
+    stored = set(session.scalars(select(Board.name)))
+    new = [(name, title) for name, title in sorted(titles.items()) if name not in stored]
+    rows = [{"name": n, "title": t, "fail_streak": 0, "alerting": False} for n, t in new]
+    insert_missing(session, Board, rows)
+    for board in session.scalars(select(Board).where(Board.name.in_(list(titles)))):
+        if board.title != titles[board.name]:
+            board.title = titles[board.name]
 
 
 def baselined(session: Session, boards: Sequence[str]) -> set[str]:

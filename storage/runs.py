@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NotRequired, TypedDict
@@ -121,47 +121,80 @@ def _update_board(
     return change
 
 
-def status(session: Session) -> Status:
-    """Every board's health and every active subscriber's backlog."""
+@dataclass(frozen=True)
+class Configured:
+    """The configuration as read now, as the store mirrors it: boards (name: title) and
+    subscribers (`storage.ledger.SubscriberSpec`)."""
+
+    boards: Mapping[str, str]
+    subscribers: Sequence[ledger.SubscriberSpec]
+
+
+def status(session: Session, configured: Configured | None = None) -> Status:
+    """Every board's health and every subscriber's backlog — as a sync to `configured` would
+    leave them (boards it adds never run, subscribers it adds owe nothing yet), without writing;
+    without it, as the store was last synced."""
+    configured = configured or _as_stored(session)
     query = select(Post.board_id, func.count()).group_by(Post.board_id)
     counts = {bid: n for bid, n in session.execute(query)}
-    pending = ledger.pending_counts(session)
     since = datetime.now(UTC) - timedelta(days=WARNING_DAYS)
+    stored = {b.name: b for b in session.scalars(select(Board))}
     boards = [
-        _board_status(b, counts.get(b.id, 0), since)
-        for b in session.scalars(select(Board).order_by(Board.name))
+        _board_status(name, stored.get(name), configured.boards.get(name), counts, since)
+        for name in sorted(stored.keys() | configured.boards.keys())
     ]
-    subs = session.scalars(select(Subscriber).where(Subscriber.active).order_by(Subscriber.name))
-    failing = _failing(session)
-    return Status(
-        boards=boards,
-        subscribers=[_sub_status(s, pending.get(s.name, 0), failing.get(s.id, [])) for s in subs],
-    )
+    return Status(boards=boards, subscribers=_subscribers(session, configured.subscribers))
 
 
-def _failing(session: Session) -> dict[int, list[TargetStatus]]:
-    query = select(Target).where(Target.active, Target.failures > 0).order_by(Target.id)
-    found: dict[int, list[TargetStatus]] = {}
-    for target in session.scalars(query):
-        found.setdefault(target.subscriber_id, []).append(
-            TargetStatus(
-                target=target.masked,
-                failures=target.failures,
-                last_failure_at=target.last_failure_at,
-            )
-        )
+def _as_stored(session: Session) -> Configured:
+    """The configuration the store was last synced to."""
+    boards = {name: title for name, title in session.execute(select(Board.name, Board.title))}
+    targets: dict[int, list[ledger.TargetSpec]] = {}
+    for target in session.scalars(select(Target).where(Target.active)):
+        spec = ledger.TargetSpec(target.url_hash, target.masked, target.identity)
+        targets.setdefault(target.subscriber_id, []).append(spec)
+    subs = session.scalars(select(Subscriber).where(Subscriber.active))
+    specs = [ledger.SubscriberSpec(s.name, targets.get(s.id, []), digest=s.digest) for s in subs]
+    return Configured(boards, specs)
+
+
+def _subscribers(
+    session: Session, specs: Sequence[ledger.SubscriberSpec]
+) -> list[SubscriberStatus]:
+    owed = ledger.owed(session, specs)
+    stored = {s.name: s for s in session.scalars(select(Subscriber))}
+    failing: dict[int, list[Target]] = {}
+    for target in session.scalars(select(Target).where(Target.failures > 0).order_by(Target.id)):
+        failing.setdefault(target.subscriber_id, []).append(target)
+    found = []
+    for spec in sorted(specs, key=lambda spec: spec.name):
+        sub = stored.get(spec.name)
+        wanted = {target.url_hash for target in spec.targets}
+        refused = failing.get(sub.id, []) if sub else []
+        shown = [_target_status(t) for t in refused if t.url_hash in wanted]
+        found.append(_sub_status(spec, sub, len(owed[spec.name]), shown))
     return found
 
 
-def _board_status(board: Board, posts: int, since: datetime) -> BoardStatus:
+def _target_status(target: Target) -> TargetStatus:
+    return TargetStatus(
+        target=target.masked, failures=target.failures, last_failure_at=target.last_failure_at
+    )
+
+
+def _board_status(
+    name: str, board: Board | None, title: str | None, counts: Mapping[int, int], since: datetime
+) -> BoardStatus:
+    if board is None:
+        return _never_run(name, title or name)
     recent = board.warned_at is not None and board.warned_at >= since
     return BoardStatus(
-        name=board.name,
-        title=board.title,
+        name=name,
+        title=title or board.title,
         last_run_at=board.last_run_at,
         last_result=board.last_result,
         error=board.last_error,
-        posts=posts,
+        posts=counts.get(board.id, 0),
         fail_streak=board.fail_streak,
         alerting=board.alerting,
         warning=board.warning if recent else None,
@@ -169,12 +202,33 @@ def _board_status(board: Board, posts: int, since: datetime) -> BoardStatus:
     )
 
 
-def _sub_status(sub: Subscriber, pending: int, failing: list[TargetStatus]) -> SubscriberStatus:
+def _never_run(name: str, title: str) -> BoardStatus:
+    """A configured board the store has not seen yet."""
+    return BoardStatus(
+        name=name,
+        title=title,
+        last_run_at=None,
+        last_result=None,
+        error=None,
+        posts=0,
+        fail_streak=0,
+        alerting=False,
+        warning=None,
+        warned_at=None,
+    )
+
+
+def _sub_status(
+    spec: ledger.SubscriberSpec,
+    sub: Subscriber | None,
+    pending: int,
+    failing: list[TargetStatus],
+) -> SubscriberStatus:
     return SubscriberStatus(
-        name=sub.name,
+        name=spec.name,
         pending=pending,
-        last_delivered_at=sub.last_delivered_at,
-        last_error=sub.last_error,
-        digest=sub.digest,
+        last_delivered_at=sub.last_delivered_at if sub else None,
+        last_error=sub.last_error if sub else None,
+        digest=spec.digest,
         failing=failing,
     )

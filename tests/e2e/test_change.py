@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.support.board import BoardServer, EsgBoard
+from tests.support.cli import scrape
 from tests.support.egov import EgovBoard, EgovServer
 from tests.support.mail import PASSWORD, SmtpSink
 from tests.support.shorturls import ShortUrlBoard, ShortUrlServer, slugify
@@ -115,6 +116,68 @@ def test_a_removed_target_owes_nothing_and_an_added_one_gets_only_what_is_still_
     assert pending(workspace) == 0
     workspace.run("once", check=0)
     assert len(smtp.messages) == 1 and len(slack.requests) == 3  # nothing more to anyone
+
+
+def test_a_target_left_out_of_the_file_while_status_and_preview_run_keeps_its_debts(
+    workspace: Workspace,
+    board_server: BoardServer,
+    board: EsgBoard,
+    smtp: SmtpSink,
+    slack: SlackRecorder,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read-only commands change nothing: a failing target taken out of the file for a moment,
+    while someone looks at `status` and `digest --preview`, is still owed its posts when it is
+    put back, fixed."""
+    workspace.env["SMTP_PASSWORD"] = "wrong-password"
+    workspace.write(esg_config(board_server, urls=[], subscribers=team(smtp, slack)))
+    workspace.run("once", check=0)
+    posts = [board.add("메일이 받지 못한 글 1"), board.add("메일이 받지 못한 글 2")]
+    assert workspace.run("-q", "once").code == 1  # Slack took both; the email owes them
+    slack_only = f'[[subscribers]]\nname = "team"\nurls = ["{slack.url()}"]\n'
+    workspace.write(esg_config(board_server, urls=[], subscribers=slack_only))
+    status = scrape(workspace, capsys, monkeypatch, "status", "--json")
+    assert status.code == 0 and status.json()["subscribers"][0]["pending"] == 0
+    preview = scrape(workspace, capsys, monkeypatch, "digest", "--preview")
+    assert preview.code == 0 and "nothing pending" in preview.out
+    workspace.write(esg_config(board_server, urls=[], subscribers=team(smtp, slack)))
+    workspace.env["SMTP_PASSWORD"] = PASSWORD  # put back, fixed
+    workspace.run("once", check=0)
+    assert received(smtp, posts) == {post.id: 1 for post in posts}
+    assert len(slack.requests) == 1
+
+
+def test_targets_sharing_a_rotated_secret_each_keep_their_own_account(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    """Two email targets share ${PW}; one is down (a wrong port). The password is rotated, and
+    the port fixed in the same edit: the healthy target receives each post once, the other
+    what it was owed."""
+
+    def mail(to: str, port: int) -> str:
+        url = smtp.url(to).replace(PASSWORD, "${PW}")
+        return url.replace(f":{smtp.port}?", f":{port}?")
+
+    def config(down_port: int) -> str:
+        urls = f'"{mail("a@example.com", smtp.port)}", "{mail("b@example.com", down_port)}"'
+        return esg_config(
+            board_server, urls=[], subscribers=f'[[subscribers]]\nname = "team"\nurls = [{urls}]\n'
+        )
+
+    workspace.env["PW"] = PASSWORD
+    workspace.write(config(down_port=9))  # nothing listens on port 9
+    workspace.run("once", check=0)
+    posts = [board.add(f"비밀번호를 바꾸기 전에 올라온 글 {n}") for n in range(3)]
+    assert workspace.run("-q", "once").code == 1
+    assert received(smtp, posts, "a@example.com") == {post.id: 1 for post in posts}
+    smtp.password = workspace.env["PW"] = "rotated-Secret-2"
+    workspace.write(config(down_port=smtp.port))
+    workspace.run("once", check=0)
+    assert received(smtp, posts, "a@example.com") == {post.id: 1 for post in posts}
+    assert received(smtp, posts, "b@example.com") == {post.id: 1 for post in posts}
+    workspace.run("once", check=0)
+    assert len(smtp.messages) == 2
 
 
 PAGE_2 = "/bbs/board.php?bo_table=esg_news&page=2"

@@ -8,14 +8,17 @@ import random
 import signal
 import time
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from storage.db import UPGRADE_LOCK
 from tests.support.board import BoardServer, EsgBoard, Post
 from tests.support.mail import SmtpSink
-from tests.support.workspace import Workspace, esg_config, received, wait_until
+from tests.support.workspace import Workspace, esg_config, log_of, received, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -60,6 +63,56 @@ def test_three_workers_on_twenty_boards_deliver_every_post_exactly_once(
         assert [w.wait(timeout=15) for w in workers] == [0, 0, 0]
     for name in ("alpha", "beta"):
         assert received(smtp, published, f"{name}@example.com") == want
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_runs_started_together_on_a_new_database_all_succeed(
+    workspace: Workspace, smtp: SmtpSink, round_: int
+) -> None:
+    """Cron on several hosts, or workers started at once, on a database nobody set up yet: they
+    race to create its boards, subscribers, targets and known URLs, and every one of them
+    succeeds (each round a new database: the race is at the start)."""
+    with ExitStack() as stack:
+        server = stack.enter_context(BoardServer(EsgBoard(posts=20)))
+        urls = [smtp.url("a@example.com"), smtp.url("b@example.com")]
+        workspace.write(esg_config(server, urls=urls) + subscribers(smtp, "alpha", "beta"))
+        with start_gate(workspace) as gate:
+            runs = [stack.enter_context(workspace.started("-q", "once")) for _ in range(4)]
+            gate(len(runs))
+        codes = [run.wait(timeout=120) for run in runs]
+        logs = [log_of(run) for run in runs]
+    assert codes == [0] * len(runs), "\n".join(logs)
+    assert not any("IntegrityError" in log or "[SQL" in log for log in logs), "\n".join(logs)
+    assert workspace.scalar("SELECT count(*) FROM boards") == 1
+    assert workspace.scalar("SELECT count(*) FROM targets") == 4
+
+
+@contextmanager
+def start_gate(workspace: Workspace) -> Iterator[Callable[[int], None]]:
+    """On PostgreSQL, the lock that runs take to create a new database's schema, held until
+    `n` runs wait for it (`gate(n)`): let go, they go on together, as if started at one moment.
+    On SQLite the runs just start (its writers take turns on the whole file)."""
+    if workspace.db_url.startswith("sqlite"):
+        yield lambda n: None
+        return
+    engine = create_engine(workspace.db_url)
+    waiting = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+
+        def gate(n: int) -> None:
+            wait_until(
+                lambda: conn.execute(text(waiting)).scalar() == n, 60, "every run at the gate"
+            )
+
+        try:
+            yield gate
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+    engine.dispose()
 
 
 def test_worker_killed_mid_crawl_loses_nothing(

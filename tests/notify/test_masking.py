@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notify.masking import candidates, mask_text, mask_url, secrets_of
+from notify.masking import candidates, identity, mask_text, mask_url, secrets_of
 
 CASES = [  # as Apprise prints each form privately, with only the arguments the user gave
     (
@@ -71,3 +71,48 @@ def test_mask_text_hides_passwords_and_known_secrets() -> None:
     masked = mask_text(text + " and mailto://bw:pw12345@host", secrets_of(url))
     assert "xoxSECRETtoken123" not in masked and "B0BWTEST2" not in masked
     assert "pw12345" not in masked and "mailto://bw:****@host" in masked
+
+
+# (a URL, the same target with its secrets changed, the same URL naming another target): the
+# masked form is no identity — it shows a token's first and last character, drops header names
+IDENTITY = [
+    (
+        "mailto://bw:s3cretPW@smtp.example.com:2525?from=a@example.com&to=b@example.com",
+        "mailto://bw:rotatedPW@smtp.example.com:2525?from=a@example.com&to=b@example.com",
+        "mailto://bw:s3cretPW@smtp.example.com:2525?from=a@example.com&to=c@example.com",
+    ),
+    (
+        "mailto://bw:s3cretPW@smtp.example.com:2525/b@example.com",
+        "mailto://bw:rotatedPW@smtp.example.com:2525/b@example.com",
+        "mailto://bw:s3cretPW@smtp.example.com:2526/b@example.com",
+    ),
+    (
+        "slack://T0BWTEST1/B0BWTEST2/xoxSECRETtoken123/#alerts?verify=no",
+        "slack://T9ROTATE9/B9ROTATE8/xoxROTATEDtoken77/#alerts?verify=no",
+        "slack://T0BWTEST1/B0BWTEST2/xoxSECRETtoken123/#news?verify=no",
+    ),
+    (
+        "json://127.0.0.1:9/hook?+X-Token=abc123&+Authorization=Bearer%20xyz789",
+        "json://127.0.0.1:9/hook?+X-Token=def456&+Authorization=Bearer%20uvw000",
+        "json://127.0.0.1:9/hook?+X-Tenant=abc123&+Authorization=Bearer%20xyz789",
+    ),
+    (
+        "json://user:pass1234@127.0.0.1:9/hook",
+        "json://user:word5678@127.0.0.1:9/hook",
+        "json://user:pass1234@127.0.0.1:9/other",
+    ),
+    (
+        "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/1234/",
+        "tgram://123456789:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaz/1234/",
+        "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/5678/",
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "rotated", "other"), IDENTITY)
+def test_identity_is_what_a_url_names_apart_from_its_secrets(
+    url: str, rotated: str, other: str
+) -> None:
+    assert identity(url) == identity(rotated)
+    assert identity(url) != identity(other)
+    assert all(secret not in identity(url) for secret in secrets_of(url))

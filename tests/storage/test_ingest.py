@@ -43,7 +43,9 @@ def setup(store: Store, *subs: ledger.SubscriberSpec) -> None:
 
 
 def sub(name: str, *targets: str, **kw: Any) -> ledger.SubscriberSpec:
-    return ledger.SubscriberSpec(name, [(t, t) for t in targets or (f"{name}-mail",)], **kw)
+    return ledger.SubscriberSpec(
+        name, [ledger.TargetSpec(t, t) for t in targets or (f"{name}-mail",)], **kw
+    )
 
 
 def ingest(

@@ -39,7 +39,9 @@ def test_every_field_of_a_post_has_its_column() -> None:
 def test_a_stored_post_gives_back_every_field_as_it_was_read(store: Store) -> None:
     with store.write() as s:
         posts.sync_boards(s, {"esg": "ESG 정책뉴스"})
-        ledger.sync_subscribers(s, [ledger.SubscriberSpec("team", [("mail", "mail")])], T0)
+        ledger.sync_subscribers(
+            s, [ledger.SubscriberSpec("team", [ledger.TargetSpec("mail", "mail")])], T0
+        )
     first, second = read("2"), read("1")
     with store.write() as s:
         posts.ingest(s, "esg", [first, second], complete=True, backfill=2, now=T0)

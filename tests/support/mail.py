@@ -49,7 +49,8 @@ class SmtpSink:
     """Plain-SMTP sink on 127.0.0.1 that stores every message it accepts.
 
     Apprise logs in whenever the URL has user *and* password, so AUTH is
-    offered on the plain connection and accepts only ``bw``/``s3cretPW``.
+    offered on the plain connection and accepts only ``bw``/``password``
+    (``s3cretPW`` unless changed).
     Set ``fail_with`` (e.g. ``"451 4.3.0 Try again later"``) to reject DATA.
     """
 
@@ -57,6 +58,7 @@ class SmtpSink:
         """`tls`: offer STARTTLS with this server context (and require it)."""
         self.host = "127.0.0.1"
         self.port = 0
+        self.password = PASSWORD  # what AUTH accepts (with USER): change it to rotate a secret
         self.messages: list[EmailMessage] = []
         self.fail_with: str | None = None
         self.stall = 0.0  # seconds to hold the "250 OK" back after storing a message
@@ -74,12 +76,11 @@ class SmtpSink:
         )
 
     # -- aiosmtpd hooks -------------------------------------------------
-    @staticmethod
     def _authenticate(
-        server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
-            auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
+            auth_data.login == USER.encode() and auth_data.password == self.password.encode()
         )
         return AuthResult(success=ok, handled=False)  # handled=True would send no reply
 

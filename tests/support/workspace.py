@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.support.board import BoardServer, Post
@@ -123,6 +123,21 @@ class Workspace:
         try:
             with engine.connect() as conn:
                 return [tuple(row) for row in conn.execute(text(query), params)]
+        finally:
+            engine.dispose()
+
+    def dump(self) -> dict[str, list[tuple[str, ...]]]:
+        """Every row of every table, every column, sorted: the store's whole state."""
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as conn:
+                return {
+                    table: sorted(
+                        tuple(repr(value) for value in row)
+                        for row in conn.execute(text(f'SELECT * FROM "{table}"'))
+                    )
+                    for table in sorted(inspect(conn).get_table_names())
+                }
         finally:
             engine.dispose()
 
