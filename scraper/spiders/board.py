@@ -396,7 +396,7 @@ class BoardSpider(Spider):
         if said in walk.state.seen:
             walk.conflict(path, said, f"post {said} ({stored.title!r}) is listed on the board")
             return path, None
-        if not walk.task.fetches(stored.url):
+        if not (walk.task.fetches(stored.url) and self.allowed(walk, stored.url)):
             walk.conflict(path, said, f"post {said} is stored as {stored.title!r}")
             return path, None
         check = Request(  # an edit rebuilt its link, or another post claims its id: ask its page
