@@ -5,9 +5,10 @@ cut it. A profile's selectors are hints that win where they match.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from parsel import Selector
 
@@ -15,17 +16,19 @@ from records.post import DETAIL_FIELDS, Attachment
 from scraper.items import PageRead, Row
 from scraper.parse import find
 from scraper.profiles import Profile, pooled, pooled_css
-from scraper.text import Element, classes, visible
+from scraper.text import Element, classes, remove, visible
 
 SUMMARY_CHARS = 200
 _DATE_LINE = re.compile(r"\(\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?\s+[^()]{0,40}\)")
 _URL = re.compile(r"https?://[^\s<>\"'()]+")
-_SIZE = re.compile(r"\s*\(\s*[\d.,]+\s*[KMGT]?i?B?\s*\)\s*$", re.IGNORECASE)
 _CUT = ("…", "...")
 # Where any skin may keep the body, the attachments and the writer; with the families' own
 # (`Profile.body`, `downloads`, `writer`), what is read when a profile does not say.
 GENERIC_BODY = ".view_content, .view-body, td.cont, .view_text"
-GENERIC_FILES = "a[href*='download.do'], a[href*='fileDown'], a[href*='filedown']"
+GENERIC_FILES = (
+    "a[href*='download.do'], a[href*='fileDown'], a[href*='filedown'], a.file-download,"
+    " a.file_download"
+)
 GENERIC_WRITER = "li.writer, .writer, .author, .name"
 BODY = f"{pooled_css(lambda profile: profile.body)}, {GENERIC_BODY}"
 FILES = f"{pooled_css(lambda profile: profile.downloads)}, {GENERIC_FILES}"
@@ -55,7 +58,7 @@ def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> Pa
         department=_department(root.root, profile),
         organisation=_organisation(root.root, profile, row),
         source_url=_source(body, text, page_url),
-        attachments=_attachments(root.root, page_url, profile),
+        attachments=_attachments(root.root, page_url, profile, row["url"]),
         title=_full_title(root.root, row["title"]),
         date=_date_line(text) or _meta_date(root.root),
     )
@@ -130,12 +133,103 @@ def _body(root: Element, profile: Profile) -> Element | None:
 
 
 def _densest(root: Element) -> Element | None:
-    """The deepest block that holds most of the page's text: the body of an unknown skin."""
-    blocks = [e for e in root.iter("div", "td", "section", "article") if not _in_nav(e)]
-    sized = [(len(visible([e])), e) for e in blocks]
-    most = max((size for size, _ in sized), default=0)
-    inner = [e for size, e in sized if most and size >= 0.6 * most]
+    """The body of a skin no profile knows, read from a copy of the page with its chrome set
+    aside (navigation, headers and footers, buttons, input forms such as a comment form or a
+    captcha, tables and lists of labels — 제목, 작성자, 작성일 — comment areas, attachment lists,
+    pagers): the deepest block whose class says it holds the content (`content`, `body`,
+    `view_cont` …) with at least 40 % of the largest such block's text; where no block says so,
+    the deepest block holding most of the page's text."""
+    body = root.find(".//body")
+    page = copy.deepcopy(body if body is not None else root)
+    main = _main_content(page)
+    chrome = [e for e in page.iter() if e is not page and _chrome(e) and not _holds(e, main)]
+    for element in chrome:
+        if element.getparent() is not None and not any(a in chrome for a in _above(element, page)):
+            remove(element)
+    blocks = [(len(visible([e])), e) for e in page.iter(*_BLOCKS)]
+    named = [(size, e) for size, e in blocks if size and _says_content(e)]
+    pool = named or blocks
+    most = max((size for size, _ in pool), default=0)
+    share = 0.4 if named else 0.6
+    inner = [e for size, e in pool if most and size >= share * most]
     return max(inner, key=lambda e: sum(1 for _ in e.iterancestors()), default=None)
+
+
+_BLOCKS = ("div", "td", "section", "article", "main")
+
+
+def _main_content(page: Element) -> Element | None:
+    """The largest block that says it is the content and is no part of the chrome itself (a
+    comment's `comment_187 xe_content` is a comment): what chrome around it must not take."""
+    named = [e for e in page.iter(*_BLOCKS) if _says_content(e) and not _chrome(e)]
+    size, found = max(((len(visible([e])), e) for e in named), key=_size, default=(0, None))
+    return found if size else None
+
+
+def _size(pair: tuple[int, Element | None]) -> int:
+    return pair[0]
+
+
+def _holds(element: Element, main: Element | None) -> bool:
+    """Does `element` hold the page's main content (a layout's `container fixed_header` wraps
+    the post: its class says header, it is no header)?"""
+    return main is not None and (main is element or element in main.iterancestors())
+
+
+_CONTENT_WORDS = re.compile(
+    r"^(?:con|cont|content|contents|body|article|post|entry|text|memo|view|detail|document)$",
+    re.IGNORECASE,
+)
+
+
+def _says_content(element: Element) -> bool:
+    """Does the block's class or id name it the content (`bo_v_con`, `xe_content`, `rd_body`,
+    `content-box`, `view_cont`)? Whole words of it, so `container` does not."""
+    words = f"{element.get('class') or ''} {element.get('id') or ''}".split()
+    return any(_CONTENT_WORDS.match(part) for word in words for part in re.split(r"[-_]", word))
+
+
+_CHROME_TAGS = frozenset(
+    {"nav", "header", "footer", "aside", "button", "select", "textarea", "label", "iframe"}
+)
+# Class or id words of a page's parts that are not a post's body (whole words of a class).
+_CHROME_WORDS = re.compile(
+    r"(?:^|[-_])(?:comments?|cmt|replies|reply|nav|navi|navigation|menu|gnb|lnb|snb|tnb|footer|"
+    r"header|hd|ft|sidebar|aside|btns?|buttons?|files?|attach|attachments?|share|sns|prev|next|"
+    r"pager|paging|pagination|breadcrumbs?|skip|login|search|tags?|related|banner|popup|"
+    r"toolbar|util|copyright|info|meta|attr|writer|author|date|hit|tit|title|subject|list|"
+    r"feedback|fb|vote|vc)"
+    r"(?:$|[-_])",
+    re.IGNORECASE,
+)
+_INPUTS = frozenset({"text", "password", "file", "email", "search", "tel", "url", "number"})
+
+
+def _chrome(element: Element) -> bool:
+    """Is this a part of the page around a post, never its body?"""
+    if not isinstance(element.tag, str):
+        return False
+    if element.tag in _CHROME_TAGS:
+        return True
+    words = f"{element.get('class') or ''} {element.get('id') or ''}".split()
+    if any(_CHROME_WORDS.search(word) for word in words):
+        return True
+    if element.tag == "form":  # an input form (a comment's, a captcha); not one that wraps
+        inputs = [(i.get("type") or "text").lower() for i in element.iter("input")]
+        return any(t in _INPUTS for t in inputs) or next(element.iter("textarea"), None) is not None
+    if element.tag == "tr":  # a row of a table of labels: 제목 | …, 작성자 | …
+        first = next((c for c in element if isinstance(c.tag, str)), None)
+        return first is not None and first.tag == "th"
+    return False
+
+
+def _above(element: Element, top: Element) -> list[Element]:
+    found = []
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            break
+        found.append(ancestor)
+    return found
 
 
 def _in_nav(element: Element) -> bool:
@@ -223,17 +317,61 @@ def _source(body: Element | None, text: str, page_url: str) -> str | None:
     return None
 
 
-def _attachments(root: Element, page_url: str, profile: Profile) -> list[Attachment]:
+def _attachments(
+    root: Element, page_url: str, profile: Profile, post_url: str
+) -> list[Attachment]:
+    """The post's files as a reader sees them — their names without the sizes and download
+    counters skins print beside them — each linked where that link works for anyone: a link
+    that carries the crawler's own session token or a nonce (gnuboard's `download.php?…&nonce=`,
+    KBoard's `…-nonce=`), or that only a script of the page can follow, is the post's link."""
     links = find(root, profile.attachments) or find(root, FILES)
-    found: dict[str, Attachment] = {}
+    found: dict[tuple[str, str], Attachment] = {}
     for link in links:
-        clone = [c for c in link.iter() if "size" in classes(c)]
-        name = visible([link])
-        for size in clone:
-            name = name.replace(visible([size]), "")
-        url = urljoin(page_url, link.get("href") or "")
-        found.setdefault(url, Attachment(name=_SIZE.sub("", name).strip(), url=url))
+        name = _file_name(link)
+        if not name:
+            continue
+        url = _download_url(link, page_url) or post_url
+        found.setdefault((name, url), Attachment(name=name, url=url))
     return list(found.values())
+
+
+_COUNTER_CLASS = re.compile(r"size|count|cnt|hit|down|date", re.IGNORECASE)
+_COUNTERS = re.compile(
+    r"\[[^\]]*(?:size|download|크기|다운로드)[^\]]*\]|\(\s*[\d.,]+\s*(?:[KMGT]i?B?|bytes?|B)?\s*\)",
+    re.IGNORECASE,
+)
+
+
+def _file_name(link: Element) -> str:
+    """A download link's name as the reader sees it: the file name, without the size, count or
+    date elements and texts beside it (`[File Size:38Bytes/Download:3]`, `(38byte)`, `(0KB)`)."""
+    clone = copy.deepcopy(link)
+    for inner in [e for e in clone.iter() if e is not clone and isinstance(e.tag, str)]:
+        if inner.getparent() is not None and any(_COUNTER_CLASS.search(t) for t in classes(inner)):
+            remove(inner)
+    return " ".join(_COUNTERS.sub(" ", visible([clone])).split())
+
+
+_GO_TO = re.compile(r"location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"]")
+# Query parameters that tie a link to whoever fetched the page: a nonce, a token, a session.
+_TIED = re.compile(
+    r"nonce|token|csrf|xsrf|session|sess_?id|phpsessid|jsessionid|signature|expires",
+    re.IGNORECASE,
+)
+
+
+def _download_url(link: Element, page_url: str) -> str | None:
+    """Where a download link leads anyone who opens it (None: only the page's script, or a link
+    tied to the crawler's visit, knows)."""
+    href = (link.get("href") or "").strip()
+    if not href or href.startswith("#") or href.lower().startswith("javascript:"):
+        found = _GO_TO.search(link.get("onclick") or "")  # a button: `location.href = '…'`
+        href = found[1] if found else ""
+    if not href:
+        return None
+    url = urljoin(page_url, href)
+    names = [name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)]
+    return None if any(_TIED.search(name) for name in names) else url
 
 
 def _full_title(root: Element, listed: str) -> str | None:

@@ -34,7 +34,12 @@ from scraper.text import Element, classes, is_element, remove, visible
 GENERIC_DROP = ".comment_count, .category, .cate, .cmt, .comment, .blind, .sr-only"
 DROP = f"{pooled_css(lambda profile: profile.clutter)}, {GENERIC_DROP}"
 MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})  # as their own element, never in the text
-_COUNTS = re.compile(r"(?:\s*\[\d+\])+$")  # a trailing comment count: `[3]`
+# A comment count as an element of its own inside the title link (`<span>[3]</span>`): the
+# board's count, not the title's text (which keeps its `[2026]` or `(3)`).
+_COUNT_ELEMENT = re.compile(r"^[\[(]\s*\d+\s*[\])]$")
+# A count a template writes after the title across a tab or a line break (eGov's list:
+# `제목<TAB>[2]`): a gap no title typed into a form holds.
+_TEMPLATE_COUNT = re.compile(r"[\t\r\n][ \t\r\n]*\[\d+\]\s*$")
 _NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
 _NEW_SRC = re.compile(r"(?:^|[/_\-.])new(?:[_\-.\d]|$)", re.IGNORECASE)
 # Beside a title, not it: links classed as a category, a comment count or a writer's menu (any
@@ -331,8 +336,32 @@ def _title_element(node: Element, cell: Element | None, ctx: _Reading) -> Elemen
         text = _link_text(candidates[0])
         return candidates[0] if _is_title_link(candidates[0], text) else None
     usable = [(c, text) for c in candidates if _is_title_link(c, text := _link_text(c))]
-    best = max(usable, key=lambda pair: (_points_somewhere(pair[0]), len(pair[1])), default=None)
+    best = max(usable, key=lambda pair: _title_rank(pair[0], pair[1], node), default=None)
     return best[0] if best else None
+
+
+_TITLED = re.compile(r"tit|subject|headline|title", re.IGNORECASE)
+_PICTURE = re.compile(r"(?:^|[-_])(?:img|image|thumb|thumbnail|photo|pic|picture)(?:$|[-_])")
+
+
+def _title_rank(link: Element, text: str, row: Element) -> tuple[bool, bool, bool, int]:
+    """Which of a row's post links is its title, by structure: one that goes somewhere, that is
+    not a thumbnail's (a picture's box around it), that is or sits in an element whose class says
+    title; then the longest text."""
+    boxes = [link, *_up_to(link, row)]
+    pictured = any(_PICTURE.search(token) for box in boxes for token in classes(box))
+    titled = any(_TITLED.search(token) for box in boxes for token in classes(box))
+    return (_points_somewhere(link), not pictured, titled, len(text))
+
+
+def _up_to(element: Element, row: Element) -> list[Element]:
+    """The ancestors of `element` below `row`."""
+    found = []
+    for ancestor in element.iterancestors():
+        if ancestor is row:
+            break
+        found.append(ancestor)
+    return found
 
 
 def _link_text(element: Element) -> str:
@@ -346,9 +375,14 @@ def _links(scope: Element) -> list[Element]:
     return found
 
 
+_PLACEHOLDER = re.compile(r"no[-_]?im(?:a)?ge?|no[-_]?img|no[-_]?thumb|no[-_]?photo")
+
+
 def _is_title_link(element: Element, text: str) -> bool:
     if not NOT_TITLE.isdisjoint(classes(element)):
         return False
+    if any(_PLACEHOLDER.search(token) for e in element.iter() for token in classes(e)):
+        return False  # a thumbnail's "no image" placeholder: never a title
     href = (element.get("href") or "").lower()
     if any(part in href for part in COMMENT_LINKS):
         return False
@@ -374,7 +408,7 @@ def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[s
     link = copy.deepcopy(element)
     marked = False
     for inner in list(link.iter()):
-        if inner is not link and (_is_marker(inner) or _is_badge(inner)):
+        if inner is not link and (_is_marker(inner) or _is_badge(inner) or _is_count(inner)):
             marked = marked or _is_marker(inner)
             remove(inner)
     for inner in find(link, DROP if profile.drop is None else profile.drop):
@@ -424,9 +458,10 @@ def _on_its_own(element: Element, text: str) -> bool:
 
 
 def clean_title(text: str) -> str:
-    """A title's own text, whitespace folded, without a trailing comment count. Every word of it
-    is the title's, even "New", "N" or "Hot": markers are elements, taken out before."""
-    return _COUNTS.sub("", " ".join(text.split())).strip()
+    """A title's own text, whitespace folded. Every word of it is the title's, even "New", "N",
+    "Hot" or a bracketed number: markers and counts are elements, taken out before — but for a
+    count a template writes across a tab or a line break (`제목<TAB>[2]`)."""
+    return " ".join(_TEMPLATE_COUNT.sub("", text.rstrip()).split())
 
 
 def _is_marker(element: Element) -> bool:
@@ -449,6 +484,13 @@ def _is_marker(element: Element) -> bool:
 _ICON_WORDS = re.compile(
     r"^(?:new|n|새\s?글|새\s?게시물|새로운\s?글)(?:\s?(?:icon|아이콘|이미지|image|img|표시))?$"
 )
+
+
+def _is_count(element: Element) -> bool:
+    """An element of its own inside the title link that shows a count: `<span>[3]</span>`."""
+    if not isinstance(element.tag, str) or len(element) or element.getparent() is None:
+        return False
+    return bool(_COUNT_ELEMENT.match(visible([element])))
 
 
 def _is_badge(element: Element) -> bool:

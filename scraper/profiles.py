@@ -202,12 +202,12 @@ BUILTIN: dict[str, Profile] = {
         notice="./self::tr[contains(@class, 'kboard-list-notice')]",
         page_param="pageid",
         body=".kboard-content",
-        attachments=".kboard-attach a",
+        attachments=".kboard-attach a, .kboard-attach button",
         id_params=("uid",),
         hidden=("kboard-mobile-contents",),
         clutter=".kboard-comments-count, .kboard-mobile-contents",
         id_fields=("uid", "content_uid"),  # the post's forms, its comment form
-        downloads="a[href*='file_download']",
+        downloads="a[href*='file_download'], button[onclick*='file_download']",
     ),
     "egov": Profile(  # eGovFrame boards: ids inside onclick, pageIndex
         name="egov",

@@ -53,15 +53,30 @@ class Known(NamedTuple):  # a tuple: a crawl reads thousands of them ahead, chea
         return not retitled(self.title, title)
 
 
+_CUT = ("…", "...")
+
+
 def retitled(stored: str, listed: str) -> bool:
     """Has a post's title changed? A list title the board cut short (`…`, `...`) that is a
-    prefix of the stored one is the same title; so is one that differs only by a marker word
+    prefix of the stored one is the same title; so is the whole title of one stored cut (its
+    page read at last: a completion, not a change), and one that differs only by a marker word
     at its end (a board that writes "N" into the title's own text, and drops it a day later)."""
     if not listed or listed == stored:
         return False
-    if listed.endswith(("…", "...")):
-        return not stored.startswith(listed.rstrip("….").rstrip())
+    if listed.endswith(_CUT):
+        return not stored.startswith(_uncut(listed))
+    if stored.endswith(_CUT) and listed.startswith(_uncut(stored)):
+        return False
     return unmarked(listed) != unmarked(stored)
+
+
+def _uncut(title: str) -> str:
+    return title.rstrip("….").rstrip()
+
+
+def completes(stored: str, title: str) -> bool:
+    """Is `title` the whole of a title stored cut short (`…`)?"""
+    return stored.endswith(_CUT) and not title.endswith(_CUT) and title.startswith(_uncut(stored))
 
 
 _MARKER_WORDS = re.compile(r"(?:\s+(?:new|n|새글|hot))+$", re.IGNORECASE)
@@ -456,7 +471,9 @@ def _refresh(
     title = row["title"]
     if row.get("alias") and row["url"] != post.url:
         post.url = row["url"]  # its link changed form (or its slug, with its title)
-    if (
+    if completes(post.title, title):
+        post.title = title  # a title stored cut, read whole at last: no change, no update
+    elif (
         title != post.title
         and unmarked(title) == unmarked(post.title)
         and not retitled(post.title, title)

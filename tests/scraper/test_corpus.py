@@ -16,7 +16,7 @@ from scraper.encoding import decode
 from scraper.items import Row, WalkEnd
 from scraper.parse import ListPage, choose, read_list
 from scraper.profiles import BUILTIN, PROBE_ORDER
-from tests.support.corpus import CASES, CORPUS, DETAILS, response
+from tests.support.corpus import CASES, CORPUS, DETAILS, POSTS, response
 
 FIELDS = ("key", "number", "title", "url", "date", "new_marker", "notice", "author", "views")
 READ = [c for c in CASES if "rows" in c]
@@ -115,3 +115,39 @@ def test_esg_post_pages_are_read_by_their_labels(case: dict[str, Any]) -> None:
     assert details["attachments"] == case["attachments"]
     assert details["title"] == case["title"]
     assert (details["date"].isoformat() if details["date"] else None) == case["date"]
+
+
+CHROME = ("댓글", "목록", "글쓰기", "작성자", "Captcha", "Skip to content", "공지", "File Size")
+
+
+@pytest.mark.parametrize("profile", ["family", "auto"])
+@pytest.mark.parametrize("case", POSTS, ids=[c["file"] for c in POSTS])
+def test_a_post_pages_summary_is_its_body_and_its_files_open_for_anyone(
+    case: dict[str, Any], profile: str
+) -> None:
+    """Real post pages of each family (posts.json): the summary is the body — never the page's
+    navigation, labels, buttons, comments or comment form — read with the family's profile and
+    with `auto` alike; files are named as a reader sees them and linked only where the link works
+    for anyone (else to the post)."""
+    html = Selector(text=(CORPUS / case["file"]).read_text(encoding="utf-8"))
+    row = Row(
+        key="1",
+        number=None,
+        title="x",
+        url=case["url"],
+        author=None,
+        date=None,
+        views=None,
+        new_marker=False,
+        notice=False,
+    )
+    chosen = BUILTIN[case["family"] if profile == "family" else "auto"]
+    details = read_detail(html, case["url"], chosen, row)
+    assert details is not None
+    summary = details["summary"] or ""
+    assert summary.startswith(case["summary"])
+    assert not any(word in summary for word in CHROME)
+    files = [
+        {**a, "url": case["url"] if a["url"] == "POST" else a["url"]} for a in case["attachments"]
+    ]
+    assert details["attachments"] == files

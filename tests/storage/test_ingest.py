@@ -227,6 +227,21 @@ def test_a_cut_list_title_that_begins_the_stored_one_is_no_change(store: Store) 
     assert posts.retitled("원래 제목", "새 제목") and not posts.retitled("원래 제목", "원래 제목")
 
 
+def test_a_title_stored_cut_and_read_whole_later_is_no_change(store: Store) -> None:
+    """A baseline stores a title as the list cut it (its page is not read); a later run reads
+    the page (a link-form change made the walk identify it) and has it whole: completed quietly,
+    no update for anyone, and the whole title kept even when the list shows it cut again."""
+    setup(store, sub("updates", include_updates=True))
+    full = "보드워치 긴 제목 시험 목록 스킨이 긴 제목을 어디에서 자르는지 확인하려고 쓴 제목"
+    ingest(store, [row(1, full[:20] + "…")])
+    completed = ingest(store, [row(1, full)])
+    assert not completed.retitled and pending(store) == {}
+    assert not ingest(store, [row(1, full[:20] + "…")]).retitled
+    with store.read() as s:
+        assert [p["title"] for p in posts.listing(s, "esg", None)] == [full]
+    assert ingest(store, [row(1, full[:20] + " (수정)")]).retitled  # a real change still is one
+
+
 def test_a_row_whose_link_leads_to_a_stored_post_is_that_post(store: Store) -> None:
     setup(store, sub("updates", include_updates=True))
     ingest(store, [row(7, "원래 제목", alias="/free/원래-제목/")])

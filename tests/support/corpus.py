@@ -12,6 +12,7 @@ from scrapy.http import HtmlResponse
 CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
 DETAILS: list[dict[str, Any]] = json.loads((CORPUS / "details.json").read_text(encoding="utf-8"))
+POSTS: list[dict[str, Any]] = json.loads((CORPUS / "posts.json").read_text(encoding="utf-8"))
 
 
 def case(file: str) -> dict[str, Any]:
