@@ -23,7 +23,6 @@ from notify.views import (
     BoardView,
     DeliveryAlert,
     DigestContext,
-    PostView,
 )
 from records.post import Entry
 
@@ -45,14 +44,23 @@ BOARD_TITLE_CHARS = 40
 
 
 def build(
-    subscriber: str, entries: Sequence[Entry], generated_at: datetime, *, compact: bool = False
+    subscriber: str,
+    entries: Sequence[Entry],
+    generated_at: datetime,
+    *,
+    compact: bool = False,
+    links: Mapping[str, str] | None = None,
 ) -> DigestContext:
     """The template context: boards in order of their newest entry, posts and updates apart.
-    `compact`: titles shorter, no summaries or attachments (for a target that refused more)."""
+    `compact`: titles shorter, no summaries or attachments (for a target that refused more).
+    `links`: each board's list page, which its heading links to."""
     boards: dict[str, BoardView] = {}
     for entry in entries:
-        board = boards.setdefault(entry["board"], _board(entry))
-        board["updated" if entry["updated"] else "posts"].append(_post(entry, compact))
+        board = boards.setdefault(entry["board"], _board(entry, (links or {}).get(entry["board"])))
+        view = _post(entry, compact, generated_at)
+        board["updated" if entry["updated"] else "posts"].append(view)
+    for board in boards.values():
+        _pills(board)
     updated = sum(1 for entry in entries if entry["updated"])
     return DigestContext(
         subscriber=subscriber,
@@ -63,6 +71,17 @@ def build(
         updated_count=updated,
         generated_at=generated_at,
     )
+
+
+def _pills(board: BoardView) -> None:
+    """A New mark only where it tells something: among new posts only when some are marked New
+    and some not (a backlog, a backfill); in the updates, where the board marks a post New."""
+    marks = [bool(post["new_marker"]) for post in board["posts"]]
+    board["mixed"] = any(marks) and not all(marks)
+    for post in board["posts"]:
+        post["pill"] = board["mixed"] and bool(post["new_marker"])  # type: ignore[index]
+    for post in board["updated"]:
+        post["pill"] = bool(post["new_marker"])  # type: ignore[index]
 
 
 def _label(titles: list[str]) -> str:
@@ -78,17 +97,20 @@ def cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _board(entry: Entry) -> BoardView:
+def _board(entry: Entry, url: str | None) -> BoardView:
     title = cap(entry["board_title"] or entry["board"], TITLE_CHARS)
-    return BoardView(name=entry["board"], title=title, posts=[], updated=[])
+    return BoardView(
+        name=entry["board"], title=title, url=safe_url(url), posts=[], updated=[], mixed=False
+    )
 
 
-def _post(entry: Entry, compact: bool) -> PostView:
+def _post(entry: Entry, compact: bool, now: datetime) -> dict[str, object]:
     """Plain post data with titles capped; links that are not http(s) are dropped, so no
     template can emit them."""
     limit = COMPACT_TITLE_CHARS if compact else TITLE_CHARS
     post: dict[str, object] = {
         **entry,
+        "when": _when(entry, now),
         "title": cap(entry["title"], limit),
         "url": safe_url(entry["url"]) or "",
         "source_url": safe_url(entry["source_url"]),
@@ -102,6 +124,16 @@ def _post(entry: Entry, compact: bool) -> PostView:
     if compact:
         post["summary"] = None
     return post
+
+
+def _when(entry: Entry, now: datetime) -> str:
+    """The post's date as a reader wants it: with the time its page showed, in the digest's
+    zone (`2026-12-06 15:16`), else its date alone."""
+    posted = entry.get("posted_at")
+    if isinstance(posted, datetime):
+        return posted.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M")
+    day = entry.get("date")
+    return day.isoformat() if day is not None else ""
 
 
 def safe_url(url: str | None) -> str | None:

@@ -7,15 +7,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal, TypedDict
 
-# A post as templates see it: its entry with every link made safe (see `_post`).
+# A post as templates see it: its entry with every link made safe (see `_post`), `when` (its
+# date, with the time where its page showed one, in the digest's zone) and `pill` (show its New
+# mark: the board marks it New and that tells the reader something here).
 PostView = Mapping[str, object]
 
 
 class BoardView(TypedDict):
     name: str
     title: str
+    url: str | None  # the board's list page (its heading links there)
     posts: list[PostView]
     updated: list[PostView]
+    mixed: bool  # its new posts mix ones the board marks New and ones it does not
 
 
 class DigestContext(TypedDict):

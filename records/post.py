@@ -41,6 +41,7 @@ class Details(TypedDict):
     organisation: str | None
     source_url: str | None
     attachments: list[Attachment] | None
+    posted_at: datetime | None  # when it was written, to the minute, where its page says so
 
 
 class Post(Listed, Details):

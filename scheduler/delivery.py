@@ -119,7 +119,8 @@ def _send_batch(
             return None  # another worker is sending to it, or it was just delivered
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
-        context = build(chunk.subscriber, chunk.entries, now, compact=compact)
+        links = {board.name: board.url for board in ctx.cfg.boards}
+        context = build(chunk.subscriber, chunk.entries, now, compact=compact, links=links)
         error = _sent(url, ctx.renderer.digest(context, medium_for(url).name))
         if error is not None and error.oversized and (len(chunk.entries) > 1 or not compact):
             LOG.info(

@@ -20,7 +20,7 @@ def preview(ctx: Context, names: Sequence[str] | None) -> str:
         shown = ledger.owed_entries(session, wanted)
     parts = []
     for name, entries in shown.items():
-        context = build(name, entries, now)
+        context = build(name, entries, now, links={b.name: b.url for b in ctx.cfg.boards})
         parts.append(f"== {name}: {ctx.renderer.subject(context)}\n")
         parts.append(ctx.renderer.render("digest.txt.j2", "text", context))
     return "\n".join(parts) if parts else "nothing pending\n"

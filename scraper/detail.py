@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date
+from datetime import date, datetime, tzinfo
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from parsel import Selector
@@ -46,7 +46,9 @@ def is_alert_page(root: Selector) -> bool:
     return bool(alerts) and len(visible([body]) if body is not None else "") < 80
 
 
-def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> PageRead | None:
+def read_detail(
+    root: Selector, page_url: str, profile: Profile, row: Row, zone: tzinfo | None = None
+) -> PageRead | None:
     """What a post's page adds to its list row; None for a "deleted post" answer, and for a
     secret post's password prompt (its words are not the post's)."""
     if is_alert_page(root) or _gated(root.root, profile):
@@ -59,6 +61,7 @@ def read_detail(root: Selector, page_url: str, profile: Profile, row: Row) -> Pa
         organisation=_organisation(root.root, profile, row),
         source_url=_source(body, text, page_url),
         attachments=_attachments(root.root, page_url, profile, row["url"]),
+        posted_at=_posted_at(root.root, zone),
         title=_full_title(root.root, row["title"]),
         date=_date_line(text) or _meta_date(root.root),
     )
@@ -317,9 +320,7 @@ def _source(body: Element | None, text: str, page_url: str) -> str | None:
     return None
 
 
-def _attachments(
-    root: Element, page_url: str, profile: Profile, post_url: str
-) -> list[Attachment]:
+def _attachments(root: Element, page_url: str, profile: Profile, post_url: str) -> list[Attachment]:
     """The post's files as a reader sees them — their names without the sizes and download
     counters skins print beside them — each linked where that link works for anyone: a link
     that carries the crawler's own session token or a nonce (gnuboard's `download.php?…&nonce=`,
@@ -413,6 +414,31 @@ def _meta_date(root: Element) -> date | None:
             year = int(match[1]) + (2000 if len(match[1]) == 2 else 0)
             try:
                 return date(year, int(match[2]), int(match[3]))
+            except ValueError:
+                continue
+    return None
+
+
+_STAMP = re.compile(
+    r"(?<!\d)(\d{4}|\d{2})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?\s+(\d{1,2}):(\d{2})(?!\d)"
+)
+_WHEN_CLASS = re.compile(r"date|time|regdate|datetime|when", re.IGNORECASE)
+
+
+def _posted_at(root: Element, zone: tzinfo | None) -> datetime | None:
+    """When the post was written, to the minute, as its page shows it beside the title (an
+    element whose class says date or time: `2026-12-06 15:16`, `2026.12.06 15:16`), in the
+    board's time zone; None where the page shows no time."""
+    for element in root.iter():
+        if not isinstance(element.tag, str) or _in_nav(element):
+            continue
+        if not any(_WHEN_CLASS.search(token) for token in classes(element)):
+            continue
+        if match := _STAMP.search(visible([element])):
+            year = int(match[1]) + (2000 if len(match[1]) == 2 else 0)
+            try:
+                month, day, hour, minute = (int(match[i]) for i in range(2, 6))
+                return datetime(year, month, day, hour, minute, tzinfo=zone)
             except ValueError:
                 continue
     return None

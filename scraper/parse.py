@@ -291,6 +291,7 @@ def _complete(skim: Skim, ctx: _Reading, vague_dates: set[str]) -> Row:
         organisation=None,
         source_url=None,
         attachments=None,
+        posted_at=None,
     )
 
 

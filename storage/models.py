@@ -105,6 +105,7 @@ class Post(Base):
     organisation: Mapped[str | None] = mapped_column(String(200))
     source_url: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[Attachment] | None] = mapped_column(JSON)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Alias(Base):

@@ -375,7 +375,7 @@ class BoardSpider(Spider):
             row = walk.rows[key]
             if key in walk.state.built and not shows(root, row["title"]):
                 walk.doubt(key, response.url, "does not show the post")
-            details = read_detail(root, page.url, walk.profile, row)
+            details = read_detail(root, page.url, walk.profile, row, ZoneInfo(walk.task.timezone))
             walk.rows[key] = with_details(row, details, vague_date=vague)
         except Exception as exc:  # a broken post page costs its details, never the post
             self.logger.warning("%s: could not read the post page %s: %s", board, response.url, exc)

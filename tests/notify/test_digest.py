@@ -18,6 +18,7 @@ from notify.views import DigestContext
 from records.post import Entry
 
 GOLDEN = Path(__file__).parent / "golden"
+BOARD = "https://esg.example.kr/bbs/board.php?bo_table=esg_news"
 AT = datetime(2025, 7, 23, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 HOSTILE = (
     "<script>alert(1)</script> <!channel> <@U024BE7LH> [x](https://evil.example) {{7*7}} a&b \\"
@@ -51,7 +52,11 @@ def entry(key: int, title: str, **extra: object) -> Entry:
 
 def context() -> DigestContext:
     entries = [
-        entry(4478, "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다."),
+        entry(
+            4478,
+            "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다.",
+            posted_at=datetime(2025, 7, 23, 6, 16, tzinfo=ZoneInfo("UTC")),  # 15:16 in Seoul
+        ),
         entry(4477, HOSTILE, new_marker=False, department=None, attachments=[]),
         entry(
             4470,
@@ -60,7 +65,7 @@ def context() -> DigestContext:
             old_title="RE100 산단 조성에 범부처 역량 총결집",
         ),
     ]
-    return build("esg-team", entries, AT)
+    return build("esg-team", entries, AT, links={"esg": BOARD})
 
 
 @pytest.mark.parametrize(
@@ -168,3 +173,30 @@ def test_a_digest_of_updates_alone_says_so(medium: str) -> None:
     message = Renderer().digest(build("team", [updated], AT), medium)
     assert message.title == "[ESG 정책뉴스] 수정 1건"
     assert "새 글" not in message.body and "0건" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("marks", "pills"),
+    [
+        ((True, True, True), (False, False, False)),  # every post new and marked: says nothing
+        ((False, False), (False, False)),
+        ((True, False, True), (True, False, True)),  # a backlog mixing marked and not: it tells
+    ],
+    ids=["all marked", "none marked", "mixed"],
+)
+def test_the_new_mark_shows_only_where_it_tells_the_reader_something(
+    marks: tuple[bool, ...], pills: tuple[bool, ...]
+) -> None:
+    entries = [entry(n, f"글 {n}", new_marker=mark) for n, mark in enumerate(marks, 1)]
+    (board,) = build("team", entries, AT)["boards"]
+    assert tuple(post["pill"] for post in board["posts"]) == pills
+    html = Renderer().digest(build("team", entries, AT), "html").body
+    assert html.count(">New</span>") == sum(pills)
+
+
+def test_a_post_shows_the_time_its_page_gave_in_the_digests_zone_else_its_date() -> None:
+    timed = entry(
+        1, "시간이 있는 글", posted_at=datetime(2025, 7, 23, 6, 16, tzinfo=ZoneInfo("UTC"))
+    )
+    (board,) = build("team", [timed, entry(2, "날짜만 있는 글")], AT)["boards"]
+    assert [post["when"] for post in board["posts"]] == ["2025-07-23 15:16", "2025-07-23"]

@@ -28,6 +28,7 @@ def read(key: str) -> ReadPost:
         organisation="환경부",
         source_url="https://me.go.kr/1",
         attachments=[{"name": "공고문.hwp", "url": "http://b/down?no=1"}],
+        posted_at=datetime(2025, 7, 22, 6, 16, tzinfo=UTC),
     )
 
 
