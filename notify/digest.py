@@ -30,6 +30,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
+class TemplateFailed(Exception):
+    """A template could not be rendered: which one, and why."""
+
+    def __init__(self, template: str, reason: str) -> None:
+        super().__init__(f"{template}: {reason}")
+        self.template, self.reason = template, reason
+
+
 @dataclass(frozen=True)
 class Message:
     title: str
@@ -160,7 +168,12 @@ class Renderer:
         self.envs = {name: _environment(medium, common) for name, medium in MEDIA.items()}
 
     def render(self, template: str, medium: str, context: Mapping[str, object]) -> str:
-        return self.envs[medium].get_template(template).render(context)
+        """A template rendered; raises `TemplateFailed` naming it when it cannot be (a user's
+        override that divides by zero, say): a message is never sent half-made."""
+        try:
+            return self.envs[medium].get_template(template).render(context)
+        except Exception as exc:
+            raise TemplateFailed(template, f"{type(exc).__name__}: {exc}") from exc
 
     def digest(self, context: DigestContext, medium: str) -> Message:
         record = MEDIA[medium]

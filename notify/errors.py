@@ -10,6 +10,7 @@ from enum import StrEnum
 class Cause(StrEnum):
     """Why a target did not take a message, as a user fixes it."""
 
+    TEMPLATE = "the digest template failed"
     TOO_LARGE = "too large for the target"
     AUTH = "authentication refused"
     TLS = "TLS failed"
@@ -43,6 +44,7 @@ _CAUSES = (
 )
 _PATTERNS = [(cause, re.compile(pattern, re.IGNORECASE)) for cause, pattern in _CAUSES]
 HINTS = {
+    Cause.TEMPLATE: "fix the template in [notify] templates (`scrape check` renders each one)",
     Cause.AUTH: "check the user and password in the URL (or the ${VAR} that holds them)",
     Cause.TLS: "check the server's certificate, or the URL's mode= and verify=",
     Cause.DNS: "check the host name in the URL",

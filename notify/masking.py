@@ -20,6 +20,11 @@ DATABASES = ("sqlite", "postgres", "mysql", "mariadb", "oracle", "mssql")
 MAIL = frozenset({"mailto", "mailtos"})
 _PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@?#]*:)[^@\s/?#]+@")
 SHORTEST = 4  # a secret shorter than this is masked inside its URL only, not in free text
+# A database URL's query may carry its password too: `postgresql://u@h/db?password=…`.
+_DSN_SECRET = re.compile(
+    r"([?&](?:password|passwd|pwd|secret|token|sslpassword|sslkey|api_key)=)[^&#\s'\"]*",
+    re.IGNORECASE,
+)
 
 
 def mask_url(url: str) -> str:
@@ -28,7 +33,7 @@ def mask_url(url: str) -> str:
     if not scheme:
         return MASK
     if scheme.startswith(DATABASES):
-        return _PASSWORD.sub(rf"\1{MASK}@", url)
+        return _DSN_SECRET.sub(rf"\1{MASK}", _PASSWORD.sub(rf"\1{MASK}@", url))
     plugin = _plugin(url)
     if plugin is None:  # not an Apprise URL: hide the password and every query value
         return _generic(url)
@@ -148,7 +153,7 @@ def _private_values(plugin: Any, parsed: dict[str, Any]) -> set[str]:
 
 def _readable(private: str, original: str) -> str:
     """Apprise's privacy URL with only the query arguments the user wrote, unquoted."""
-    given = {k.lower() for k, _ in parse_qsl(_query(original))}
+    given = {k.lower() for k, _ in parse_qsl(_query(original).replace("+", "%2B"))}
     parts = urlsplit(private)
     query = [
         (k, MASK if k.startswith(("+", "-")) else v)

@@ -15,11 +15,16 @@ from scheduler.logs import LOG
 
 def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
     """Send one alert to every admin target; returns the targets' errors (masked)."""
+    from notify.digest import TemplateFailed
     from notify.send import send
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
-    message = ctx.renderer.alert(alert, ctx.now())
+    try:
+        message = ctx.renderer.alert(alert, ctx.now())
+    except TemplateFailed as failed:  # a user's alert.txt.j2 that fails: said, not raised
+        LOG.error("admin alert not sent: the template failed: %s", failed)
+        return [f"the alert template failed: {failed}"]
     LOG.warning("%s", message.title)
     errors = []
     for url in ctx.cfg.notify.admin_urls:

@@ -182,6 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     it — and the database URL, without crawling, sending or writing anything."""
     from scheduler.context import check_targets, register_secrets, target_urls
     from scheduler.cycle import refuse_placeholders
+    from scheduler.proof import prove
     from storage.db import reachable
 
     path = config_file.config_path(args.config)
@@ -189,6 +190,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     register_secrets(cfg)
     check_targets(cfg, None)
     refuse_placeholders(cfg, [board for board in cfg.boards if board.enabled])
+    prove(cfg)  # the templates render, the places can be written: the config runs
     try:
         reachable(cfg.storage.url)
     except StoreError as exc:

@@ -11,7 +11,6 @@ already never loads Apprise for it.
 
 from __future__ import annotations
 
-import re
 import string
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,6 +156,27 @@ class SubscriberConfig(Strict):
             check_target(f"[{i}]", url)
         return value
 
+    @field_validator("keywords", "exclude_keywords")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        """A keyword is matched with case, spacing and punctuation aside: one of none but those
+        matches nothing (or, excluded, everything), so it is refused."""
+        from storage.ledger import fold
+
+        for i, word in enumerate(value):
+            if not fold(word):
+                raise KeyProblem(
+                    f"[{i}]", f"{word!r} has no letter or digit: it would match nothing"
+                )
+        return value
+
+    @field_validator("boards")
+    @classmethod
+    def _some_boards(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("an empty list sends nothing: name boards, or leave it out for all")
+        return value
+
 
 class NotifyConfig(Strict):
     admin_urls: list[Text] = []
@@ -285,19 +305,63 @@ def check_profile(name: str, profile: Profile) -> None:
                     f"profiles.{name}.{field}", f"not a valid selector: {exc}"
                 ) from None
     if profile.key is not None:
-        try:
-            groups = re.compile(profile.key).groups
-        except (re.error, RecursionError, OverflowError, MemoryError) as exc:
-            raise KeyProblem(
-                f"profiles.{name}.key", f"not a valid regular expression: {exc}"
-            ) from None
-        if groups < 1:
-            raise KeyProblem(f"profiles.{name}.key", "the key pattern needs a group, e.g. (\\d+)")
+        _check_key_pattern(name, profile.key)
     if profile.link:
+        _check_link(name, profile.link)
+
+
+# Texts a `key` pattern must read in a moment: a pattern that backtracks on them (nested
+# repetition like `((a+)+)+$`) would spend its time limit on every link of every page.
+_STRESS = ("a" * 40 + "!", "x=" + "a" * 40 + "!", "1" * 40 + "x", "javascript:" + "(" * 30)
+
+
+def _check_key_pattern(name: str, pattern: str) -> None:
+    import regex
+
+    from scraper.keys import PATTERN_SECONDS
+
+    key = f"profiles.{name}.key"
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError, MemoryError) as exc:
+        raise KeyProblem(key, f"not a valid regular expression: {exc}") from None
+    if compiled.groups < 1:
+        raise KeyProblem(key, "the key pattern needs a group, e.g. (\\d+)")
+    for text in _STRESS:
         try:
-            list(string.Formatter().parse(profile.link))
-        except ValueError as exc:
-            raise KeyProblem(f"profiles.{name}.link", f"not a link template: {exc}") from None
+            compiled.search(text, timeout=PATTERN_SECONDS)
+        except TimeoutError:
+            raise KeyProblem(
+                key,
+                f"too slow: matching it against a {len(text)}-character link takes over "
+                f"{PATTERN_SECONDS * 1000:.0f} ms (nested repetition like (a+)+ backtracks); "
+                "write it without repeating a repeated group",
+            ) from None
+
+
+LINK_CHARS = 2000  # the longest post address a `link` template may build (with a 20-digit key)
+
+
+def _check_link(name: str, template: str) -> None:
+    """A `link` template holds plain `{key}` / `{NAME}` fields only: no format spec
+    (`{key:>99999999}` builds a 100 MB address), no attribute or index (`{key.__class__}`)."""
+    key = f"profiles.{name}.link"
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+        specs = [
+            spec or conv for _, f, spec, conv in string.Formatter().parse(template) if f is not None
+        ]
+    except ValueError as exc:
+        raise KeyProblem(key, f"not a link template: {exc}") from None
+    for field, spec in zip(fields, specs, strict=True):
+        if spec or not field.isidentifier():
+            raise KeyProblem(
+                key, f"{{{field}{':' + spec if spec else ''}}}: only plain fields like {{key}} or "
+                "{bbsId} (no format, attribute or index)",
+            )
+    built = template.format(**{field: "9" * 20 for field in fields})
+    if len(built) > LINK_CHARS:
+        raise KeyProblem(key, f"builds addresses of {len(built)} characters (at most {LINK_CHARS})")
 
 
 class KeyProblem(ValueError):

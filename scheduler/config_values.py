@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,9 +52,11 @@ def check_cron(value: str) -> str:
     from scheduler.due import cron_trigger
 
     try:
-        cron_trigger(value, ZoneInfo("UTC"))
+        trigger = cron_trigger(value, ZoneInfo("UTC"))
     except ValueError as exc:
         raise ValueError(f'{value!r} is not a cron expression like "0 9 * * 1-5": {exc}') from None
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ValueError(f"{value!r} never fires (no such date, like 31 February)")
     return " ".join(value.split())
 
 
@@ -138,9 +141,14 @@ def check_web_url(value: str) -> str:
         raise ValueError(f"{short(value)!r} cannot be requested: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{short(value)!r} is not an http(s) address with a host")
+    if not _HOST.match(parts.hostname):
+        raise ValueError(f"{short(value)!r}: {parts.hostname!r} is not a host name")
     if port == 0:
         raise ValueError(f"{short(value)!r} cannot be requested (port 0)")
     return value
+
+
+_HOST = re.compile(r"^(?:[\w-]+(?:\.[\w-]+)*\.?|\[?[0-9a-f:.]+\]?)$", re.IGNORECASE)
 
 
 def check_origin(value: str) -> str:
@@ -163,7 +171,14 @@ def check_address(value: str) -> str:
 
 
 def check_file_place(value: str) -> str:
-    """A file boardwatch will write (creating its folder if need be): its folder can be one."""
+    """A file boardwatch will write (creating its folder if need be): not a folder, and its
+    folder can be one."""
+    try:
+        folder = bool(value) and Path(value).is_dir()
+    except OSError as exc:
+        raise ValueError(f"{short(value)!r} is not a usable path: {exc.strerror}") from None
+    if folder:
+        raise ValueError(f"{short(value)!r} is a folder: give a file in it, like {value}/bw.prom")
     if value:
         check_folder_place(str(Path(value).parent))
     return value

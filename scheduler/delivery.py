@@ -7,7 +7,7 @@ records the answer. `notify_test` sends a test message to each target of a subsc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from notify.errors import DeliveryError
+from notify.errors import HINTS, Cause, DeliveryError
+from notify.masking import mask_url
 from notify.views import DeliveryAlert
 from scheduler import compat, due, logs, retries
 from scheduler.alerts import send_alert
@@ -121,7 +122,7 @@ def _send_batch(
         url = ctx.urls[batch.url_hash]
         links = {board.name: board.url for board in ctx.cfg.boards}
         context = build(chunk.subscriber, chunk.entries, now, compact=compact, links=links)
-        error = _sent(url, ctx.renderer.digest(context, medium_for(url).name))
+        error = _sent(url, lambda: ctx.renderer.digest(context, medium_for(url).name))
         if error is not None and error.oversized and (len(chunk.entries) > 1 or not compact):
             LOG.info(
                 "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked
@@ -203,7 +204,6 @@ def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -
 def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     """A short test message to each of `sub`'s targets, and each target's answer."""
     from notify.digest import Message
-    from notify.masking import mask_url
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
@@ -214,17 +214,22 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     )
     reports = []
     for url in sub.urls:
-        error = _sent(url, message)
+        error = _sent(url, lambda: message)
         reports.append(DeliveryReport(sub.name, mask_url(url), 0, error.reason if error else None))
     return reports
 
 
-def _sent(url: str, message: Message) -> DeliveryError | None:
-    """One target's answer, for its report: None when it accepted the message."""
+def _sent(url: str, message: Callable[[], Message]) -> DeliveryError | None:
+    """One target's answer, for its report: None when it accepted the message. A message whose
+    template cannot be rendered is not sent: the target's error, in our words."""
+    from notify.digest import TemplateFailed
     from notify.send import send
 
     try:
-        send(url, message)
+        send(url, message())
+    except TemplateFailed as failed:
+        reason = f"{Cause.TEMPLATE}: {failed}"
+        return DeliveryError(mask_url(url), reason, HINTS[Cause.TEMPLATE], cause=Cause.TEMPLATE)
     except DeliveryError as error:
         return error
     return None

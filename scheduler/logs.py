@@ -65,6 +65,9 @@ class SecretFilter(logging.Filter):
         return mask_text(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(self._busy, "on", False):
+            return False  # Apprise reading a URL for us to learn its secrets: not news, and
+            # only maskable by masking every piece of every URL (hosts, paths) with it
         message = record.getMessage()
         masked = self.mask(message)
         if record.exc_info and record.exc_info[1] is not None:

@@ -171,11 +171,26 @@ def script_id(scripts: tuple[str, ...]) -> tuple[str, str, int] | None:
     return None
 
 
+PATTERN_SECONDS = 0.05  # the most one match of a profile's `key` pattern may take
+
+
+def matched(pattern: str, text: str) -> str | None:
+    """Group 1 (or the first group that matched) of a profile's `key` pattern in `text`; a match
+    that takes longer than PATTERN_SECONDS is no match (`scrape check` refuses such patterns)."""
+    import regex
+
+    try:
+        found = regex.search(pattern, text, timeout=PATTERN_SECONDS)
+    except TimeoutError:
+        return None
+    return next((g for g in found.groups() if g), None) if found else None
+
+
 def key_of(link: Link, pattern: str | None, base_url: str) -> Key | None:
     """The post's key from its link (None: the link carries none)."""
     for text in (*link.scripts, link.href or "") if pattern else ():
-        if text and (match := re.search(pattern, text)):  # type: ignore[arg-type]
-            return Key(next(g for g in match.groups() if g), "id")
+        if text and (value := matched(pattern, text)):  # type: ignore[arg-type]
+            return Key(value, "id")
     if found := script_id(link.scripts):
         return Key(found[1], "id")
     if link.href:

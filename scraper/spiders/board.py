@@ -18,7 +18,11 @@ from zoneinfo import ZoneInfo
 
 from protego import Protego
 from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -26,6 +30,7 @@ from twisted.python.failure import Failure
 from scraper.detail import is_alert_page, read_detail, shows, with_details
 from scraper.encoding import decode
 from scraper.errors import CrawlError
+from scraper.failures import Words, in_words
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
 from scraper.keys import Key, page_id, site_of
 from scraper.middlewares import ORIGINS
@@ -212,11 +217,29 @@ class BoardSpider(Spider):
         yield from self.begin(site, rules)
 
     def robots_failed(self, failure: Failure) -> Output:
+        """robots.txt could not be had. Where the site cannot be reached at all (refused, no such
+        host, no answer, a TLS mismatch), its boards fail now, for that cause — asking their
+        list pages too would only repeat it; otherwise they are crawled as robots.txt allows
+        all."""
         site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
+        words = self.words(failure.value, f"{site}/robots.txt")
+        if isinstance(failure.value, _UNREACHABLE) or _unreachable(words):
+            for walk in self._walks.values():
+                if site_of(walk.task.url) == site and walk.end is None:
+                    error = CrawlError(walk.task.name, walk.task.url, words.cause, words.hint)
+                    walk.stop(WalkEnd.FAILED, error)
+                    yield from self.finish(walk)
+            return
         self.logger.warning(
-            "%s/robots.txt could not be fetched (%s); crawling as allowed", site, failure.value
+            "%s/robots.txt could not be read (%s); crawling as allowed", site, words.cause
         )
         yield from self.begin(site, None)
+
+    def words(self, error: BaseException | None, url: str) -> Words:
+        settings = getattr(self, "settings", None)
+        timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 180) if settings else 180.0
+        size = settings.getint("DOWNLOAD_MAXSIZE", 0) if settings else 0
+        return in_words(error or Exception("failed"), url, timeout=timeout, max_size=size)
 
     def begin(self, site: str, rules: Protego | None) -> Output:
         """Robots.txt is known for `site`: start its boards' walks, or refuse them."""
@@ -247,17 +270,12 @@ class BoardSpider(Spider):
 
     async def list_failed(self, failure: Failure) -> list[Out]:
         request = failure.request  # type: ignore[attr-defined]
-        error: Any = failure.value
-        if isinstance(error, HttpError):
-            reason = f"HTTP {error.response.status}"
-        elif isinstance(error, IgnoreRequest):
-            reason = str(error)
-        else:
-            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         walk, page = self._walks[request.cb_kwargs["board"]], request.cb_kwargs["page"]
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # as asked, before redirects
-        message = f"list page {url} failed: {reason}"
-        return await self.in_order(walk, page, CrawlError(walk.task.name, url, message))
+        words = self.words(failure.value, url)
+        message = f"list page {url} failed: {words.cause}"
+        error = CrawlError(walk.task.name, url, message, words.hint)
+        return await self.in_order(walk, page, error)
 
     async def parse_list(self, response: Response, board: str, page: int) -> list[Out]:
         return await self.in_order(self._walks[board], page, response)
@@ -456,9 +474,8 @@ class BoardSpider(Spider):
         if key in walk.state.built and isinstance(error, HttpError) and error.response.status < 500:
             walk.doubt(key, request.url, f"answers HTTP {error.response.status}")
         else:
-            self.logger.warning(
-                "%s: post page %s failed: %s", board, request.url, failure.getErrorMessage()
-            )
+            words = self.words(error, request.url)
+            self.logger.warning("%s: post page %s failed: %s", board, request.url, words.cause)
         definite = isinstance(error, HttpError) and error.response.status < 500
         if request.cb_kwargs.get("identify") and definite:  # refused: the path stays the key
             walk.rekey(key, None)
@@ -477,6 +494,18 @@ class BoardSpider(Spider):
 
     def now(self, walk: _Walk) -> datetime:
         return datetime.now(ZoneInfo(walk.task.timezone))
+
+
+_UNREACHABLE = (
+    DownloadConnectionRefusedError,
+    CannotResolveHostError,
+    DownloadTimeoutError,
+)
+
+
+def _unreachable(words: Words) -> bool:
+    """A TLS mismatch reaches nothing either (an https:// address on a plain-HTTP port)."""
+    return words.cause.startswith("TLS with") or "speaks plain HTTP" in words.cause
 
 
 def _listing(listed: ListPage, page: int) -> Listing:

@@ -33,6 +33,14 @@ CASES = [  # as Apprise prints each form privately, with only the arguments the 
     ),
     ("sqlite:///boardwatch.db", "sqlite:///boardwatch.db"),
     ("not a url", "****"),
+    (  # a header's name tells two targets apart; only its value is secret (#27)
+        "json://user:pass1234@hooks.example.com/in?+X-Token=hdrsecret99",
+        "json://user:****@hooks.example.com/in?+X-Token=****",
+    ),
+    (  # a DSN's password in its query (#27)
+        "postgresql+psycopg://bw@db.internal/boardwatch?password=s3cretDSN&sslmode=require",
+        "postgresql+psycopg://bw@db.internal/boardwatch?password=****&sslmode=require",
+    ),
 ]
 
 
@@ -116,3 +124,43 @@ def test_identity_is_what_a_url_names_apart_from_its_secrets(
     assert identity(url) == identity(rotated)
     assert identity(url) != identity(other)
     assert all(secret not in identity(url) for secret in secrets_of(url))
+
+
+def test_apprise_reading_urls_for_their_secrets_says_nothing_and_later_lines_keep_hosts() -> None:
+    """At -vv Apprise logs each URL it reads; while boardwatch has it read a URL only to learn
+    that URL's secrets, those lines are dropped (they could be masked only by masking every
+    piece of every URL, hosts and paths too: `json://****:****@****:9/****/****`); the lines of
+    real sends keep what tells targets apart and mask only the secrets."""
+    import logging
+
+    from scheduler.logs import SecretFilter
+
+    urls = [
+        "json://user:pass1234@hooks.example.com:9/in/path?+X-Token=hdrsecret99",
+        "slack://T0AAAAAAA/B0BBBBBBB/xoxCCCCCCCCCCCC/#ops",
+    ]
+    kept: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record.getMessage())
+
+    secrets = SecretFilter()
+    secrets.add(urls)
+    apprise = logging.getLogger("apprise")
+    handler, level, propagate = Keep(), apprise.level, apprise.propagate
+    handler.addFilter(secrets)
+    apprise.addHandler(handler)
+    apprise.setLevel(logging.DEBUG)
+    apprise.propagate = False
+    try:
+        apprise.debug("sent to hooks.example.com:9/in/path with token hdrsecret99")  # learns
+        apprise.debug("Slack mode=hook posted to T0AAAAAAA")
+    finally:
+        apprise.removeHandler(handler)
+        apprise.setLevel(level)
+        apprise.propagate = propagate
+    assert kept == [
+        "sent to hooks.example.com:9/in/path with token ****",
+        "Slack mode=hook posted to ****",
+    ]

@@ -214,3 +214,30 @@ def test_the_starter_configs_example_address_fails_the_check_as_it_fails_a_run(
     assert scrape(workspace, capsys, monkeypatch, "init").code == 0
     result = scrape(workspace, capsys, monkeypatch, "check")
     assert result.code == 2 and "boards[0].url: still the example address" in result.err
+
+
+@pytest.mark.parametrize(
+    ("template", "text", "says"),
+    [
+        ("digest.html.j2", "{{ 1 // 0 }}", "digest.html.j2 cannot be rendered: ZeroDivisionError"),
+        ("subject.txt.j2", "{{ boards[0].posts[0].title.nope() }}", "subject.txt.j2 cannot be"),
+        ("alert.txt.j2", "{% for x in 3 %}{% endfor %}", "alert.txt.j2 cannot be rendered"),
+        ("digest.slack.j2", "{{ count", "digest.slack.j2 cannot be rendered"),
+    ],
+)
+def test_check_renders_every_template_a_run_would_send(
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    template: str,
+    text: str,
+    says: str,
+) -> None:
+    """An override that fails when rendered (not only one that fails to parse) is refused
+    before any run sends with it — the run would fail every digest ("unexpected error")."""
+    folder = workspace.path / "templates"
+    folder.mkdir()
+    (folder / template).write_text(text, encoding="utf-8")
+    workspace.write(GOOD.replace("[notify]\n", f'[notify]\ntemplates = "{folder}"\n'))
+    result = scrape(workspace, capsys, monkeypatch, "check")
+    assert result.code == 2 and "notify.templates" in result.err and says in result.err

@@ -69,6 +69,7 @@ GOOD: dict[str, Any] = {
     },
     "metrics": {"address": "127.0.0.1:9464", "textfile": "bw.prom"},
     "feeds": {"folder": "feeds", "entries": 20},
+    "profiles": {"mine": {"row": "li", "title": "a", "key": "no=(\\d+)", "link": "v.do?no={key}"}},
 }
 
 POOL: list[Any] = [
@@ -115,6 +116,18 @@ POOL: list[Any] = [
     [1, 2],
     {"a": 1},
     {},
+    # #27: values `check` once passed and the first run then failed on (or burnt the machine)
+    "!!!",
+    "   ",
+    "0 0 31 2 *",
+    "http://a b/",
+    "sqlite:///.",
+    "sqlite:////proc/version",
+    "/tmp",
+    "/proc",
+    "view.do?id={key:>99999999}",
+    "view.do?id={key.__class__.__mro__}",
+    "x=((a|aa)+)+$",
 ]
 # (key path, value) pairs that no one can use: `check` must refuse each with exit 2.
 REFUSED: list[tuple[tuple[Any, ...], Any]] = [
@@ -141,6 +154,19 @@ REFUSED: list[tuple[tuple[Any, ...], Any]] = [
     (("feeds", "folder"), "scrape.toml/inner"),
     (("boards",), []),
     (("crawl", "concurrency"), 10**12),
+    (("subscribers", 0, "keywords", 0), ""),
+    (("subscribers", 0, "keywords", 0), "!!!"),
+    (("subscribers", 0, "exclude_keywords", 0), "   "),
+    (("subscribers", 0, "boards"), []),
+    (("subscribers", 0, "digest"), "0 0 31 2 *"),
+    (("boards", 0, "url"), "http://a b/"),
+    (("storage", "url"), "sqlite:///."),
+    (("storage", "url"), "sqlite:////proc/version"),
+    (("metrics", "textfile"), "/tmp"),
+    (("feeds", "folder"), "/proc"),
+    (("profiles", "mine", "link"), "view.do?id={key:>99999999}"),
+    (("profiles", "mine", "link"), "view.do?id={key.__class__.__mro__}"),
+    (("profiles", "mine", "key"), "x=((a|aa)+)+$"),
 ]
 
 

@@ -1,0 +1,111 @@
+"""Every way a board's page can fail, as `scrape -q once` says it: one line per board, naming it,
+the cause in our words first and then what to do — no class names, no `Failure` reprs, no
+library phrases. One run of the real command over one board per kind of failure."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.support.workspace import Workspace
+
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.backends("sqlite")]
+
+# board -> (its path on the failing site, or a whole URL; what its line must say)
+KINDS: dict[str, tuple[str, str]] = {
+    "refused": ("http://127.0.0.1:{closed}/list", "refused the connection; is the site up"),
+    "tls": ("https://127.0.0.1:{port}/list", "speaks plain HTTP, not HTTPS; use http://"),
+    "dns": ("http://no-such-host.invalid/list", "not found (DNS); check the host name"),
+    "timeout": ("http://127.0.0.1:{silent}/list", "did not answer within 2 s"),
+    "forbidden": ("/403", "HTTP 403 Forbidden: the site refuses the request"),
+    "missing": ("/404", "HTTP 404 Not Found: no page at this address; check the board's url"),
+    "broken": ("/500", "HTTP 500 Internal Server Error: the site failed to answer"),
+    "huge": ("/big", "larger than max_page_size (64 KiB); it was not read; raise [crawl]"),
+    "robots": ("/private/list", "robots.txt disallows the list page"),
+    "elsewhere": ("/away", "redirected to http://127.0.0.1:{closed}/x, another site"),
+}
+LIBRARY_WORDS = re.compile(  # class names (DownloadFailedError), reprs, library phrases
+    r"\b(?:[A-Z][a-z]+){2,}(?:Error|Exception)\b|Failure|twisted|Ignoring non-200|as allowed"
+)
+
+
+class _Site(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/robots.txt":
+            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path in ("/403", "/404", "/500"):
+            return self._send(int(path[1:]), b"<html><body>no</body></html>")
+        if path == "/big":
+            return self._send(200, b"<html><body>" + b"x" * 200_000 + b"</body></html>")
+        if path == "/away":
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.closed}/x")  # type: ignore[attr-defined]
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return self._send(404, b"")
+
+    def _send(self, status: int, body: bytes, kind: str = "text/html") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def ports() -> Iterator[dict[str, int]]:
+    """A site answering each failure; a port nothing listens on; one that accepts and never
+    answers."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    site = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    site.daemon_threads = True
+    site.closed = closed.getsockname()[1]  # type: ignore[attr-defined]
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield {
+            "port": site.server_address[1],
+            "closed": closed.getsockname()[1],
+            "silent": silent.getsockname()[1],
+        }
+    finally:
+        site.shutdown()
+        site.server_close()
+        silent.close()
+        closed.close()
+
+
+def test_each_kind_of_board_failure_is_one_line_in_our_words(
+    workspace: Workspace, ports: dict[str, int]
+) -> None:
+    boards = ""
+    for name, (where, _) in KINDS.items():
+        url = (
+            where.format(**ports) if "://" in where else f"http://127.0.0.1:{ports['port']}{where}"
+        )
+        boards += f'\n[[boards]]\nname = "{name}"\nurl = "{url}"\nprofile = "auto"\n'
+    workspace.write(f'[crawl]\nretries = 0\ntimeout = 2\nmax_page_size = "64KiB"\n{boards}')
+    workspace.env.clear()  # no proxy: the https:// board must meet the plain-HTTP port itself
+    result = workspace.run("-q", "once")
+    assert result.code == 1
+    lines = result.err.strip().splitlines()
+    assert len(lines) == len(KINDS), result.err  # one line a board, nothing else
+    for name, (_, says) in KINDS.items():
+        (line,) = [line for line in lines if f" {name}: " in line]
+        for part in says.format(**ports).split("; "):  # the cause, (the address,) what to do
+            assert part in line, line
+        assert not LIBRARY_WORDS.search(line), line
