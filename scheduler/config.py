@@ -356,7 +356,8 @@ def _check_link(name: str, template: str) -> None:
     for field, spec in zip(fields, specs, strict=True):
         if spec or not field.isidentifier():
             raise KeyProblem(
-                key, f"{{{field}{':' + spec if spec else ''}}}: only plain fields like {{key}} or "
+                key,
+                f"{{{field}{':' + spec if spec else ''}}}: only plain fields like {{key}} or "
                 "{bbsId} (no format, attribute or index)",
             )
     built = template.format(**{field: "9" * 20 for field in fields})
