@@ -219,7 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scheduler.crawl import run_in_reactor
     from scheduler.daemon import Daemon
 
-    ctx = load_context(args.config)
+    ctx = load_context(args.config, waiting=True)  # it starts whatever its store's state
     run_in_reactor(lambda: Daemon(ctx, lambda: load_context(args.config)).serve())
     return OK
 

@@ -14,7 +14,7 @@ from notify.masking import identity, known_scheme, mask_url, unreadable
 from scheduler import logs
 from scheduler.config import Config, ConfigError
 from scheduler.config_values import interval_seconds
-from storage import Store, ledger, open_store, posts, runs
+from storage import Store, StoreError, ledger, open_store, posts, runs
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ class Context:
     cfg: Config
     store: Store
     urls: dict[str, str] = field(default_factory=dict)  # url hash -> the real URL (never stored)
+    store_down: str | None = None  # why the store could not be opened at start (the daemon's)
 
     @property
     def lease_ttl(self) -> float:
@@ -56,21 +57,32 @@ def register_secrets(cfg: Config) -> None:
     logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or ""])
 
 
-def open_context(cfg: Config, *, read_only: bool = False) -> Context:
+def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False) -> Context:
     """The store opened (its schema created or upgraded) for `cfg`, its target URLs checked.
-    `read_only`: for commands that change nothing in the store (`status`, `posts`, …)."""
+    `read_only`: for commands that change nothing in the store (`status`, `posts`, …).
+    `waiting`: the daemon's start — a store that cannot be opened yet (its disk full, its folder
+    not mounted, its server down) is no reason not to start: the store is opened later, by the
+    cycle that finds it back (`store_down` says why it could not be now)."""
     register_secrets(cfg)
-    store = open_store(cfg.storage.url)
-    check_targets(cfg, store, remember=not read_only)
+    down: str | None = None
+    try:
+        store = open_store(cfg.storage.url)
+    except StoreError as exc:
+        if not waiting:
+            raise
+        store, down = Store(cfg.storage.url), str(exc)
+    check_targets(cfg, None if down else store, remember=not read_only)
     urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls}
-    return Context(cfg, store, urls)
+    return Context(cfg, store, urls, down)
 
 
-def load_context(config: str | None, *, read_only: bool = False) -> Context:
+def load_context(
+    config: str | None, *, read_only: bool = False, waiting: bool = False
+) -> Context:
     """The context of the config file `config` (or the default one), loaded and validated."""
     from scheduler.config_file import config_path, load
 
-    return open_context(load(config_path(config)), read_only=read_only)
+    return open_context(load(config_path(config)), read_only=read_only, waiting=waiting)
 
 
 def target_urls(cfg: Config) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scheduler import metrics, systemd
+from scheduler import delivery, metrics, systemd
 from scheduler.config import ConfigError
 from scheduler.config_values import interval_seconds
 from scheduler.context import Context, sync
@@ -38,14 +38,16 @@ if TYPE_CHECKING:
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
 CRAWL_GRACE = 2.0  # seconds a running crawl may finish after SIGTERM before it is stopped
-STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit within 5 s)
+STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit within 5 s) …
+SEND_WITHIN = 8.5  # … but a digest being sent is waited for up to this (exit within 10 s)
 LANES = 2  # crawls a daemon runs at once, each on sites of its own (one's slow site holds no other)
 MOST_SITES = 16  # the most sites one claim takes
 SLACK = 1.0  # seconds: boards falling due this close together are claimed together (at most
 # a twentieth of the shortest interval: never a crawl much sooner than its interval)
 HELD_POLL = 1.0  # seconds: how soon a due board whose site another run holds is looked at again
 IDLE_POLL = 30.0  # seconds: the longest a lane sleeps (another worker's config may differ)
-FAILED_PAUSE = 5.0  # seconds a lane waits after a failed claim or crawl (the database away)
+FAILED_PAUSE = 5.0  # seconds a lane waits after a failed claim or crawl (the database away) …
+MOST_PAUSE = 300.0  # … doubled for each failure in a row, up to this
 
 
 class Daemon:
@@ -58,13 +60,19 @@ class Daemon:
         self.slack = _slack(ctx)
         self.wakes = [asyncio.Event() for _ in range(LANES)]  # a lane's sleep ends early
         self.stopping = asyncio.Event()
-        self.recheck = False  # a cycle failed: check the database's schema before the next
+        # a cycle failed (or the store could not be opened at start): open it, check its
+        # schema and mirror the config into it before the next
+        self.recheck = ctx.store_down is not None
+        self.failures = 0  # cycles failed in a row: the pause before the next one grows
         self.scheduler: Any = None
 
     async def serve(self) -> None:
         """Run until SIGTERM or SIGINT, then stop scheduling, finish or stop crawls, return."""
         self._signals()
-        sync(self.ctx)
+        if self.ctx.store_down:
+            LOG.error("%s; the daemon starts and tries again", self.ctx.store_down)
+        else:
+            sync(self.ctx)
         self.scheduler = self._schedule()
         self.scheduler.start()
         LOG.info(
@@ -79,10 +87,13 @@ class Daemon:
         interval = systemd.watchdog_interval()
         watchdog = asyncio.create_task(systemd.feed_watchdog(interval)) if interval else None
         await self.stopping.wait()
+        stopped_at = asyncio.get_running_loop().time()
         systemd.notify("STOPPING=1")
         LOG.info("stopping: no new jobs; a running crawl gets %.0fs to finish", CRAWL_GRACE)
+        delivery.SENDS.stop()
         self.scheduler.shutdown(wait=False)
         await self._finish(cycles)
+        await self._finish_sends(stopped_at)
         if watchdog:
             watchdog.cancel()
         if server:
@@ -171,15 +182,22 @@ class Daemon:
             self.recheck = True
             LOG.error("claiming due boards failed: %s", describe(exc))
             LOG.debug("the claim's traceback", exc_info=True)
-            return FAILED_PAUSE
+            return self._failed()
+        self.failures = 0
         if taken.sites:
-            return 0.0 if await self.crawl(taken) else FAILED_PAUSE
+            return 0.0 if await self.crawl(taken) else self._failed()
         wait = IDLE_POLL
         if taken.next_due is not None:
             wait = min(wait, (taken.next_due - taken.at).total_seconds())
         if taken.waiting:
             wait = min(wait, HELD_POLL)
         return max(wait, 0.05)
+
+    def _failed(self) -> float:
+        """The pause after a failed cycle: FAILED_PAUSE, doubled for each failure in a row, up
+        to MOST_PAUSE — a store away for hours is tried on, not hammered."""
+        self.failures += 1
+        return float(min(FAILED_PAUSE * 2 ** (self.failures - 1), MOST_PAUSE))
 
     async def crawl(self, taken: claims.Claim) -> bool:
         """One crawl of a claim's boards; immediate digests right after a crawl that found posts.
@@ -232,6 +250,18 @@ class Daemon:
         self.scheduler.remove_all_jobs()
         self._add_jobs(self.scheduler)
         LOG.info("SIGHUP: config reloaded: %d board(s)", len(select_boards(ctx, [])))
+
+    async def _finish_sends(self, stopped_at: float) -> None:
+        """Wait for the digests being sent (their servers have them, their answers are due) up
+        to SEND_WITHIN seconds after the stop signal, so what they accept is recorded and not
+        sent again; one still unanswered then is said to be possibly delivered."""
+        left = max(SEND_WITHIN - (asyncio.get_running_loop().time() - stopped_at), 0.0)
+        for target in await asyncio.to_thread(delivery.SENDS.wait, left):
+            LOG.warning(
+                "stopped while sending to %s: its server had not answered; the digest may have "
+                "been delivered, and is sent again by the next run (not recorded as delivered)",
+                target,
+            )
 
     async def _finish(self, cycles: asyncio.Future[Any]) -> None:
         """Let a running crawl finish, or stop it; return within STOP_WITHIN seconds whatever

@@ -7,8 +7,12 @@ records the answer. `notify_test` sends a test message to each target of a subsc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -28,6 +32,43 @@ from storage import ledger
 
 if TYPE_CHECKING:
     from notify.digest import Message
+
+
+class Sends:
+    """The sends under way in this process, a target each, and whether new ones may start. On
+    SIGTERM the daemon stops new sends and waits for those in flight — a digest whose server has
+    it but has not answered yet would otherwise be sent again by the next run."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._now: dict[int, str] = {}  # target id -> masked target
+        self.stopping = False
+
+    @contextmanager
+    def one(self, target_id: int, target: str) -> Iterator[None]:
+        with self._cond:
+            self._now[target_id] = target
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._now.pop(target_id, None)
+                self._cond.notify_all()
+
+    def stop(self) -> None:
+        """No send starts from now on (those under way finish)."""
+        self.stopping = True
+
+    def wait(self, timeout: float) -> list[str]:
+        """Wait up to `timeout` seconds for the sends under way; the targets still sending."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._now and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+            return sorted(self._now.values())
+
+
+SENDS = Sends()
 
 
 @dataclass(frozen=True)
@@ -114,10 +155,13 @@ def _send_batch(
 
     compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
 
-    with ctx.store.write() as session:
+    if SENDS.stopping:
+        return None  # the daemon is stopping: no send starts now (the next run sends it)
+    with ctx.store.write() as session, contextlib.ExitStack() as sending:
         batch = _claim(ctx, session, target_id)
         if batch is None:
             return None  # another worker is sending to it, or it was just delivered
+        sending.enter_context(SENDS.one(target_id, batch.masked))
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
         links = {board.name: board.url for board in ctx.cfg.boards}

@@ -245,6 +245,8 @@ def describe(exc: BaseException) -> str:
     else:
         detail = str(exc)
     first = detail.strip().splitlines()[0] if detail.strip() else ""
+    if isinstance(exc, StoreError) and first:
+        return first  # already in our words
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 

@@ -96,3 +96,55 @@ def test_lease_of_a_killed_run_expires_and_a_live_one_is_respected(
     post = board.add("잠금 만료 후 게시글")
     workspace.run("once", check=0)
     assert received(smtp, [post]) == Counter({post.id: 1})
+
+
+@pytest.mark.backends("sqlite")
+def test_a_daemon_whose_store_cannot_be_opened_yet_starts_and_takes_it_up_when_it_can(
+    workspace: Workspace, board_server: BoardServer, smtp: SmtpSink
+) -> None:
+    """Its database's folder is not there when it starts (a volume not mounted yet): the daemon
+    starts anyway, says so in one line a cycle, and crawls once the folder appears — as a store
+    lost mid-run is handled — instead of exiting 1 and leaving a restart loop to the supervisor."""
+    later = workspace.path / "volume"
+    workspace.db_url = f"sqlite:///{later / 'boardwatch.db'}"
+    workspace.write(esg_config(board_server, urls=[smtp.url()], board='interval = "1s"'))
+    with workspace.started("run") as daemon:
+        wait_until(
+            lambda: "tries again" in log_of(daemon), 30, "the daemon saying its store is away"
+        )
+        assert daemon.poll() is None  # running, not exited
+        later.mkdir()
+        wait_until(lambda: workspace.runs() >= 1, 60, "a crawl once the store could be opened")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+        log = log_of(daemon)
+    assert "Traceback" not in log and "unable to open database file" in log
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("stall", [6.0, 20.0], ids=["answers in time", "answers too late"])
+def test_sigterm_while_a_digest_is_sent_waits_for_the_servers_answer_within_10s(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink, stall: float
+) -> None:
+    """SIGTERM arrives while the SMTP server holds back its "250 OK" (it has the message): the
+    daemon waits for the answer within its 10 s and records it, so the next run sends nothing
+    again — or, past that, exits all the same and says the digest may have been delivered."""
+    workspace.write(esg_config(board_server, urls=[smtp.url()], board='interval = "1s"'))
+    workspace.run("once", check=0)
+    board.add("종료 직전에 보내는 글")
+    smtp.stall = stall
+    with workspace.started("run") as daemon:
+        smtp.wait_for(1, timeout=30)  # the server has it; its answer is held back
+        daemon.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        assert daemon.wait(timeout=12) == 0
+        took = time.monotonic() - start
+        log = log_of(daemon)
+    assert took < 10, log
+    smtp.stall = 0.0
+    workspace.run("once", check=0)
+    if stall < 8:
+        assert len(smtp.messages) == 1 and "may have been delivered" not in log
+    else:
+        assert "may have been delivered" in log and "mailto://bw:****@127.0.0.1" in log
+        assert len(smtp.messages) == 2  # unrecorded, so sent again: what the line warned of
