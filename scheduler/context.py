@@ -76,9 +76,7 @@ def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False)
     return Context(cfg, store, urls, down)
 
 
-def load_context(
-    config: str | None, *, read_only: bool = False, waiting: bool = False
-) -> Context:
+def load_context(config: str | None, *, read_only: bool = False, waiting: bool = False) -> Context:
     """The context of the config file `config` (or the default one), loaded and validated."""
     from scheduler.config_file import config_path, load
 
