@@ -171,7 +171,7 @@ async def crawl_claimed(
             if boards
             else []
         )
-        alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce, taken.at)
+        alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce, taken)
     for crawl in crawls:
         _log_crawl(crawl, False)
     return crawls, alert_errors
@@ -214,11 +214,12 @@ def record_health(
     ctx: Context,
     crawls: Sequence[CrawlReport],
     announce: bool = True,
-    began: datetime | None = None,
+    taken: claims.Claim | None = None,
 ) -> list[str]:
-    """Store the runs (an interrupted one is no run) and, with `began` (the database's clock when
-    the crawl's boards were claimed), that they were crawled then; alert the admins once when a
-    board starts failing and once when it recovers. Returns the alerts' delivery errors."""
+    """Store the runs (an interrupted one is no run) and, with the claim they were crawled under
+    (`taken`), when each was crawled: by the database's clock, when its own list page answered
+    (a board whose page never did: when the claim was taken); alert the admins once when a board
+    starts failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
         runs.RunRecord(
             c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm, c.warning
@@ -229,8 +230,9 @@ def record_health(
     with ctx.store.write() as session:
         threshold = ctx.cfg.notify.failure_threshold
         changes = runs.record_runs(session, records, threshold, announce=announce)
-        if began is not None:
-            claims.crawled(session, [r.board for r in records], began)
+        if taken is not None:
+            done = {c.board: taken.when(c.fetched) for c in crawls if not c.interrupted}
+            claims.crawled(session, done)
     errors: list[str] = []
     reports = {crawl.board: crawl for crawl in crawls}
     for change in changes:

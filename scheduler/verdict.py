@@ -46,6 +46,7 @@ class CrawlReport:
     warning: str | None = None  # what the run noticed without failing (links re-keyed)
     moved: bool = False  # the board's links were re-keyed: tell the admins once
     interrupted: bool = False  # stopped by a shutdown: neither a success nor a failure
+    fetched: float | None = None  # when its first list page answered (monotonic clock)
 
     @property
     def failed(self) -> bool:
@@ -82,6 +83,7 @@ def judge(
         quiet=stored.quiet,
         warning=_warning(stored, board),
         moved=bool(stored.moved or stored.unsure),
+        fetched=stored.walk.fetched,
     )
 
 

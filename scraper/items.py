@@ -145,6 +145,7 @@ class BoardWalk:
     listed: frozenset[str] = frozenset()  # every key (and alias) the walk saw on its pages
     paging: str = ""  # how its pages turn, as its first page shows it (a probe's)
     origins: frozenset[str] = frozenset()  # where the board's requests may go
+    fetched: float | None = None  # when its first list page answered (monotonic clock; None: no)
 
 
 @dataclass(frozen=True)

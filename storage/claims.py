@@ -16,11 +16,13 @@ whose crawl died is due again at once (once its lease is free).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Store
@@ -51,6 +53,11 @@ class Claim:
     boards: tuple[str, ...]  # this run's to crawl
     waiting: dict[str, str]  # boards wanted whose site another run holds -> its holder
     next_due: datetime | None  # the earliest a board not claimed falls due (None: no board)
+    clock: float = 0.0  # this process's monotonic clock when `at` was read
+
+    def when(self, moment: float | None) -> datetime:
+        """A moment of this process's monotonic clock, on the database's clock (`at` then)."""
+        return self.at if moment is None else self.at + timedelta(seconds=moment - self.clock)
 
 
 LANE = "lane:"  # a daemon lane that claims in turn, present while its row has not expired
@@ -81,7 +88,7 @@ def claim(
     when not `due_only`) whose lease is free, expired or held by a process of this host that has
     ended — every such site, or a `lane`'s share of them, the longest due first."""
     with store.write() as session:
-        at = now(session)
+        at, clock = now(session), time.monotonic()
         lanes = _present(session, store, lane, at) if lane else 1
         horizon = at + timedelta(seconds=slack)
         crawled = _crawled(session, plans)
@@ -122,6 +129,7 @@ def claim(
                 if n not in mine and plans[n].site in holders
             },
             next_due=min(later, default=None),
+            clock=clock,
         )
 
 
@@ -148,10 +156,21 @@ def _present(session: Session, store: Store, lane: Lane, at: datetime) -> int:
     return max(1, session.scalar(query) or 1)
 
 
-def crawled(session: Session, boards: Collection[str], at: datetime) -> None:
-    """The crawl of `boards` that began at `at` has ended: each is due an interval after `at`."""
-    if boards:
-        session.execute(update(Board).where(Board.name.in_(boards)).values(crawled_at=at))
+def crawled(session: Session, moments: Mapping[str, datetime]) -> None:
+    """Each board was crawled at its moment (the database's clock when its own list page was
+    fetched): it is due an interval after that — not after its crawl batch began, which on a
+    long crawl would bring a board fetched at its end round again too soon."""
+    if moments:
+        rows = [{"board": board, "at": at} for board, at in moments.items()]
+        session.connection().execute(_CRAWLED, rows)  # one statement, many rows (Core)
+
+
+_BOARDS = cast(Table, Board.__table__)
+_CRAWLED = (
+    update(_BOARDS)
+    .where(_BOARDS.c.name == bindparam("board"))
+    .values(crawled_at=bindparam("at", type_=_BOARDS.c.crawled_at.type))
+)
 
 
 def release(store: Store, owner: str, linger: float = 0.0) -> None:

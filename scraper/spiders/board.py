@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,6 +68,7 @@ class _Walk:
     warnings: dict[str, str] = field(default_factory=dict)  # what it was built from -> warning
     heading: str = ""  # the board's name as page 1 shows it (read for a probe)
     paging: str = ""  # how its pages turn, as page 1 shows it (read for a probe)
+    fetched: float | None = None  # when its first list page answered (monotonic clock)
     details_pending: int = 0
     yielded: bool = False
     reading: bool = False  # a page of it is being read (it may wait for the store)
@@ -151,6 +153,7 @@ class _Walk:
             state.seen,
             self.paging,
             task.origins,
+            self.fetched,
         )
 
 
@@ -278,7 +281,10 @@ class BoardSpider(Spider):
         return await self.in_order(walk, page, error)
 
     async def parse_list(self, response: Response, board: str, page: int) -> list[Out]:
-        return await self.in_order(self._walks[board], page, response)
+        walk = self._walks[board]
+        if page == 1:  # the board's crawl is when its own list page answered
+            walk.fetched = time.monotonic()
+        return await self.in_order(walk, page, response)
 
     async def in_order(self, walk: _Walk, page: int, got: Response | CrawlError) -> list[Out]:
         """Pages fetched ahead arrive in any order; they are read in the board's order, and

@@ -31,7 +31,7 @@ def boards(store: Store) -> dict[str, claims.Plan]:
 def crawled(store: Store, taken: claims.Claim) -> None:
     """What a run does when its crawl ends: record when it began, give the sites back."""
     with store.write() as session:
-        claims.crawled(session, taken.boards, taken.at)
+        claims.crawled(session, dict.fromkeys(taken.boards, taken.at))
     claims.release(store, taken.owner)
 
 
@@ -54,7 +54,7 @@ def test_a_board_crawled_is_no_ones_again_until_its_interval_has_passed(
     assert later.next_due is not None
     assert timedelta(seconds=55) < later.next_due - later.at <= EVERY_MINUTE
     with store.write() as session:  # a minute on, by the database's clock
-        claims.crawled(session, ["a1"], now(session) - EVERY_MINUTE)
+        claims.crawled(session, {"a1": now(session) - EVERY_MINUTE})
     due = claims.claim(store, boards, "w2", 60)
     assert due.boards == ("a1",) and due.sites == (A,)
 
@@ -93,7 +93,7 @@ def test_a_site_given_back_stays_closed_for_the_sites_delay(
 ) -> None:
     first = claims.claim(store, boards, "w1", 60, due_only=False)
     with store.write() as session:
-        claims.crawled(session, first.boards, first.at)
+        claims.crawled(session, dict.fromkeys(first.boards, first.at))
     claims.release(store, "w1", linger=30)
     again = claims.claim(store, boards, "w2", 60, due_only=False)  # `scrape once`: all boards
     assert again.sites == () and set(again.waiting) == {"a1", "a2", "b1"}
