@@ -65,6 +65,7 @@ class Boards:
         self.most_in_flight: Counter[str] = Counter()  # … and the most there ever were at once
         self.today = date(2025, 7, 23)
         self.crawls: dict[int, list[float]] = {}  # board -> when its page 1 was asked for
+        self.arrivals: dict[str, list[float]] = {}  # host -> when each request arrived
 
     def crawl_times(self) -> dict[int, list[float]]:
         """Each board's crawls as the server saw them: when page 1 was asked for (monotonic)."""
@@ -177,6 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         with boards.lock:
             boards.in_flight[host] += 1
             boards.most_in_flight[host] = max(boards.most_in_flight[host], boards.in_flight[host])
+            boards.arrivals.setdefault(host, []).append(time.monotonic())
         try:
             pause = boards.pause()
             if pause > 0:

@@ -48,6 +48,9 @@ def settings_for(
         "CONCURRENT_REQUESTS": 64,  # across sites: boards spread over many sites go in parallel
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency,
         "DOWNLOAD_DELAY": crawl.delay,
+        # `delay` is a floor: Scrapy would wait 0.5-1.5x it at random (a site asking for one
+        # request a second saw 18.5 % of them closer than that); exactly it, never less (#31)
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "RETRY_TIMES": crawl.retries,
         "CONCURRENT_ITEMS": 1,  # one item per board walk: no task pool per response
