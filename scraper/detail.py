@@ -16,7 +16,7 @@ from records.post import DETAIL_FIELDS, Attachment
 from scraper.items import PageRead, Row
 from scraper.parse import find
 from scraper.profiles import Profile, pooled, pooled_css
-from scraper.text import Element, classes, remove, visible
+from scraper.text import Element, below, classes, remove, visible
 
 SUMMARY_CHARS = 200
 _DATE_LINE = re.compile(r"\(\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?\s+[^()]{0,40}\)")
@@ -147,7 +147,7 @@ def _densest(root: Element) -> Element | None:
     main = _main_content(page)
     chrome = [e for e in page.iter() if e is not page and _chrome(e) and not _holds(e, main)]
     for element in chrome:
-        if element.getparent() is not None and not any(a in chrome for a in _above(element, page)):
+        if element.getparent() is not None and not any(a in chrome for a in below(element, page)):
             remove(element)
     blocks = [(len(visible([e])), e) for e in page.iter(*_BLOCKS)]
     named = [(size, e) for size, e in blocks if size and _says_content(e)]
@@ -224,15 +224,6 @@ def _chrome(element: Element) -> bool:
         first = next((c for c in element if isinstance(c.tag, str)), None)
         return first is not None and first.tag == "th"
     return False
-
-
-def _above(element: Element, top: Element) -> list[Element]:
-    found = []
-    for ancestor in element.iterancestors():
-        if ancestor is top:
-            break
-        found.append(ancestor)
-    return found
 
 
 def _in_nav(element: Element) -> bool:

@@ -27,7 +27,7 @@ from scraper.navigation import script_urls
 from scraper.pager import Pager, read_pager
 from scraper.profiles import Profile, pooled, pooled_css
 from scraper.tables import Layout, find_layout
-from scraper.text import Element, classes, is_element, remove, visible
+from scraper.text import Element, below, classes, is_element, remove, visible
 
 # Inside a title, not part of it, on any site; with the families' own (`Profile.clutter`), what
 # a profile that does not say (`drop`) takes out.
@@ -349,20 +349,10 @@ def _title_rank(link: Element, text: str, row: Element) -> tuple[bool, bool, boo
     """Which of a row's post links is its title, by structure: one that goes somewhere, that is
     not a thumbnail's (a picture's box around it), that is or sits in an element whose class says
     title; then the longest text."""
-    boxes = [link, *_up_to(link, row)]
+    boxes = [link, *below(link, row)]
     pictured = any(_PICTURE.search(token) for box in boxes for token in classes(box))
     titled = any(_TITLED.search(token) for box in boxes for token in classes(box))
     return (_points_somewhere(link), not pictured, titled, len(text))
-
-
-def _up_to(element: Element, row: Element) -> list[Element]:
-    """The ancestors of `element` below `row`."""
-    found = []
-    for ancestor in element.iterancestors():
-        if ancestor is row:
-            break
-        found.append(ancestor)
-    return found
 
 
 def _link_text(element: Element) -> str:

@@ -84,6 +84,16 @@ def classes(element: Element) -> list[str]:
     return (element.get("class") or "").lower().split()
 
 
+def below(element: Element, top: Element) -> list[Element]:
+    """The ancestors of `element` up to `top` (not included), nearest first."""
+    found = []
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            break
+        found.append(ancestor)
+    return found
+
+
 def remove(element: Element) -> None:
     """Take `element` out of its tree, keeping the text that follows it."""
     parent, tail = element.getparent(), element.tail or ""

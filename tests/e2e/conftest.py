@@ -3,9 +3,12 @@ those marked `backends("sqlite")`, whose subject is not the store (reading board
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.conftest import BACKENDS
+from tests.support.shorturls import ShortUrlBoard, ShortUrlServer
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -13,3 +16,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("backends")
         backends = list(marker.args) if marker else BACKENDS
         metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture
+def shorturls() -> Iterator[ShortUrlServer]:
+    """A gnuboard-style board whose links change form with a site setting (query, numeric,
+    title slugs), as gnuboard5's short URLs do."""
+    with ShortUrlServer(ShortUrlBoard()) as server:
+        yield server

@@ -15,7 +15,7 @@ from tests.support.board import BoardServer, EsgBoard
 from tests.support.cli import scrape
 from tests.support.egov import EgovBoard, EgovServer
 from tests.support.mail import PASSWORD, SmtpSink
-from tests.support.shorturls import ShortUrlBoard, ShortUrlServer, slugify
+from tests.support.shorturls import ShortUrlServer, free_board, slugify
 from tests.support.slack import SlackRecorder
 from tests.support.workspace import Workspace, esg_config, received
 
@@ -220,34 +220,6 @@ def test_a_first_crawl_whose_first_page_fails_says_it_stored_nothing(
     del board.failures["list"]
     workspace.run("once", check=0)  # the baseline, at last: nothing sent
     assert smtp.messages == []
-
-
-@pytest.fixture
-def shorturls() -> Iterator[ShortUrlServer]:
-    with ShortUrlServer(ShortUrlBoard()) as server:
-        yield server
-
-
-def free_board(server: ShortUrlServer, smtp: SmtpSink) -> str:
-    """The short-URL board watched by a plain subscriber and one who asked for updates."""
-    return f"""
-timezone = "Asia/Seoul"
-[crawl]
-retries = 0
-[[boards]]
-name = "free"
-title = "자유게시판"
-url = "{server.list_url}"
-profile = "gnuboard"
-max_pages = 4
-[[subscribers]]
-name = "plain"
-urls = ["{smtp.url("plain@example.com")}"]
-[[subscribers]]
-name = "updates"
-urls = ["{smtp.url("updates@example.com")}"]
-include_updates = true
-"""
 
 
 def mail_to(smtp: SmtpSink, address: str) -> list[EmailMessage]:

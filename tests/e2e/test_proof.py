@@ -14,7 +14,7 @@ import pytest
 from tests.support.agency import SECRET, AgencyBoard, AgencyServer, Elsewhere
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
-from tests.support.shorturls import ShortUrlBoard, ShortUrlServer
+from tests.support.shorturls import ShortUrlServer, free_board
 from tests.support.workspace import Workspace, esg_config, received
 
 # These read boards; where the posts are stored is not their subject: SQLite only.
@@ -137,33 +137,6 @@ def test_a_list_page_redirected_to_another_port_is_not_followed(
     result = workspace.run("-q", "once")
     assert elsewhere.requests == []
     assert result.code == 1 and "esg" in result.err and "another site" in result.err
-
-
-@pytest.fixture
-def shorturls() -> Iterator[ShortUrlServer]:
-    with ShortUrlServer(ShortUrlBoard()) as server:
-        yield server
-
-
-def free_board(server: ShortUrlServer, smtp: SmtpSink) -> str:
-    return f"""
-timezone = "Asia/Seoul"
-[crawl]
-retries = 0
-[[boards]]
-name = "free"
-title = "자유게시판"
-url = "{server.list_url}"
-profile = "gnuboard"
-max_pages = 4
-[[subscribers]]
-name = "plain"
-urls = ["{smtp.url("plain@example.com")}"]
-[[subscribers]]
-name = "updates"
-urls = ["{smtp.url("updates@example.com")}"]
-include_updates = true
-"""
 
 
 def test_a_post_page_claiming_another_new_posts_id_takes_nothing_from_it(

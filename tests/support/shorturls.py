@@ -15,9 +15,12 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from tests.support.mail import SmtpSink
 
 Form = Literal["query", "numeric", "title"]
 
@@ -197,3 +200,25 @@ class ShortUrlServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def free_board(server: ShortUrlServer, smtp: SmtpSink) -> str:
+    """The short-URL board watched by a plain subscriber and one who asked for updates."""
+    return f"""
+timezone = "Asia/Seoul"
+[crawl]
+retries = 0
+[[boards]]
+name = "free"
+title = "자유게시판"
+url = "{server.list_url}"
+profile = "gnuboard"
+max_pages = 4
+[[subscribers]]
+name = "plain"
+urls = ["{smtp.url("plain@example.com")}"]
+[[subscribers]]
+name = "updates"
+urls = ["{smtp.url("updates@example.com")}"]
+include_updates = true
+"""
