@@ -50,6 +50,7 @@ OPERATIONAL = (
     "found no post",
     "robots.txt disallows",
 )
+TEMPLATE = "__digest_template__"  # a case's template override (not a config key)
 BROKEN_TEMPLATES = ("{{ 1 // 0 }}", "{{ nope.missing() }}", "{% for x in 3 %}{% endfor %}", "{{")
 
 
@@ -82,7 +83,8 @@ def configs(rng: random.Random, count: int, board: str, smtp: str) -> list[tuple
                 what.append(f"-{'.'.join(map(str, path))}")
             elif roll < 0.93:
                 data.setdefault("notify", {})["templates"] = "templates"
-                what.append(f"template:{rng.choice(BROKEN_TEMPLATES)!r}")
+                data[TEMPLATE] = rng.choice(BROKEN_TEMPLATES)
+                what.append(f"template {data[TEMPLATE]!r}")
             else:
                 put(data, (*path[:-1], "colour"), 1) if isinstance(path[-1], str) else None
                 what.append(f"+{'.'.join(map(str, path[:-1]))}.colour")
@@ -115,11 +117,10 @@ def main() -> int:
         for name, data in cases:
             with tempfile.TemporaryDirectory() as folder:
                 where = Path(folder)
-                template = next((w for w in name.split() if w.startswith("template:")), None)
-                if template:
+                template = data.pop(TEMPLATE, None)
+                if template is not None:
                     (where / "templates").mkdir()
-                    text = json.loads(template.split(":", 1)[1].replace("'", '"'))
-                    (where / "templates" / "digest.html.j2").write_text(text, "utf-8")
+                    (where / "templates" / "digest.html.j2").write_text(template, "utf-8")
                 (where / "scrape.toml").write_text(toml(data), "utf-8")
                 code, said = run(["check"], where, 60)
                 tally["configs"] += 1
