@@ -22,6 +22,7 @@ from scheduler.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
 from scraper.keys import site_of
 from scraper.profiles import PROBE_ORDER
+from scraper.settings import crawl_settings
 from storage import Store, locks, posts, robots
 
 if TYPE_CHECKING:
@@ -42,54 +43,15 @@ def settings_for(
     from scraper import pipelines
 
     crawl = cfg.crawl
-    settings: dict[str, object] = {
-        "USER_AGENT": crawl.user_agent,
-        "ROBOTSTXT_OBEY": False,  # the spider checks robots.txt itself before any list page
-        "CONCURRENT_REQUESTS": 64,  # across sites: boards spread over many sites go in parallel
-        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency,
-        "DOWNLOAD_DELAY": crawl.delay,
-        # `delay` is a floor: Scrapy would wait 0.5-1.5x it at random (a site asking for one
-        # request a second saw 18.5 % of them closer than that); exactly it, never less (#31)
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
-        "DOWNLOAD_TIMEOUT": crawl.timeout,
-        "RETRY_TIMES": crawl.retries,
-        "CONCURRENT_ITEMS": 1,  # one item per board walk: no task pool per response
-        "RETRY_BACKOFF": crawl.retry_backoff,
-        "DOWNLOAD_MAXSIZE": int(crawl.max_page_size),  # also the most a page may unpack to
-        "DOWNLOAD_WARNSIZE": 0,
-        "REDIRECT_MAX_TIMES": 5,
-        "TELNETCONSOLE_ENABLED": False,
-        "REMOTE_CONTROL_ENABLED": False,
-        "HTTPCACHE_ENABLED": False,
-        "COOKIES_ENABLED": False,
-        # Scrapy reads the source of every generator callback on every response to warn about
-        # `return` values in generators (ours return none): that cost more than reading a page.
-        "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        # Only the components a walk uses: Scrapy imports every component listed, even one set
-        # to None (remote control alone pulls in aiohttp, cookies tldextract, telnet conch).
-        "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0},
-        "SPIDER_MIDDLEWARES_BASE": {
-            "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
-            "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
-        },
-        "DOWNLOADER_MIDDLEWARES_BASE": {
-            "scraper.middlewares.OriginMiddleware": 50,  # before anything else: off-site, nothing
-            "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
-            "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
-            "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
-            "scraper.middlewares.BackoffMiddleware": 560,
-            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
-            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
-            "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
-            "scraper.middlewares.SiteLimitMiddleware": 990,  # holds the per-site limit
-        },
-        "DOWNLOAD_HANDLERS_BASE": {
-            "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-            "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-        },
-    }
+    settings = crawl_settings(
+        user_agent=crawl.user_agent,
+        concurrency=crawl.concurrency,
+        delay=crawl.delay,
+        timeout=crawl.timeout,
+        retries=crawl.retries,
+        retry_backoff=crawl.retry_backoff,
+        max_size=int(crawl.max_page_size),
+    )
     if store is not None:
         settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
         settings[pipelines.STORE_URL] = store.url  # a value, as Scrapy's own components get them
