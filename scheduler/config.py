@@ -161,6 +161,8 @@ class SubscriberConfig(Strict):
     def _words(cls, value: list[str]) -> list[str]:
         """A keyword is matched with case, spacing and punctuation aside: one of none but those
         matches nothing (or, excluded, everything), so it is refused."""
+        if not value:
+            return value
         from storage.ledger import fold
 
         for i, word in enumerate(value):
