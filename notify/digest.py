@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import jinja2
 
 from notify.media import COMMON_FILTERS, MEDIA, PLAIN, Medium
+from notify.unsubscribe import Headers, Leave
 from notify.views import (
     BoardAlert,
     BoardView,
@@ -43,6 +44,7 @@ class Message:
     title: str
     body: str
     format: str  # "html", "markdown" or "text", as Apprise declares body formats
+    headers: Headers = ()  # mail headers (List-Unsubscribe): email targets only
 
 
 TITLE_CHARS = 300  # a post title in a digest, at most (a board's title is not ours to trust)
@@ -58,10 +60,12 @@ def build(
     *,
     compact: bool = False,
     links: Mapping[str, str] | None = None,
+    leave: Leave | None = None,
 ) -> DigestContext:
     """The template context: boards in order of their newest entry, posts and updates apart.
     `compact`: titles shorter, no summaries or attachments (for a target that refused more).
-    `links`: each board's list page, which its heading links to."""
+    `links`: each board's list page, which its heading links to. `leave`: how the target's
+    reader leaves (its link, or the operator's hint)."""
     boards: dict[str, BoardView] = {}
     for entry in entries:
         board = boards.setdefault(entry["board"], _board(entry, (links or {}).get(entry["board"])))
@@ -78,6 +82,8 @@ def build(
         new_count=len(entries) - updated,
         updated_count=updated,
         generated_at=generated_at,
+        unsubscribe=leave.link if leave else None,
+        leave_hint=leave.hint if leave else None,
     )
 
 
@@ -175,10 +181,12 @@ class Renderer:
         except Exception as exc:
             raise TemplateFailed(template, f"{type(exc).__name__}: {exc}") from exc
 
-    def digest(self, context: DigestContext, medium: str) -> Message:
+    def digest(self, context: DigestContext, medium: str, headers: Headers = ()) -> Message:
+        """The digest in `medium`; `headers` go with it where the medium carries mail headers."""
         record = MEDIA[medium]
         body = self.render(record.template, medium, context)
-        return Message(self.subject(context), body.strip() + "\n", record.format)
+        carried = headers if record.headers else ()
+        return Message(self.subject(context), body.strip() + "\n", record.format, carried)
 
     def subject(self, context: DigestContext) -> str:
         """The subject, on one line and within mail limits whatever a template makes of it."""

@@ -68,6 +68,7 @@ class Medium:
     finalize: Callable[[Any], Any]  # every {{ value }} passes through it: the escaper
     schemes: frozenset[str] = frozenset()  # URL schemes sent this medium
     autoescape: bool = False  # Jinja's HTML autoescaping
+    headers: bool = False  # it is mail: it carries headers (List-Unsubscribe) and a 구독 해지 link
     filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)  # beyond the common
 
     def takes(self, url: str) -> bool:
@@ -84,6 +85,7 @@ MEDIA: Mapping[str, Medium] = {
             blank,
             schemes=frozenset({"mailto", "mailtos"}),
             autoescape=True,
+            headers=True,
         ),
         Medium("slack", "digest.slack.j2", "markdown", slack, schemes=frozenset({"slack"})),
         Medium("text", "digest.txt.j2", "text", plain),

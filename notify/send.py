@@ -9,6 +9,8 @@ to at the same time. Callers catch it per target, so one target's refusal stops 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from urllib.parse import quote
 
 from notify.digest import Message
 from notify.errors import DeliveryError
@@ -26,7 +28,8 @@ def send(url: str, message: Message) -> None:
         app_id="boardwatch", app_desc="boardwatch digest", async_mode=False
     )
     notifier = apprise.Apprise(asset=asset)
-    if not notifier.add(url):
+    sent = with_headers(url, message.headers)
+    if not notifier.add(sent):
         raise DeliveryError(mask_url(url), "not a valid Apprise URL", "check the URL's form")
     logging.getLogger("apprise").setLevel(logging.DEBUG)  # each call keeps its own detail lines
     try:
@@ -37,16 +40,30 @@ def send(url: str, message: Message) -> None:
             log_level=logging.DEBUG,
         )
     except Exception as exc:  # a plugin bug must not stop the other targets
-        said = masked(f"{type(exc).__name__}: {exc}", url)
+        said = masked(f"{type(exc).__name__}: {exc}", url, sent)
         raise DeliveryError.from_apprise(mask_url(url), said) from None
     if not result:
         lines = [(entry.level, entry.message) for service in result for entry in service.logs()]
-        raise DeliveryError.from_apprise(mask_url(url), masked(reason_of(lines), url))
+        raise DeliveryError.from_apprise(mask_url(url), masked(reason_of(lines), url, sent))
 
 
-def masked(text: str, url: str) -> str:
-    """`text` with `url` shown masked and each of its secrets hidden."""
-    return mask_text(text.replace(url, mask_url(url)), secrets_of(url))
+def with_headers(url: str, headers: Sequence[tuple[str, str]]) -> str:
+    """`url` with mail headers added as Apprise's email plugins take them: `+Name=value` query
+    arguments, each value percent-encoded. (Apprise decodes a header value twice, so a `%` of the
+    value's own would be lost: ours never hold one — `[http] public_url` may not, and a mailto
+    link is written without escapes.)"""
+    if not headers:
+        return url
+    extra = "&".join(f"+{quote(name, safe='-')}={quote(value, safe='')}" for name, value in headers)
+    return f"{url}{'&' if '?' in url else '?'}{extra}"
+
+
+def masked(text: str, url: str, sent: str | None = None) -> str:
+    """`text` with `url` (or the URL it was `sent` as, headers added) shown masked and each of
+    their secrets hidden (a header value among them)."""
+    sent = sent or url
+    shown = text.replace(sent, mask_url(url)).replace(url, mask_url(url))
+    return mask_text(shown, secrets_of(sent))
 
 
 def reason_of(lines: list[tuple[str, str]]) -> str:

@@ -30,6 +30,8 @@ class DigestContext(TypedDict):
     new_count: int
     updated_count: int
     generated_at: datetime
+    unsubscribe: str | None  # where this target's reader leaves (an email's 구독 해지 link)
+    leave_hint: str | None  # the operator's "how to leave" line, for media without a link
 
 
 class BoardAlert(TypedDict):
@@ -43,9 +45,10 @@ class BoardAlert(TypedDict):
 
 
 class DeliveryAlert(TypedDict):
-    """A delivery target started refusing digests, or accepts them again."""
+    """A delivery target started refusing digests, or accepts them again, or its reader left
+    through a digest's unsubscribe link."""
 
-    kind: Literal["delivery_failing", "delivery_recovered"]
+    kind: Literal["delivery_failing", "delivery_recovered", "unsubscribed"]
     subscriber: str
     target: str  # masked
     error: str | None

@@ -26,6 +26,7 @@ from scheduler.readouts import (
     cmd_probe,
     cmd_status,
     print_dry_run,
+    print_subscribers,
     probe,
     say,
 )
@@ -82,6 +83,16 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--preview", action="store_true", help="print them; send and mark nothing")
     test = sub.add_parser("notify-test", help="send a test message to a subscriber's targets")
     test.add_argument("--subscriber", metavar="NAME")
+    subs = sub.add_parser(
+        "subscribers",
+        help="each subscriber's targets (masked), boards, keywords, pending entries and opt-outs",
+    )
+    subs.add_argument("--json", action="store_true")
+    subs.add_argument(
+        "--resume",
+        metavar="NAME",
+        help="undo subscriber NAME's unsubscribes: its targets get digests again from now on",
+    )
     return top
 
 
@@ -252,6 +263,24 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     return FAILED if failed else OK
 
 
+def cmd_subscribers(args: argparse.Namespace) -> int:
+    """The subscribers as configured, with what the store knows of them; `--resume NAME` ends
+    NAME's opt-outs (and writes nothing else)."""
+    from storage import optouts
+
+    ctx = load_context(args.config, read_only=True)
+    if args.resume is None:
+        return print_subscribers(ctx, as_json=args.json)
+    name = ctx.cfg.subscriber(args.resume).name
+    with ctx.store.write() as session:
+        ended = optouts.resume(session, name)
+    for left in ended:
+        since = left.at.astimezone(ctx.zone).isoformat(timespec="seconds")
+        print(f"{name}\t{left.target}\tgets digests again (unsubscribed {since})")
+    say(f"{name}: resumed {len(ended)} target(s)" if ended else f"{name}: no target had left")
+    return OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "check": cmd_check,
@@ -262,6 +291,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "digest": cmd_digest,
     "probe": cmd_probe,
     "notify-test": cmd_notify_test,
+    "subscribers": cmd_subscribers,
 }
 
 

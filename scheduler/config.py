@@ -38,6 +38,7 @@ from scheduler.config_values import (
     check_file_place,
     check_folder_place,
     check_origin,
+    check_public_url,
     check_quiet_hours,
     check_web_url,
     check_zone,
@@ -215,9 +216,42 @@ def check_target(key: str, url: str) -> None:
 
 
 class MetricsConfig(Strict):
-    address: Annotated[str, AfterValidator(check_address)] = ""  # daemon: host:port; "" off
+    # the old name of [http] address (see `Config.http_address`)
+    address: Annotated[str, AfterValidator(check_address)] = ""
     # `scrape once` writes the metrics here (node_exporter textfile); "" off
     textfile: Annotated[str, AfterValidator(check_file_place)] = ""
+
+
+SECRET_CHARS = 16  # a shorter secret could be guessed, and every unsubscribe link forged
+
+
+class HttpConfig(Strict):
+    """What `scrape run` serves: /metrics, /healthz, the status page and the unsubscribe links."""
+
+    address: Annotated[str, AfterValidator(check_address)] = "127.0.0.1:9464"  # "" off
+    # where subscribers reach it (a reverse proxy): with it, email digests carry a link to leave
+    public_url: Annotated[str, AfterValidator(check_public_url)] = ""
+    secret: Text = ""  # signs the unsubscribe links (required with public_url)
+    # a "how to leave" line at the end of digests that carry no link (Slack, other non-email)
+    leave_hint: Text = Field("", max_length=300)
+
+    @model_validator(mode="after")
+    def _signed(self) -> HttpConfig:
+        if self.public_url and not self.secret:
+            raise KeyProblem(
+                "secret",
+                "is required with public_url: it signs the unsubscribe links "
+                '(e.g. secret = "${BOARDWATCH_SECRET}", set to `openssl rand -hex 32`)',
+            )
+        if self.secret and len(self.secret) < SECRET_CHARS:
+            raise KeyProblem(
+                "secret",
+                f"is {len(self.secret)} characters long: at least {SECRET_CHARS}, random "
+                "(`openssl rand -hex 32`), or links could be forged",
+            )
+        if any(ord(c) < 32 for c in self.leave_hint):
+            raise KeyProblem("leave_hint", "should be one line")
+        return self
 
 
 class FeedsConfig(Strict):
@@ -236,6 +270,7 @@ class Config(Strict):
     notify: NotifyConfig = NotifyConfig()
     profiles: dict[str, Profile] = {}  # a user's [profiles.NAME]: the `Profile` record itself
     metrics: MetricsConfig = MetricsConfig()
+    http: HttpConfig = HttpConfig()
     feeds: FeedsConfig = FeedsConfig()
     path: str = Field(DEFAULT_PATH, exclude=True)
 
@@ -270,7 +305,32 @@ class Config(Strict):
             for name in sub.boards or []:
                 if name not in boards:
                     raise KeyProblem(f"subscribers[{i}].boards", f"no board named {name!r}")
+        self._one_address()
         return self
+
+    def _one_address(self) -> None:
+        old, new = self.metrics.address, self.http.address
+        both = _given(self.metrics, "address") and _given(self.http, "address")
+        if both and old not in ("", new):
+            raise KeyProblem(
+                "metrics.address",
+                f"is the old name of [http] address, and the two differ ({old!r}, {new!r}): "
+                "keep [http] address and remove this one",
+            )
+        if self.http.public_url and not self.http_address:
+            raise KeyProblem(
+                "http.address",
+                "is off, yet public_url sends subscribers to it: set an address "
+                '(like "127.0.0.1:9464"; an empty [metrics] address also turns it off)',
+            )
+
+    @property
+    def http_address(self) -> str:
+        """Where `scrape run` serves ("" off): [http] address; else the old [metrics] address
+        when only it is given; else 127.0.0.1:9464."""
+        if _given(self.metrics, "address") and not _given(self.http, "address"):
+            return self.metrics.address
+        return self.http.address
 
     def known_profiles(self) -> list[str]:
         return profiles.known(self.profiles)
@@ -371,6 +431,11 @@ class KeyProblem(ValueError):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
         self.key = key
+
+
+def _given(section: BaseModel, key: str) -> bool:
+    """Did the file set `key` in `section` (rather than leave it at its default)?"""
+    return key in section.model_fields_set
 
 
 def _unique(section: str, names: list[str]) -> None:

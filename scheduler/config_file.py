@@ -27,12 +27,12 @@ def load(path: Path, *, secrets: bool = True) -> Config:
     """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`; a
     relative SQLite path in the file is relative to the file's folder.
 
-    `secrets=False` (for `scrape probe`) leaves subscribers, admin targets and the store out:
-    reading a board needs none of them, nor their `${VAR}`s.
+    `secrets=False` (for `scrape probe`) leaves subscribers, admin targets, the store and the
+    HTTP port out: reading a board needs none of them, nor their `${VAR}`s.
     """
     data = read(path)
     if not secrets:
-        data = {k: v for k, v in data.items() if k not in ("subscribers", "storage")}
+        data = {k: v for k, v in data.items() if k not in ("subscribers", "storage", "http")}
         if isinstance(data.get("notify"), dict):
             data["notify"] = {k: v for k, v in data["notify"].items() if k != "admin_urls"}
         return validate(path, data)
@@ -142,11 +142,14 @@ def _key(loc: tuple[Any, ...]) -> str:
 
 
 def _expand(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """`${VAR}` in storage.url, subscribers' urls and notify.admin_urls, from the environment.
-    Values of the wrong type are left for validation to name."""
+    """`${VAR}` in storage.url, subscribers' urls, notify.admin_urls and http.secret, from the
+    environment. Values of the wrong type are left for validation to name."""
     storage = data.get("storage")
     if isinstance(storage, dict) and isinstance(storage.get("url"), str):
         storage["url"] = _sub(path, "storage.url", storage["url"])
+    http = data.get("http")
+    if isinstance(http, dict) and isinstance(http.get("secret"), str):
+        http["secret"] = _sub(path, "http.secret", http["secret"])
     subscribers = data.get("subscribers")
     for i, sub in enumerate(subscribers if isinstance(subscribers, list) else []):
         if isinstance(sub, dict) and isinstance(sub.get("urls"), list):

@@ -161,13 +161,37 @@ def check_origin(value: str) -> str:
 
 
 def check_address(value: str) -> str:
-    """`host:port` (`:9464`, `0.0.0.0:9464`, `[::1]:9464`) for the metrics server, or empty."""
+    """`host:port` (`127.0.0.1:9464`, `0.0.0.0:9464`, `[::1]:9464`; `:9464` is every
+    interface) for the daemon's HTTP port, or empty (off)."""
     if not value:
         return value
     _host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is not host:port (like 127.0.0.1:9464)")
     return value
+
+
+PUBLIC_URL_CHARS = 900  # so a List-Unsubscribe line stays within 998 octets (RFC 5322)
+_URL_CHARS = re.compile(r"^[A-Za-z0-9\-._~:/?#@!$&'()*+,;=\[\]]+$")
+
+
+def check_public_url(value: str) -> str:
+    """Where subscribers reach the daemon's HTTP port (behind a reverse proxy): an http(s)
+    address with a host, maybe a path; no query, no fragment, nothing a mail header or an
+    Apprise URL would have to escape (no spaces, no %-escapes, ASCII only)."""
+    if not value:
+        return value
+    if len(value) > PUBLIC_URL_CHARS:
+        raise ValueError(f"is {len(value)} characters long: at most {PUBLIC_URL_CHARS}")
+    if not _URL_CHARS.match(value):
+        raise ValueError(
+            f"{short(value)!r} holds characters a mail header cannot carry as they are (spaces, "
+            "%-escapes, non-ASCII): write the address plainly, e.g. https://example.org/boardwatch"
+        )
+    check_web_url(value)
+    if "?" in value or "#" in value:
+        raise ValueError(f"{short(value)!r}: give the address without a query or a fragment")
+    return value.rstrip("/")
 
 
 def check_file_place(value: str) -> str:

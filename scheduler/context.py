@@ -52,9 +52,10 @@ class Context:
 
 
 def register_secrets(cfg: Config) -> None:
-    """Every configured URL's secrets are masked in all log output from here on."""
+    """Every configured URL's secrets, and the secret that signs unsubscribe links, are masked
+    in all log output from here on."""
     urls = [u for s in cfg.subscribers for u in s.urls] + cfg.notify.admin_urls
-    logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or ""])
+    logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or "", cfg.http.secret])
 
 
 def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False) -> Context:

@@ -21,7 +21,7 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scheduler import delivery, metrics, systemd
+from scheduler import delivery, systemd
 from scheduler.config import ConfigError
 from scheduler.config_values import interval_seconds
 from scheduler.context import Context, sync
@@ -34,6 +34,8 @@ from storage.db import describe
 
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerRunner
+
+    from scheduler.web.server import Served
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
@@ -82,7 +84,7 @@ class Daemon:
             len(_cron_subscribers(self.ctx)),
         )
         cycles = asyncio.ensure_future(asyncio.gather(*(self._lane(i) for i in range(LANES))))
-        server = self._serve_metrics()
+        server = self._serve_http()
         systemd.notify("READY=1\nSTATUS=crawling on schedule")
         interval = systemd.watchdog_interval()
         watchdog = asyncio.create_task(systemd.feed_watchdog(interval)) if interval else None
@@ -97,19 +99,23 @@ class Daemon:
         if watchdog:
             watchdog.cancel()
         if server:
-            server.shutdown()
+            server.stop()
         LOG.info("stopped")
 
-    def _serve_metrics(self) -> Any:
-        address = self.ctx.cfg.metrics.address
+    def _serve_http(self) -> Served | None:
+        """The HTTP port (`[http] address`): status page, /healthz, /metrics, unsubscribe."""
+        from scheduler.web.app import App
+        from scheduler.web.server import serve
+
+        address = self.ctx.cfg.http_address
         if not address:
             return None
         try:
-            server = metrics.serve(address, self.ctx.store)
+            server = serve(address, App(lambda: self.ctx))
         except OSError as exc:  # the port taken: the daemon still crawls and sends
-            LOG.error("metrics: cannot serve on %s: %s", address, exc.strerror or exc)
+            LOG.error("http: cannot serve on %s: %s", address, exc.strerror or exc)
             return None
-        LOG.info("metrics: serving http://%s/metrics", address)
+        LOG.info("http: serving http://%s/ (status page, /healthz, /metrics)", address)
         return server
 
     def _signals(self) -> None:

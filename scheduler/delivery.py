@@ -32,6 +32,8 @@ from storage import ledger
 
 if TYPE_CHECKING:
     from notify.digest import Message
+    from notify.media import Medium
+    from notify.unsubscribe import Leave
 
 
 class Sends:
@@ -165,8 +167,12 @@ def _send_batch(
         chunk, more = replace(batch, entries=batch.entries[:size]), len(batch.entries) > size
         url = ctx.urls[batch.url_hash]
         links = {board.name: board.url for board in ctx.cfg.boards}
-        context = build(chunk.subscriber, chunk.entries, now, compact=compact, links=links)
-        error = _sent(url, lambda: ctx.renderer.digest(context, medium_for(url).name))
+        medium = medium_for(url)
+        leave = leaving(ctx, batch, url, medium)
+        context = build(
+            chunk.subscriber, chunk.entries, now, compact=compact, links=links, leave=leave
+        )
+        error = _sent(url, lambda: ctx.renderer.digest(context, medium.name, leave.headers))
         if error is not None and error.oversized and (len(chunk.entries) > 1 or not compact):
             LOG.info(
                 "digest %s → %s: too large for it, sent in parts", batch.subscriber, batch.masked
@@ -185,6 +191,24 @@ def _send_batch(
         chunk.subscriber, chunk.masked, len(chunk.entries), reason, alert_errors
     )
     return report, 0, more
+
+
+def leaving(ctx: Context, batch: ledger.Batch, url: str, medium: Medium) -> Leave:
+    """How the reader of a digest to this target leaves. Email: with `[http] public_url`, a
+    link to its own unsubscribe page (and one-click headers); without, a mail to the first
+    admin address, if that is email. Other media: the operator's `[http] leave_hint`, if any."""
+    from notify import unsubscribe
+    from notify.masking import identity
+
+    http = ctx.cfg.http
+    if not medium.headers:
+        return unsubscribe.Leave(hint=http.leave_hint or None)
+    if http.public_url:
+        target = batch.identity or identity(url)
+        return unsubscribe.by_link(http.public_url, http.secret, batch.subscriber, target)
+    admins = ctx.cfg.notify.admin_urls
+    mailbox = unsubscribe.mailbox(admins[0]) if admins else None
+    return unsubscribe.by_mail(mailbox, batch.subscriber) if mailbox else unsubscribe.Leave()
 
 
 def _claim(ctx: Context, session: Session, target_id: int) -> ledger.Batch | None:

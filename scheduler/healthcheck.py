@@ -1,7 +1,8 @@
-"""`scrape status --check`: is boardwatch healthy? One line per reason it is not — an enabled
-board whose last run failed, that never ran, or whose last run is older than 3 of its intervals
-(3 fire times of its cron schedule); a target past `failure_threshold` — for health probes
-(Kubernetes, Docker HEALTHCHECK, Nagios). Pure functions over the status `storage.runs` reports."""
+"""`scrape status --check` and the daemon's `/healthz`: is boardwatch healthy? One line per
+reason it is not — an enabled board whose last run failed, that never ran, or whose last run is
+older than 3 of its intervals (3 fire times of its cron schedule); a target past
+`failure_threshold` — for health probes (Kubernetes, Docker HEALTHCHECK, Nagios). Pure
+functions over the status `storage.runs` reports."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def overdue_at(last_run: datetime, interval: str, cron: str | None, zone: ZoneIn
             return datetime.max.replace(tzinfo=zone)
         at = fire
     return at
+
+
+def report(cfg: Config, status: Status, now: datetime) -> tuple[bool, list[str]]:
+    """Healthy or not, and the lines that say so: `CRITICAL …` one per reason, else one `OK …`
+    line — what `status --check` prints and `/healthz` answers."""
+    found = problems(cfg, status, now)
+    if found:
+        return False, [f"CRITICAL {line}" for line in found]
+    boards = sum(b.enabled for b in cfg.boards)
+    return True, [f"OK {boards} board(s) ran on time; no target past failure_threshold"]
 
 
 def problems(cfg: Config, status: Status, now: datetime) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -12,6 +13,9 @@ from datetime import UTC, datetime
 from notify.masking import candidates, mask_text, mask_url, secrets_of
 
 LOG = logging.getLogger("boardwatch")
+# an unsubscribe link's token (it stops a target's digests), as it is or URL-encoded (Apprise's
+# debug lines print a digest's mail headers)
+_UNSUBSCRIBE_TOKEN = re.compile(r"(unsubscribe(?:/|%2F))[A-Za-z0-9_-]{43}", re.IGNORECASE)
 _OWN = ("boardwatch", "boards", "scraper")  # boardwatch, its spider, its pipeline
 _NOISY = (
     "scrapy",
@@ -48,6 +52,7 @@ class SecretFilter(logging.Filter):
         self._secrets = None
 
     def mask(self, text: str) -> str:
+        text = _UNSUBSCRIBE_TOKEN.sub(r"\1****", text)
         if not any(c in text for c in self._candidates):
             return mask_text(text)
         if self._secrets is None:

@@ -1,6 +1,7 @@
 """Prometheus metrics, read from the store at each scrape, so the figures are the same whichever
-worker or cron run did the work: the daemon serves them on `[metrics] address`; `scrape once`
-writes them to `[metrics] textfile` (node_exporter's textfile collector) after its run."""
+worker or cron run did the work: the daemon serves them at `/metrics` on `[http] address`
+(`scheduler.web`); `scrape once` writes them to `[metrics] textfile` (node_exporter's textfile
+collector) after its run."""
 
 from __future__ import annotations
 
@@ -87,15 +88,6 @@ def registry(store: Store) -> CollectorRegistry:
     found = CollectorRegistry(auto_describe=False)
     found.register(StoreCollector(store))
     return found
-
-
-def serve(address: str, store: Store) -> Any:
-    """Serve /metrics on `address` (host:port) in a thread of its own; returns the server."""
-    from prometheus_client import start_http_server
-
-    host, _, port = address.rpartition(":")
-    server, _thread = start_http_server(int(port), host.strip("[]") or "0.0.0.0", registry(store))
-    return server
 
 
 def write_textfile(path: str, store: Store) -> None:

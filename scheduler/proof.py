@@ -29,9 +29,13 @@ def prove(cfg: Config) -> None:
 def _templates(cfg: Config) -> None:
     from notify.digest import Renderer, TemplateFailed, build
     from notify.media import MEDIA
+    from notify.unsubscribe import Leave
 
     renderer = Renderer(cfg.notify.templates or None)
-    context = build("sample", _sample(), datetime.now(UTC), links={"sample": "https://a.kr/b"})
+    leave = Leave(link="https://a.kr/unsubscribe/x", hint="구독을 멈추려면 관리자에게 알려 주세요")
+    context = build(
+        "sample", _sample(), datetime.now(UTC), links={"sample": "https://a.kr/b"}, leave=leave
+    )
     try:
         for medium in MEDIA:
             renderer.digest(context, medium)

@@ -58,22 +58,79 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f"  target {t['target']}: refused {t['failures']} time(s) in a row{until}"
                 " (scrape once / scrape digest retry it now)"
             )
+        for left in s["unsubscribed"]:
+            print(
+                f"  target {left['target']}: unsubscribed {left['at']}, gets no digests"
+                f" (scrape subscribers --resume {s['name']} undoes it)"
+            )
     return OK
+
+
+def print_subscribers(ctx: Context, *, as_json: bool) -> int:
+    """`scrape subscribers`: each configured subscriber's targets (masked, those that left
+    marked), boards, keywords, pending entries and opt-outs — the config as it is, unsynced."""
+    data = _zoned(subscribers(ctx), ctx)
+    if as_json:
+        _print_json(data)
+        return OK
+    for s in data:
+        boards = ", ".join(s["boards"]) if s["boards"] is not None else "every board"
+        words = ", ".join(s["keywords"]) or "every post"
+        unless = f" (not: {', '.join(s['exclude_keywords'])})" if s["exclude_keywords"] else ""
+        print(
+            f"subscriber {s['name']}: {s['pending']} pending; boards {boards}; keywords "
+            f"{words}{unless}; digest {s['digest']}"
+        )
+        for t in s["targets"]:
+            left = f"  unsubscribed {t['unsubscribed_at']}" if t["unsubscribed_at"] else ""
+            print(f"  {t['target']}{left}")
+        for left in s["opt_outs"]:
+            if not any(t["target"] == left["target"] for t in s["targets"]):
+                print(f"  {left['target']}  unsubscribed {left['at']} (no longer in the config)")
+    return OK
+
+
+def subscribers(ctx: Context) -> list[dict[str, Any]]:
+    """What `scrape subscribers` shows, as data."""
+    from storage import ledger, optouts
+
+    with ctx.store.read() as session:
+        specs = configured(ctx, session).subscribers
+        owed = ledger.owed(session, specs)
+        lefts = optouts.listing(session, [spec.name for spec in specs])
+    found = []
+    for spec, sub in zip(specs, ctx.cfg.subscribers, strict=True):
+        gone = {left.identity: left.at for left in lefts.get(spec.name, [])}
+        targets = [
+            {"target": t.masked, "unsubscribed_at": gone.get(t.identity or "")}
+            for t in spec.targets
+        ]
+        found.append(
+            {
+                "name": spec.name,
+                "targets": targets,
+                "boards": sub.boards,
+                "keywords": sub.keywords,
+                "exclude_keywords": sub.exclude_keywords,
+                "digest": sub.digest,
+                "pending": len(owed[spec.name]),
+                "opt_outs": [
+                    {"target": left.target, "at": left.at} for left in lefts.get(spec.name, [])
+                ],
+            }
+        )
+    return found
 
 
 def _check(ctx: Context, status: Status) -> int:
     from datetime import UTC
 
-    from scheduler.healthcheck import problems
+    from scheduler.healthcheck import report
 
-    found = problems(ctx.cfg, status, datetime.now(UTC))
-    for line in found:
-        print(f"CRITICAL {line}")
-    if found:
-        return FAILED
-    boards = sum(b.enabled for b in ctx.cfg.boards)
-    print(f"OK {boards} board(s) ran on time; no target past failure_threshold")
-    return OK
+    healthy, lines = report(ctx.cfg, status, datetime.now(UTC))
+    for line in lines:
+        print(line)
+    return OK if healthy else FAILED
 
 
 def _with_holds(status: Status, ctx: Context) -> Status:

@@ -91,7 +91,7 @@ def claim(
         at, clock = now(session), time.monotonic()
         lanes = _present(session, store, lane, at) if lane else 1
         horizon = at + timedelta(seconds=slack)
-        crawled = _crawled(session, plans)
+        crawled = crawled_at(session, plans)
         wanted = {
             name: due
             for name, plan in plans.items()
@@ -106,7 +106,7 @@ def claim(
         share = len(free) if lane is None else min(lane.most, -(-len(sites) // lanes))
         chosen = sorted(free[:share])  # in one order: no two takers deadlock
         held = _take(session, store, chosen, owner, at, at + timedelta(seconds=ttl))
-        again = _crawled(session, {n: plans[n] for n in wanted if plans[n].site in held})
+        again = crawled_at(session, {n: plans[n] for n in wanted if plans[n].site in held})
         mine = tuple(
             name
             for name in wanted
@@ -190,7 +190,8 @@ def _due(plan: Plan, crawled_at: datetime | None) -> datetime:
     return datetime.min.replace(tzinfo=UTC) if crawled_at is None else plan.due_after(crawled_at)
 
 
-def _crawled(session: Session, plans: Collection[str]) -> dict[str, datetime | None]:
+def crawled_at(session: Session, plans: Collection[str]) -> dict[str, datetime | None]:
+    """When each of these boards was last crawled (None: never), by the database's clock."""
     if not plans:
         return {}
     query = select(Board.name, Board.crawled_at).where(Board.name.in_(list(plans)))

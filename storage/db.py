@@ -238,6 +238,19 @@ def insert_missing(session: Session, model: type[Any], rows: Sequence[Mapping[st
     session.execute(dialect.insert(model).values(list(rows)).on_conflict_do_nothing())
 
 
+def insert_new(session: Session, model: type[Any], row: Mapping[str, Any]) -> bool:
+    """Insert `row` unless a row with its keys is stored (`insert_missing`, for one row); True
+    when this call inserted it — of two runs inserting it at the same moment, only one is told
+    so (`RETURNING` answers for the rows inserted only: a rowcount is not reliable here)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql as dialect
+    else:
+        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
+    keys = list(model.__table__.primary_key.columns)
+    statement = dialect.insert(model).values(dict(row)).on_conflict_do_nothing()
+    return bool(session.execute(statement.returning(*keys)).all())
+
+
 def describe(exc: BaseException) -> str:
     """A database error in one line, without the SQL statement and parameters SQLAlchemy adds."""
     if isinstance(exc, SQLAlchemyError) and getattr(exc, "orig", None) is not None:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
-from storage import accounts, health
+from storage import accounts, health, optouts
 from storage.db import insert_missing
 from storage.models import (
     Board,
@@ -59,6 +59,7 @@ class Batch:
     masked: str
     failures: int = 0  # the target's consecutive failed sends
     last_failure_at: datetime | None = None
+    identity: str | None = None  # what its URL names apart from its secrets (hashed)
     entries: list[Entry] = field(default_factory=list)
 
     @property
@@ -133,8 +134,10 @@ def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpe
     added = [spec._asdict() for url_hash, spec in wanted.items() if url_hash not in stored]
     insert_missing(session, Target, [{**row, "subscriber_id": sub.id} for row in added])
     joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
+    out = optouts.identities(session, sub.id) if sources else set()
     for target in session.scalars(joined) if sources else ():
-        _inherit(session, [ids[h] for h in sources[target.url_hash]], target.id)
+        inherits = [] if target.identity in out else [ids[h] for h in sources[target.url_hash]]
+        _inherit(session, inherits, target.id)
 
 
 def _accounts(targets: Iterable[Target]) -> list[accounts.Account]:
@@ -220,7 +223,7 @@ def _subscribers(session: Session) -> list[tuple[Subscriber, list[int]]]:
     query = (
         select(Subscriber, Target.id)
         .join(Target, Target.subscriber_id == Subscriber.id)
-        .where(Subscriber.active, Target.active)
+        .where(Subscriber.active, Target.active, ~optouts.opted_out())
     )
     grouped: dict[int, tuple[Subscriber, list[int]]] = {}
     for sub, target_id in session.execute(query):
@@ -273,6 +276,7 @@ def pending(
                 target.masked,
                 target.failures,
                 target.last_failure_at,
+                target.identity,
             )
         batch.entries.append(_entry(entry, post, board, rev))
     return list(batches.values())
@@ -286,7 +290,12 @@ def _pending_query() -> Select[Delivery, Post, Board, Subscriber, Target, Revisi
         .join(Post, Delivery.post_id == Post.id)
         .join(Board, Post.board_id == Board.id)
         .outerjoin(Revision, Delivery.revision == Revision.id)
-        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
+        .where(
+            Delivery.delivered_at.is_(None),
+            Target.active,
+            Subscriber.active,
+            ~optouts.opted_out(),
+        )
         .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
     )
 
@@ -304,11 +313,17 @@ def owed(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str, set[Owe
     undelivered: dict[int, set[Owed]] = {}
     query = select(Delivery.target_id, Delivery.post_id, Delivery.revision).join(Target)
     for target_id, post_id, revision in session.execute(
-        query.where(Delivery.delivered_at.is_(None), Target.active)
+        query.where(Delivery.delivered_at.is_(None), Target.active, ~optouts.opted_out())
     ):
         undelivered.setdefault(target_id, set()).add((post_id, revision))
+    out = {
+        name: {left.identity for left in lefts}
+        for name, lefts in optouts.listing(session, [spec.name for spec in specs]).items()
+    }
     return {
-        spec.name: _owed_after(session, stored.get(spec.name, []), spec.targets, undelivered)
+        spec.name: _owed_after(
+            session, stored.get(spec.name, []), spec.targets, undelivered, out.get(spec.name, set())
+        )
         for spec in specs
     }
 
@@ -318,15 +333,20 @@ def _owed_after(
     stored: Sequence[Target],
     targets: Sequence[TargetSpec],
     undelivered: Mapping[int, set[Owed]],
+    out: Collection[str] = (),
 ) -> set[Owed]:
-    """What a subscriber's `targets` would owe, its `stored` targets synced to them."""
+    """What a subscriber's `targets` would owe, its `stored` targets synced to them (a target
+    whose identity is among the opted-out ones, `out`, inherits nothing)."""
     wanted = {spec.url_hash for spec in targets}
     ids = {target.url_hash: target.id for target in stored}
     found = set[Owed]().union(
         *(undelivered.get(t.id, ()) for t in stored if t.active and t.url_hash in wanted)
     )
     sources = accounts.inheritance(_accounts(stored), _wanted_accounts(targets))
+    left = {spec.url_hash for spec in targets if spec.identity in out}
     for url_hash, hashes in sources.items():
+        if url_hash in left:
+            continue
         inherited = set[Owed]().union(*(undelivered.get(ids[h], ()) for h in hashes))
         found |= inherited - _accepted(session, ids.get(url_hash))
     return found
@@ -454,7 +474,12 @@ def pending_counts(session: Session) -> dict[str, int]:
         select(Subscriber.name, Delivery.post_id, Delivery.revision)
         .join(Target, Delivery.target_id == Target.id)
         .join(Subscriber, Target.subscriber_id == Subscriber.id)
-        .where(Delivery.delivered_at.is_(None), Target.active, Subscriber.active)
+        .where(
+            Delivery.delivered_at.is_(None),
+            Target.active,
+            Subscriber.active,
+            ~optouts.opted_out(),
+        )
         .distinct()
         .subquery()
     )

@@ -183,6 +183,21 @@ class Target(Base):
     alerting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
+class OptOut(Base):
+    """A subscriber's target that asked for no more digests (its digest's unsubscribe link): by
+    the target's identity, so a target whose secret is edited stays out, another address does
+    not; `scrape subscribers --resume` removes it."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("subscriber_id", "identity", name="uq_opt_outs_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    identity: Mapped[str] = mapped_column(String(64))
+    masked: Mapped[str] = mapped_column(Text)  # the target as it was when it left
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
     """The ledger: one row per (target, post, revision); revision 0 is the post itself."""
 

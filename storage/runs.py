@@ -10,7 +10,7 @@ from typing import NotRequired, TypedDict
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from storage import health, ledger
+from storage import health, ledger, optouts
 from storage.models import Board, Post, Run, Subscriber, Target
 
 WARNING_DAYS = 7  # how long `status` shows what a run noticed without failing
@@ -55,6 +55,11 @@ class TargetStatus(TypedDict):
     held_until: NotRequired[datetime | None]  # set by the caller that knows the retry policy
 
 
+class LeftStatus(TypedDict):
+    target: str  # masked, as it was when it left
+    at: datetime
+
+
 class SubscriberStatus(TypedDict):
     name: str
     pending: int
@@ -62,6 +67,7 @@ class SubscriberStatus(TypedDict):
     last_error: str | None
     digest: str
     failing: list[TargetStatus]
+    unsubscribed: list[LeftStatus]  # targets that left through a digest's link
 
 
 class Status(TypedDict):
@@ -162,6 +168,7 @@ def _subscribers(
     session: Session, specs: Sequence[ledger.SubscriberSpec]
 ) -> list[SubscriberStatus]:
     owed = ledger.owed(session, specs)
+    lefts = optouts.listing(session, [spec.name for spec in specs])
     stored = {s.name: s for s in session.scalars(select(Subscriber))}
     failing: dict[int, list[Target]] = {}
     for target in session.scalars(select(Target).where(Target.failures > 0).order_by(Target.id)):
@@ -172,7 +179,8 @@ def _subscribers(
         wanted = {target.url_hash for target in spec.targets}
         refused = failing.get(sub.id, []) if sub else []
         shown = [_target_status(t) for t in refused if t.url_hash in wanted]
-        found.append(_sub_status(spec, sub, len(owed[spec.name]), shown))
+        left = [LeftStatus(target=x.target, at=x.at) for x in lefts.get(spec.name, [])]
+        found.append(_sub_status(spec, sub, len(owed[spec.name]), shown, left))
     return found
 
 
@@ -223,6 +231,7 @@ def _sub_status(
     sub: Subscriber | None,
     pending: int,
     failing: list[TargetStatus],
+    unsubscribed: list[LeftStatus],
 ) -> SubscriberStatus:
     return SubscriberStatus(
         name=spec.name,
@@ -231,4 +240,5 @@ def _sub_status(
         last_error=sub.last_error if sub else None,
         digest=spec.digest,
         failing=failing,
+        unsubscribed=unsubscribed,
     )

@@ -1,6 +1,7 @@
 """Read-only commands write nothing: whatever the config says and the store holds, `status`,
-`posts`, `digest --preview`, `check`, `probe` and `notify-test` leave every row of every table
-as it was — a config that differs from the store is shown as it would be, never synced."""
+`posts`, `digest --preview`, `check`, `probe`, `notify-test` and `subscribers` leave every row of
+every table as it was — a config that differs from the store is shown as it would be, never
+synced."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ READ_ONLY = [
     ("digest", "--preview"),
     ("check",),
     ("notify-test",),
+    ("subscribers",),
+    ("subscribers", "--json"),
 ]
 
 

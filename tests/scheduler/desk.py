@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from records.post import ReadPost
-from scheduler.config import BoardConfig, Config, NotifyConfig, Storage, SubscriberConfig
+from scheduler.config import (
+    BoardConfig,
+    Config,
+    HttpConfig,
+    NotifyConfig,
+    Storage,
+    SubscriberConfig,
+)
 from scheduler.context import Context, open_context, sync
 from storage import posts
 
@@ -30,7 +37,11 @@ class Desk:
         self.keys = 0
 
     def context(
-        self, subscribers: Sequence[SubscriberConfig], admin_urls: Sequence[str] = (), **notify: Any
+        self,
+        subscribers: Sequence[SubscriberConfig],
+        admin_urls: Sequence[str] = (),
+        http: HttpConfig | None = None,
+        **notify: Any,
     ) -> Context:
         """A context as `scrape` opens one for this config, its subscribers synced."""
         cfg = Config(
@@ -38,6 +49,7 @@ class Desk:
             boards=[BOARD],
             subscribers=list(subscribers),
             notify=NotifyConfig(admin_urls=list(admin_urls), **notify),
+            http=http or HttpConfig(),
         )
         ctx = open_context(cfg)
         sync(ctx)

@@ -60,6 +60,7 @@ class SmtpSink:
         self.port = 0
         self.password = PASSWORD  # what AUTH accepts (with USER): change it to rotate a secret
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each accepted message as it came over the wire
         self.fail_with: str | None = None
         self.stall = 0.0  # seconds to hold the "250 OK" back after storing a message
         self.max_size: int | None = None  # refuse larger messages, as a server's size limit does
@@ -93,6 +94,7 @@ class SmtpSink:
         msg = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(msg, EmailMessage)
         with self._cond:
+            self.raw.append(envelope.original_content)
             self.messages.append(msg)
             self._cond.notify_all()
         if self.stall:  # accepted, but the sender has not heard so yet
@@ -119,6 +121,7 @@ class SmtpSink:
     def clear(self) -> None:
         with self._cond:
             self.messages.clear()
+            self.raw.clear()
 
     def __enter__(self) -> SmtpSink:
         self._controller.start()
