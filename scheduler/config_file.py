@@ -4,6 +4,8 @@ with tomllib, `${VAR}` expanded in URLs, paths made relative to the file, then v
 
 from __future__ import annotations
 
+import codecs
+import math
 import os
 import re
 import tomllib
@@ -12,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scheduler import config_keys
 from scheduler.config import DEFAULT_PATH, Config, ConfigError, KeyProblem
 from scheduler.config_values import short
 
@@ -56,17 +59,40 @@ def load(path: Path, *, secrets: bool = True) -> Config:
 
 def read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "no such file; create one with `scrape init`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read: {exc}") from None
+        return tomllib.loads(text_of(path))
     except tomllib.TOMLDecodeError as exc:
         line = _LINE.search(str(exc))
         reason = f"not valid TOML: {exc}"
         raise ConfigError(path, "", reason, line=int(line[1]) if line else None) from None
     except RecursionError:
         raise ConfigError(path, "", "nested too deeply to be a boardwatch config") from None
+
+
+def text_of(path: Path) -> str:
+    """The file's text: UTF-8, a byte order mark at its start (Windows' Notepad writes one)
+    left out; a file in another encoding is refused at the line of its first byte UTF-8 has not."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, "", "no such file; create one with `scrape init`") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(path, "", _not_utf8(raw, exc.start), line=line) from None
+
+
+def _not_utf8(raw: bytes, at: int) -> str:
+    byte = f"byte 0x{raw[at]:02x}"
+    try:
+        raw.decode("cp949")
+        guess = " (it reads as CP949/EUC-KR: `iconv -f cp949 -t utf-8`)"
+    except UnicodeDecodeError:
+        guess = ""
+    return f"the file is not UTF-8 text: {byte} here is not UTF-8; save it as UTF-8{guess}"
 
 
 def _beside(path: Path, url: str) -> str:
@@ -88,11 +114,25 @@ def validate(path: Path, data: dict[str, Any]) -> Config:
         if isinstance(cause, KeyProblem):
             joined = f"{key}{cause.key}" if cause.key.startswith("[") else f"{key}.{cause.key}"
             key = cause.key if "." in cause.key or key == "" else joined
+        if error["type"] in UNKNOWN and not isinstance(cause, KeyProblem):
+            reason, line = config_keys.unknown(key, error["loc"], _text(path), Config)
+            raise ConfigError(path, key, reason, line=line) from None
         reason = str(cause) if cause else _reason(error, key)
         raise ConfigError(path, key, reason) from None
     except RecursionError:
         raise ConfigError(path, "", "nested too deeply to be a boardwatch config") from None
     return config
+
+
+UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")  # models; dataclasses (profiles)
+
+
+def _text(path: Path) -> str | None:
+    """The file's text again, to find a key's line in (None: not there, or not readable)."""
+    try:
+        return path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError:
+        return None
 
 
 # Pydantic's error types, in words a TOML file's author reads (what to write instead).
@@ -113,6 +153,8 @@ DURATIONS = frozenset({"interval", "lease_ttl", "robots_ttl", "retry_backoff", "
 def _reason(error: Any, key: str) -> str:
     """What is wrong, in our words where pydantic's would puzzle (`interval = 30`)."""
     kind, given = error["type"], error.get("input")
+    if isinstance(given, float) and math.isnan(given):  # TOML's nan is a float, and none
+        return "should be a number: nan is not a number"
     if kind == "string_type" and key.rsplit(".", 1)[-1] in DURATIONS:
         example = '"45s", "10m" or "2h"'
         return f"should be a duration in quotes with its unit, like {example} (not {given!r})"
