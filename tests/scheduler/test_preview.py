@@ -33,7 +33,9 @@ def test_two_targets_owing_the_same_posts_show_them_once_and_nothing_is_sent_or_
     desk.publish(ctx, *NEWS)
     before = owed(ctx)
     shown = preview(ctx, None)
-    assert shown.startswith("== team: [ESG 정책뉴스] 새 글 2건\n\n■ ESG 정책뉴스  https://esg.example.kr/")
+    assert shown.startswith(
+        "== team: [ESG 정책뉴스] 새 글 2건\n\n■ ESG 정책뉴스  https://esg.example.kr/"
+    )
     assert [shown.count(title) for title in NEWS] == [1, 1]
     assert shown.index(NEWS[1]) < shown.index(NEWS[0])  # newest first
     assert owed(ctx) == before and list(before.values()) == [2, 2]
