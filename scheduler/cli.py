@@ -18,7 +18,8 @@ from typing import Any
 from notify.errors import DeliveryError
 from scheduler import config_file, logs
 from scheduler.config import ConfigError
-from scheduler.context import load_context, open_context, sync
+from scheduler.config_values import unset_variables
+from scheduler.context import Context, load_context, not_set, open_context, sync
 from scheduler.logs import LOG
 from scheduler.readouts import (
     NOTHING_READ,
@@ -226,14 +227,23 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
     from scheduler.preview import preview
 
-    ctx = load_context(args.config, read_only=args.preview)
+    ctx = load_context(args.config, read_only=args.preview, needs_secrets=not args.preview)
     names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
     if args.preview:  # shows the config as it is: writes nothing, not even the config
+        _say_unset(ctx, names)
         sys.stdout.write(preview(ctx, names))
         return OK
     sync(ctx)
     reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
     return FAILED if any(r.error or r.alert_errors for r in reports) else OK
+
+
+def _say_unset(ctx: Context, names: Sequence[str] | None) -> None:
+    """The previewed subscribers' targets whose `${VAR}` is unset (a preview needs none)."""
+    for sub in ctx.cfg.subscribers:
+        for url in sub.urls if names is None or sub.name in names else ():
+            if unset_variables(url):
+                say(f"{sub.name}: target {not_set(url)}: `scrape digest` refuses until it is set")
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:

@@ -15,10 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from scheduler import config_keys
-from scheduler.config import DEFAULT_PATH, Config, ConfigError, KeyProblem
-from scheduler.config_values import short
+from scheduler.config import DEFAULT_PATH, UNSET_OK, Config, ConfigError, KeyProblem
+from scheduler.config_values import VARIABLE, short
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LINE = re.compile(r"\(at line (\d+)")
 
 
@@ -26,12 +25,15 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get("SCRAPE_CONFIG") or DEFAULT_PATH)
 
 
-def load(path: Path, *, secrets: bool = True) -> Config:
+def load(path: Path, *, secrets: bool = True, unset_ok: bool = False) -> Config:
     """Read, expand and validate `path`; `$SCRAPE_DATABASE_URL` wins over `[storage] url`; a
     relative SQLite path in the file is relative to the file's folder.
 
     `secrets=False` (for `scrape probe`) leaves subscribers, admin targets and the store out:
-    reading a board needs none of them, nor their `${VAR}`s.
+    reading a board needs none of them, nor their `${VAR}`s. `unset_ok` (for the commands that
+    only show: `status`, `posts`, `digest --preview`) keeps a target URL whose `${VAR}` is unset
+    with the `${VAR}` in it (`config_values.unset_variables`), to be shown as not set and never
+    sent to; the database URL's variables are needed all the same.
     """
     data = read(path)
     if not secrets:
@@ -39,7 +41,7 @@ def load(path: Path, *, secrets: bool = True) -> Config:
         if isinstance(data.get("notify"), dict):
             data["notify"] = {k: v for k, v in data["notify"].items() if k != "admin_urls"}
         return validate(path, data)
-    data = _expand(path, data)
+    data = _expand(path, data, unset_ok=unset_ok)
     for section, key in (("metrics", "textfile"), ("feeds", "folder")):
         table = data.get(section)
         if isinstance(table, dict) and isinstance(table.get(key), str) and table[key]:
@@ -51,7 +53,7 @@ def load(path: Path, *, secrets: bool = True) -> Config:
         if not isinstance(storage, dict):
             storage = data["storage"] = {}
         storage["url"] = os.environ["SCRAPE_DATABASE_URL"]
-    config = validate(path, data)
+    config = validate(path, data, unset_ok=unset_ok)
     if not config.boards and not config.subscribers:
         raise ConfigError(path, "boards", "nothing to do: add a [[boards]] table to watch")
     return config
@@ -103,10 +105,10 @@ def _beside(path: Path, url: str) -> str:
     return f"{prefix}:///{(path.resolve().parent / rest).as_posix()}"
 
 
-def validate(path: Path, data: dict[str, Any]) -> Config:
+def validate(path: Path, data: dict[str, Any], *, unset_ok: bool = False) -> Config:
     _plain_text(path, data, "")
     try:
-        config = Config.model_validate({**data, "path": str(path)})
+        config = Config.model_validate({**data, "path": str(path)}, context={UNSET_OK: unset_ok})
     except ValidationError as exc:
         error = exc.errors()[0]
         cause = (error.get("ctx") or {}).get("error")
@@ -183,9 +185,10 @@ def _key(loc: tuple[Any, ...]) -> str:
     return key
 
 
-def _expand(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """`${VAR}` in storage.url, subscribers' urls and notify.admin_urls, from the environment.
-    Values of the wrong type are left for validation to name."""
+def _expand(path: Path, data: dict[str, Any], *, unset_ok: bool = False) -> dict[str, Any]:
+    """`${VAR}` in storage.url, subscribers' urls and notify.admin_urls, from the environment
+    (`unset_ok`: a target URL's unset `${VAR}` is left as written). Values of the wrong type
+    are left for validation to name."""
     storage = data.get("storage")
     if isinstance(storage, dict) and isinstance(storage.get("url"), str):
         storage["url"] = _sub(path, "storage.url", storage["url"])
@@ -193,24 +196,28 @@ def _expand(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     for i, sub in enumerate(subscribers if isinstance(subscribers, list) else []):
         if isinstance(sub, dict) and isinstance(sub.get("urls"), list):
             key = f"subscribers[{i}].urls"
-            sub["urls"] = [_sub(path, f"{key}[{j}]", u) for j, u in enumerate(sub["urls"])]
+            sub["urls"] = [
+                _sub(path, f"{key}[{j}]", u, unset_ok=unset_ok) for j, u in enumerate(sub["urls"])
+            ]
     notify = data.get("notify")
     if isinstance(notify, dict) and isinstance(notify.get("admin_urls"), list):
         urls = notify["admin_urls"]
         notify["admin_urls"] = [
-            _sub(path, f"notify.admin_urls[{j}]", u) for j, u in enumerate(urls)
+            _sub(path, f"notify.admin_urls[{j}]", u, unset_ok=unset_ok) for j, u in enumerate(urls)
         ]
     return data
 
 
-def _sub(path: Path, key: str, value: Any) -> Any:
+def _sub(path: Path, key: str, value: Any, *, unset_ok: bool = False) -> Any:
     if not isinstance(value, str):
         return value
 
     def replace(match: re.Match[str]) -> str:
         name = match[1]
-        if name not in os.environ:
-            raise ConfigError(path, key, f"environment variable ${{{name}}} is not set")
-        return os.environ[name]
+        if name in os.environ:
+            return os.environ[name]
+        if unset_ok:
+            return match[0]
+        raise ConfigError(path, key, f"environment variable ${{{name}}} is not set")
 
-    return _VAR.sub(replace, value)
+    return VARIABLE.sub(replace, value)
