@@ -21,20 +21,25 @@ from scheduler.config import ConfigError
 from scheduler.config_values import unset_variables
 from scheduler.context import Context, load_context, not_set, open_context, sync
 from scheduler.logs import LOG
+from scheduler.progress import Progress
 from scheduler.readouts import (
     NOTHING_READ,
+    board_named,
     cmd_posts,
     cmd_probe,
     cmd_status,
     print_dry_run,
     probe,
     say,
+    subscriber_named,
 )
 from scheduler.starter import starter, starter_for
 from scraper.errors import CrawlError
 from storage.errors import StoreError
 
 OK, FAILED, USAGE = 0, 1, 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command Ctrl-C stopped
+NOTHING_DONE = "interrupted: nothing was changed"
 REACTOR_COMMANDS = ("once", "run", "probe")  # `scheduler.crawl.run_in_reactor` runs them
 
 
@@ -113,12 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         timestamps=args.command == "run" or not _tty(),
         json=args.log_format == "json",
     )
+    args.progress = Progress()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as exc:
-        return _fail(USAGE, f"configuration error: {exc}", args.verbose)
-    except KeyboardInterrupt:
-        return _fail(130, "interrupted", 0)
+        kind = "usage error" if exc.key.startswith("-") else "configuration error"
+        return _fail(USAGE, f"{kind}: {exc}", args.verbose)
+    except KeyboardInterrupt:  # Ctrl-C: what was committed stays, and is said
+        return _fail(INTERRUPTED, args.progress.interrupted(), 0)
     except BrokenPipeError:  # `scrape posts | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
@@ -135,7 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> None:
     """The `scrape` console script: `main`, then an exit that skips tearing the interpreter
     down (a fifth of a quiet run's time goes to freeing what the process is about to drop)."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before the command began: it had done nothing
+        print(NOTHING_DONE, file=sys.stderr)
+        code = INTERRUPTED
     from storage.db import close_all
 
     close_all()
@@ -165,12 +176,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     text = starter()
     if args.url:
         found = probe(config_file.validate(path, {}), args.url, None)
-        if found.error or not found.rows:
+        if found.error or not found.rows:  # the URL given is not a board's list: nothing written
             LOG.error("%s: %s", args.url, found.error or NOTHING_READ.format(url=args.url))
-            return FAILED
+            return USAGE
         text = starter_for(text, args.url, found.profile, found.heading)
         say(f"{args.url}: read with profile {found.profile!r} ({len(found.rows)} rows)")
     path.write_text(text, "utf-8")
+    args.progress.wrote.append(f"wrote {path}")
     LOG.info("wrote %s", path)
     ctx = open_context(config_file.load(path))
     sync(ctx)
@@ -205,9 +217,16 @@ def cmd_once(args: argparse.Namespace) -> int:
     from scheduler.cycle import run_once, select_boards
 
     ctx = load_context(args.config)
-    boards = select_boards(ctx, args.board)
+    boards = select_boards(ctx, [board_named(ctx.cfg, name).name for name in args.board])
+    args.progress.boards = 0 if args.dry_run else len(boards)
     report = run_in_reactor(
-        lambda: run_once(ctx, boards, notify=not args.no_notify, dry_run=args.dry_run)
+        lambda: run_once(
+            ctx,
+            boards,
+            notify=not args.no_notify,
+            dry_run=args.dry_run,
+            progress=args.progress,
+        )
     )
     if args.dry_run:
         print_dry_run(report.crawls)
@@ -228,13 +247,16 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.preview import preview
 
     ctx = load_context(args.config, read_only=args.preview, needs_secrets=not args.preview)
-    names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
+    names = [subscriber_named(ctx.cfg, n).name for n in args.subscriber or []] or None
     if args.preview:  # shows the config as it is: writes nothing, not even the config
         _say_unset(ctx, names)
         sys.stdout.write(preview(ctx, names))
         return OK
     sync(ctx)
-    reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
+    args.progress.sending = "now"
+    sent = deliver_guarded(ctx, names, spaced=False, on_sent=args.progress.digest_done)
+    reports = asyncio.run(sent)
+    args.progress.sending = "done"
     return FAILED if any(r.error or r.alert_errors for r in reports) else OK
 
 
@@ -250,7 +272,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     from scheduler.delivery import notify_test
 
     ctx = load_context(args.config, read_only=True)
-    subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
+    subs = [subscriber_named(ctx.cfg, args.subscriber)] if args.subscriber else ctx.cfg.subscribers
     failed = False
     for sub in subs:
         for report in notify_test(ctx, sub):

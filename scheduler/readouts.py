@@ -111,6 +111,8 @@ def cmd_posts(args: argparse.Namespace) -> int:
     from storage import posts
 
     ctx = load_context(args.config, read_only=True, needs_secrets=False)
+    if args.board is not None:
+        board_named(ctx.cfg, args.board)
     with ctx.store.read() as session:
         rows = posts.listing(session, args.board, args.limit)
     shown = [{k: _jsonable(row[k], ctx) for k in SHOWN} for row in rows]  # type: ignore[literal-required]
@@ -121,6 +123,26 @@ def cmd_posts(args: argparse.Namespace) -> int:
         flags = (" [공지]" if row["notice"] else "") + (" [New]" if row["new_marker"] else "")
         print(f"{row['board']}\t{row['date'] or '-'}\t{row['key']}\t{row['title']}{flags}")
     return OK
+
+
+def board_named(cfg: config_mod.Config, name: str) -> config_mod.BoardConfig:
+    """The board `--board NAME` names: a name the config does not have is a usage error."""
+    for board in cfg.boards:
+        if board.name == name:
+            return board
+    known = ", ".join(b.name for b in cfg.boards) or "none"
+    raise ConfigError(cfg.path, "--board", f"no board named {name!r} (the config has: {known})")
+
+
+def subscriber_named(cfg: config_mod.Config, name: str) -> config_mod.SubscriberConfig:
+    """The subscriber `--subscriber NAME` names: one the config does not have is a usage error."""
+    for sub in cfg.subscribers:
+        if sub.name == name:
+            return sub
+    known = ", ".join(s.name for s in cfg.subscribers) or "none"
+    raise ConfigError(
+        cfg.path, "--subscriber", f"no subscriber named {name!r} (the config has: {known})"
+    )
 
 
 NOTHING_READ = (

@@ -286,3 +286,13 @@ def test_layout_change_is_an_error_with_one_alert_and_the_next_good_run_clears_i
     alerts = [m for m in smtp.messages if m["To"] == "admin@example.com"]
     assert len(alerts) == 2 and "recovered" in alerts[1]["Subject"]
     assert workspace.run("status", "--json").json()["boards"][0]["error"] is None
+
+
+def test_init_on_a_page_that_is_not_a_board_is_a_usage_error_and_writes_nothing(
+    plain: Workspace, corpus_server: str
+) -> None:
+    url = served(corpus_server, "esg/refuse_login_page.html")
+    result = plain.run("init", url)
+    assert result.code == 2, result.all
+    assert url in result.err and "the board's first list page" in result.err
+    assert not plain.config.exists()
