@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from notify.errors import DeliveryError
@@ -172,7 +173,12 @@ def _fail(code: int, message: str, verbose: int) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     path = config_file.config_path(args.config)
     if path.exists():
-        raise ConfigError(path, "", "already exists; boardwatch never overwrites a config file")
+        again = " ".join(["scrape --config NEW.toml init", *([args.url] if args.url else [])])
+        raise ConfigError(
+            path,
+            "",
+            f"already exists; boardwatch never overwrites a config file (another: `{again}`)",
+        )
     text = starter()
     if args.url:
         found = probe(config_file.validate(path, {}), args.url, None)
@@ -187,7 +193,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     ctx = open_context(config_file.load(path))
     sync(ctx)
     LOG.info("database ready: %s", _masked(ctx.cfg.storage.url))
+    _next_steps(args, path)
     return OK
+
+
+def _next_steps(args: argparse.Namespace, path: Path) -> None:
+    """What a newcomer runs next: the check, then the first crawl."""
+    scrape = f"scrape --config {args.config}" if args.config else "scrape"
+    if not args.url:
+        LOG.info("first: in %s, set boards[0].url to the board's first list page", path)
+    LOG.info("next: %s check   (the config, its targets and the database; sends nothing)", scrape)
+    LOG.info("then: %s once    (the first crawl: a baseline, only `backfill` posts sent)", scrape)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -96,10 +96,17 @@ def test_init_url_then_once_is_a_working_baseline(
 ) -> None:
     case = CASES[name]
     url = served(corpus_server, name)
-    plain.run("init", url, check=0)
+    init = plain.run("init", url, check=0)
     config = plain.config.read_text(encoding="utf-8")
     assert f'profile = "{case["family"]}"' in config
     assert f'title = "{BOARD_NAMES[name]}"' in config  # as the page names the board
+    named = "esg-jeongchaeknyuseu" if name.startswith("esg/") else "gongjisahang"
+    assert f'name = "{named}"' in config  # after its title, in ASCII
+    said = [line.split(" INFO ")[-1] for line in init.err.splitlines()]
+    assert said[-2:] == [
+        "next: scrape check   (the config, its targets and the database; sends nothing)",
+        "then: scrape once    (the first crawl: a baseline, only `backfill` posts sent)",
+    ]
     # The corpus has one page of each board, served for every page number: a second page
     # would repeat the first, which the walk rightly refuses where the pager promised more.
     plain.write(config.replace("max_pages = 10 ", "max_pages = 1 "))

@@ -282,6 +282,19 @@ def test_init_writes_a_starter_config_once_and_creates_the_database(workspace: W
     assert first.code == 2 and "boards[0].url" in first.err and "example address" in first.err
 
 
+def test_init_says_what_to_run_next_and_how_to_write_another_config(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = scrape(workspace, capsys, monkeypatch, "init")
+    assert first.code == 0, first.err
+    said = first.err.splitlines()
+    assert "set boards[0].url to the board's first list page" in said[-3]
+    assert "next: scrape check " in said[-2] and "then: scrape once " in said[-1]
+    again = scrape(workspace, capsys, monkeypatch, "init")
+    assert again.code == 2
+    assert "never overwrites a config file (another: `scrape --config NEW.toml init`)" in again.err
+
+
 def test_password_never_appears_in_output_at_any_verbosity(workspace: Workspace) -> None:
     workspace.write(GOOD_BOARD + SECRET_SUB)
     for args in (["-vv", "once"], ["-vv", "notify-test"], ["status", "--json"], ["-vv", "digest"]):
