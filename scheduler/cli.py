@@ -14,10 +14,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from notify.errors import DeliveryError
 from scheduler import config_file, logs
+from scheduler.arguments import parse
 from scheduler.config import ConfigError
 from scheduler.config_values import unset_variables
 from scheduler.context import Context, load_context, not_set, open_context, sync
@@ -44,73 +44,8 @@ NOTHING_DONE = "interrupted: nothing was changed"
 REACTOR_COMMANDS = ("once", "run", "probe")  # `scheduler.crawl.run_in_reactor` runs them
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="scrape", description="Watch bulletin boards; send digests.")
-    top.add_argument("--config", help="config file (default: $SCRAPE_CONFIG, else ./scrape.toml)")
-    top.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
-    top.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    top.add_argument("--version", action=_Version, help="print the version and exit")
-    top.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object a line (time, level, board or subscriber, message)",
-    )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    init = sub.add_parser("init", help="write a starter config and create or upgrade the database")
-    init.add_argument(
-        "url", nargs="?", help="a board's first list page: the config watches it (profile found)"
-    )
-    sub.add_parser(
-        "check", help="validate the config, its targets and the database URL; exit 0 or 2"
-    )
-    once = sub.add_parser("once", help="crawl the boards once, store what is new, send due digests")
-    once.add_argument("--board", action="append", default=[], metavar="NAME")
-    once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
-    once.add_argument("--dry-run", action="store_true", help="store nothing, send nothing")
-    sub.add_parser("run", help="the daemon: crawl and send on schedule until SIGTERM/SIGINT")
-    status = sub.add_parser("status", help="board health and subscribers' pending entries")
-    status.add_argument("--json", action="store_true")
-    status.add_argument(
-        "--check", action="store_true", help="exit 1, one line per reason, unless all is healthy"
-    )
-    posts = sub.add_parser("posts", help="stored posts, newest first")
-    posts.add_argument("--board", metavar="NAME")
-    posts.add_argument("--limit", type=int, default=50)
-    posts.add_argument("--json", action="store_true")
-    probe = sub.add_parser("probe", help="fetch one list page and print the rows it parses")
-    probe.add_argument("url")
-    probe.add_argument(
-        "--profile", help="a built-in or [profiles.NAME] (default: the one that reads it best)"
-    )
-    probe.add_argument("--json", action="store_true")
-    digest = sub.add_parser("digest", help="send due digests now")
-    digest.add_argument("--subscriber", action="append", default=None, metavar="NAME")
-    digest.add_argument("--preview", action="store_true", help="print them; send and mark nothing")
-    test = sub.add_parser("notify-test", help="send a test message to a subscriber's targets")
-    test.add_argument("--subscriber", metavar="NAME")
-    return top
-
-
-class _Version(argparse.Action):
-    """`--version`, its package metadata read only when asked (not on every run's start)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version("boardwatch")
-        except PackageNotFoundError:  # a checkout that was never installed
-            found = "unknown"
-        print(f"scrape (boardwatch) {found}")
-        parser.exit()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     if args.command not in REACTOR_COMMANDS:  # they turn the collector on once set up
         gc.enable()
     logs.setup(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import cli
+from scheduler.arguments import parse, parser
 from scheduler.delivery import DeliveryReport
 from scheduler.progress import Progress
 from scheduler.verdict import CrawlReport
@@ -166,3 +167,89 @@ def test_what_an_interrupted_command_says_it_committed(
     for error in digests:
         progress.digest_done(sent(error))
     assert progress.interrupted() == said
+
+
+# The global options, before the command or after it: what each command line means.
+GLOBALS = [
+    (["once"], (None, 0, False, "text")),
+    (["once", "-q"], (None, 0, True, "text")),
+    (["-q", "once"], (None, 0, True, "text")),
+    (["once", "--config", "b.toml", "-vv", "--log-format", "json"], ("b.toml", 2, False, "json")),
+    (
+        ["--config", "a.toml", "-v", "once", "--config", "b.toml", "-v"],
+        ("b.toml", 2, False, "text"),
+    ),
+    (["--log-format", "json", "status", "--json", "-q"], (None, 0, True, "json")),
+    (["probe", "https://example.kr/", "--config", "c.toml"], ("c.toml", 0, False, "text")),
+]
+
+
+@pytest.mark.parametrize(("argv", "meant"), GLOBALS, ids=[" ".join(a) for a, _ in GLOBALS])
+def test_global_options_are_accepted_after_the_command_too(
+    argv: list[str], meant: tuple[str | None, int, bool, str]
+) -> None:
+    args = parse(argv)
+    assert (args.config, args.verbose, args.quiet, args.log_format) == meant
+
+
+def test_a_config_named_after_the_command_is_the_one_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(tmp_path, f"sqlite:///{tmp_path / 'boardwatch.db'}")
+    other = tmp_path / "other.toml"
+    other.write_text(BOARDS.replace('"esg"', '"elsewhere"'), encoding="utf-8")
+    result = scrape(ws, capsys, monkeypatch, "status", "--config", str(other), "-q")
+    assert result.code == 0, result.err
+    assert result.out.startswith("board elsewhere:")
+
+
+COMMAND_NAMES = [
+    "init",
+    "check",
+    "once",
+    "run",
+    "status",
+    "posts",
+    "probe",
+    "digest",
+    "notify-test",
+]
+
+
+@pytest.mark.parametrize("name", COMMAND_NAMES)
+def test_every_option_says_what_it_does_and_the_help_ends_with_an_example(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top = parser()
+    (commands,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    command = commands.choices[name]
+    for action in [*top._actions, *command._actions]:
+        assert action.help, f"{name}: {action.option_strings or action.dest} says nothing"
+    with pytest.raises(SystemExit) as done:
+        cli.main([name, "--help"])
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[-2] == "example:" and lines[-1].startswith("  scrape "), lines[-2:]
+    assert f" {name}" in lines[-1]
+
+
+def test_posts_limit_0_is_all_and_a_negative_limit_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert parse(["posts", "--limit", "0"]).limit == 0  # storage.posts.listing: 0 is no limit
+    with pytest.raises(SystemExit) as refused:
+        parse(["posts", "--limit", "-1"])
+    assert refused.value.code == 2
+    assert "'-1' is not a count: 0 (all) or more" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_completion_script_is_printed_from_the_parser(
+    shell: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--print-completion", shell])
+    assert done.value.code == 0
+    script = capsys.readouterr().out
+    assert all(name in script for name in COMMAND_NAMES)
+    assert "--no-notify" in script and "--subscriber" in script and "--log-format" in script
