@@ -117,7 +117,7 @@ def validate(path: Path, data: dict[str, Any], *, unset_ok: bool = False) -> Con
             joined = f"{key}{cause.key}" if cause.key.startswith("[") else f"{key}.{cause.key}"
             key = cause.key if "." in cause.key or key == "" else joined
         if error["type"] in UNKNOWN and not isinstance(cause, KeyProblem):
-            reason, line = config_keys.unknown(key, error["loc"], _text(path), Config)
+            reason, line = config_keys.unknown(error["loc"], _text(path), Config)
             raise ConfigError(path, key, reason, line=line) from None
         reason = str(cause) if cause else _reason(error, key)
         raise ConfigError(path, key, reason) from None

@@ -23,7 +23,7 @@ _KEY = re.compile(rf"^({_DOTTED.pattern})=")
 _SPLIT = re.compile(_PART)
 
 
-def unknown(key: str, loc: Loc, text: str | None, model: type[Any]) -> tuple[str, int | None]:
+def unknown(loc: Loc, text: str | None, model: type[Any]) -> tuple[str, int | None]:
     """What to say of an unknown key at `loc` (as pydantic names it) of the file's `text`
     validated as `model`: "unknown key (line 12); did you mean max_pages?", and its line."""
     line = line_of(text, loc) if text is not None else None
@@ -76,10 +76,11 @@ def _paths(text: str) -> Iterator[tuple[int, Loc]]:
                 yield number, table[:-1]
             yield number, table
             continue
-        key = _KEY.match(line.strip())
+        stripped = line.strip()
+        key = _KEY.match(stripped)
         if key:
             yield number, (*table, *_names(key[1]))
-            in_string = _opens_string(line[key.end() :], False)
+            in_string = _opens_string(stripped[key.end() :], False)
 
 
 def _opens_string(text: str, inside: bool) -> bool:

@@ -49,6 +49,12 @@ CASES = [
         "unknown key (line 8); did you mean max_pages?",
     ),
     (
+        "a key past a multi-line string that holds its name",
+        GOOD_BOARD + '  title = """\nmax_page = 1\n"""\n  max_page = 2\n',
+        "boards[0].max_page",
+        "unknown key (line 11); did you mean max_pages?",
+    ),
+    (
         "a table misspelt",
         GOOD_BOARD + '\n[[subscriber]]\nname = "t"\n',
         "subscriber",
