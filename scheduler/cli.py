@@ -13,15 +13,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
 
 from notify.errors import DeliveryError
 from scheduler import config_file, logs
+from scheduler.arguments import parse
 from scheduler.config import ConfigError
-from scheduler.context import load_context, open_context, sync
+from scheduler.config_values import unset_variables
+from scheduler.context import Context, load_context, not_set, open_context, sync
 from scheduler.logs import LOG
+from scheduler.progress import Progress
 from scheduler.readouts import (
     NOTHING_READ,
+    board_named,
     cmd_posts,
     cmd_probe,
     cmd_status,
@@ -29,92 +33,20 @@ from scheduler.readouts import (
     print_subscribers,
     probe,
     say,
+    subscriber_named,
 )
 from scheduler.starter import starter, starter_for
 from scraper.errors import CrawlError
 from storage.errors import StoreError
 
 OK, FAILED, USAGE = 0, 1, 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command Ctrl-C stopped
+NOTHING_DONE = "interrupted: nothing was changed"
 REACTOR_COMMANDS = ("once", "run", "probe")  # `scheduler.crawl.run_in_reactor` runs them
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="scrape", description="Watch bulletin boards; send digests.")
-    top.add_argument("--config", help="config file (default: $SCRAPE_CONFIG, else ./scrape.toml)")
-    top.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv: debug)")
-    top.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    top.add_argument("--version", action=_Version, help="print the version and exit")
-    top.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object a line (time, level, board or subscriber, message)",
-    )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    init = sub.add_parser("init", help="write a starter config and create or upgrade the database")
-    init.add_argument(
-        "url", nargs="?", help="a board's first list page: the config watches it (profile found)"
-    )
-    sub.add_parser(
-        "check", help="validate the config, its targets and the database URL; exit 0 or 2"
-    )
-    once = sub.add_parser("once", help="crawl the boards once, store what is new, send due digests")
-    once.add_argument("--board", action="append", default=[], metavar="NAME")
-    once.add_argument("--no-notify", action="store_true", help="store and queue, send nothing")
-    once.add_argument("--dry-run", action="store_true", help="store nothing, send nothing")
-    sub.add_parser("run", help="the daemon: crawl and send on schedule until SIGTERM/SIGINT")
-    status = sub.add_parser("status", help="board health and subscribers' pending entries")
-    status.add_argument("--json", action="store_true")
-    status.add_argument(
-        "--check", action="store_true", help="exit 1, one line per reason, unless all is healthy"
-    )
-    posts = sub.add_parser("posts", help="stored posts, newest first")
-    posts.add_argument("--board", metavar="NAME")
-    posts.add_argument("--limit", type=int, default=50)
-    posts.add_argument("--json", action="store_true")
-    probe = sub.add_parser("probe", help="fetch one list page and print the rows it parses")
-    probe.add_argument("url")
-    probe.add_argument(
-        "--profile", help="a built-in or [profiles.NAME] (default: the one that reads it best)"
-    )
-    probe.add_argument("--json", action="store_true")
-    digest = sub.add_parser("digest", help="send due digests now")
-    digest.add_argument("--subscriber", action="append", default=None, metavar="NAME")
-    digest.add_argument("--preview", action="store_true", help="print them; send and mark nothing")
-    test = sub.add_parser("notify-test", help="send a test message to a subscriber's targets")
-    test.add_argument("--subscriber", metavar="NAME")
-    subs = sub.add_parser(
-        "subscribers",
-        help="each subscriber's targets (masked), boards, keywords, pending entries and opt-outs",
-    )
-    subs.add_argument("--json", action="store_true")
-    subs.add_argument(
-        "--resume",
-        metavar="NAME",
-        help="undo subscriber NAME's unsubscribes: its targets get digests again from now on",
-    )
-    return top
-
-
-class _Version(argparse.Action):
-    """`--version`, its package metadata read only when asked (not on every run's start)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            found = version("boardwatch")
-        except PackageNotFoundError:  # a checkout that was never installed
-            found = "unknown"
-        print(f"scrape (boardwatch) {found}")
-        parser.exit()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     if args.command not in REACTOR_COMMANDS:  # they turn the collector on once set up
         gc.enable()
     logs.setup(
@@ -123,12 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         timestamps=args.command == "run" or not _tty(),
         json=args.log_format == "json",
     )
+    args.progress = Progress()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as exc:
-        return _fail(USAGE, f"configuration error: {exc}", args.verbose)
-    except KeyboardInterrupt:
-        return _fail(130, "interrupted", 0)
+        kind = "usage error" if exc.key.startswith("-") else "configuration error"
+        return _fail(USAGE, f"{kind}: {exc}", args.verbose)
+    except KeyboardInterrupt:  # Ctrl-C: what was committed stays, and is said
+        return _fail(INTERRUPTED, args.progress.interrupted(), 0)
     except BrokenPipeError:  # `scrape posts | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
@@ -145,7 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> None:
     """The `scrape` console script: `main`, then an exit that skips tearing the interpreter
     down (a fifth of a quiet run's time goes to freeing what the process is about to drop)."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before the command began: it had done nothing
+        print(NOTHING_DONE, file=sys.stderr)
+        code = INTERRUPTED
     from storage.db import close_all
 
     close_all()
@@ -171,21 +109,37 @@ def _fail(code: int, message: str, verbose: int) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     path = config_file.config_path(args.config)
     if path.exists():
-        raise ConfigError(path, "", "already exists; boardwatch never overwrites a config file")
+        again = " ".join(["scrape --config NEW.toml init", *([args.url] if args.url else [])])
+        raise ConfigError(
+            path,
+            "",
+            f"already exists; boardwatch never overwrites a config file (another: `{again}`)",
+        )
     text = starter()
     if args.url:
         found = probe(config_file.validate(path, {}), args.url, None)
-        if found.error or not found.rows:
+        if found.error or not found.rows:  # the URL given is not a board's list: nothing written
             LOG.error("%s: %s", args.url, found.error or NOTHING_READ.format(url=args.url))
-            return FAILED
+            return USAGE
         text = starter_for(text, args.url, found.profile, found.heading)
         say(f"{args.url}: read with profile {found.profile!r} ({len(found.rows)} rows)")
     path.write_text(text, "utf-8")
+    args.progress.wrote.append(f"wrote {path}")
     LOG.info("wrote %s", path)
     ctx = open_context(config_file.load(path))
     sync(ctx)
     LOG.info("database ready: %s", _masked(ctx.cfg.storage.url))
+    _next_steps(args, path)
     return OK
+
+
+def _next_steps(args: argparse.Namespace, path: Path) -> None:
+    """What a newcomer runs next: the check, then the first crawl."""
+    scrape = f"scrape --config {args.config}" if args.config else "scrape"
+    if not args.url:
+        LOG.info("first: in %s, set boards[0].url to the board's first list page", path)
+    LOG.info("next: %s check   (the config, its targets and the database; sends nothing)", scrape)
+    LOG.info("then: %s once    (the first crawl: a baseline, only `backfill` posts sent)", scrape)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -217,9 +171,16 @@ def cmd_once(args: argparse.Namespace) -> int:
     from scheduler.cycle import run_once, select_boards
 
     ctx = load_context(args.config)
-    boards = select_boards(ctx, args.board)
+    boards = select_boards(ctx, [board_named(ctx.cfg, name).name for name in args.board])
+    args.progress.boards = 0 if args.dry_run else len(boards)
     report = run_in_reactor(
-        lambda: run_once(ctx, boards, notify=not args.no_notify, dry_run=args.dry_run)
+        lambda: run_once(
+            ctx,
+            boards,
+            notify=not args.no_notify,
+            dry_run=args.dry_run,
+            progress=args.progress,
+        )
     )
     if args.dry_run:
         print_dry_run(report.crawls)
@@ -239,21 +200,33 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
     from scheduler.preview import preview
 
-    ctx = load_context(args.config, read_only=args.preview)
-    names = [ctx.cfg.subscriber(n).name for n in args.subscriber] if args.subscriber else None
+    ctx = load_context(args.config, read_only=args.preview, needs_secrets=not args.preview)
+    names = [subscriber_named(ctx.cfg, n).name for n in args.subscriber or []] or None
     if args.preview:  # shows the config as it is: writes nothing, not even the config
+        _say_unset(ctx, names)
         sys.stdout.write(preview(ctx, names))
         return OK
     sync(ctx)
-    reports = asyncio.run(deliver_guarded(ctx, names, spaced=False))
+    args.progress.sending = "now"
+    sent = deliver_guarded(ctx, names, spaced=False, on_sent=args.progress.digest_done)
+    reports = asyncio.run(sent)
+    args.progress.sending = "done"
     return FAILED if any(r.error or r.alert_errors for r in reports) else OK
+
+
+def _say_unset(ctx: Context, names: Sequence[str] | None) -> None:
+    """The previewed subscribers' targets whose `${VAR}` is unset (a preview needs none)."""
+    for sub in ctx.cfg.subscribers:
+        for url in sub.urls if names is None or sub.name in names else ():
+            if unset_variables(url):
+                say(f"{sub.name}: target {not_set(url)}: `scrape digest` refuses until it is set")
 
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from scheduler.delivery import notify_test
 
     ctx = load_context(args.config, read_only=True)
-    subs = [ctx.cfg.subscriber(args.subscriber)] if args.subscriber else ctx.cfg.subscribers
+    subs = [subscriber_named(ctx.cfg, args.subscriber)] if args.subscriber else ctx.cfg.subscribers
     failed = False
     for sub in subs:
         for report in notify_test(ctx, sub):

@@ -21,6 +21,7 @@ from pydantic import (
     ByteSize,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
     with_config,
@@ -43,6 +44,7 @@ from scheduler.config_values import (
     check_web_url,
     check_zone,
     interval_in,
+    unset_variables,
 )
 from scraper import profiles
 from scraper.profiles import Profile
@@ -152,9 +154,9 @@ class SubscriberConfig(Strict):
 
     @field_validator("urls")
     @classmethod
-    def _urls(cls, value: list[str]) -> list[str]:
+    def _urls(cls, value: list[str], info: ValidationInfo) -> list[str]:
         for i, url in enumerate(value):
-            check_target(f"[{i}]", url)
+            check_target(f"[{i}]", url, info)
         return value
 
     @field_validator("keywords", "exclude_keywords")
@@ -199,14 +201,20 @@ class NotifyConfig(Strict):
 
     @field_validator("admin_urls")
     @classmethod
-    def _urls(cls, value: list[str]) -> list[str]:
+    def _urls(cls, value: list[str], info: ValidationInfo) -> list[str]:
         for i, url in enumerate(value):
-            check_target(f"notify.admin_urls[{i}]", url)
+            check_target(f"notify.admin_urls[{i}]", url, info)
         return value
 
 
-def check_target(key: str, url: str) -> None:
-    """The form every Apprise URL has (which plugin reads it is checked with Apprise later)."""
+UNSET_OK = "unset_ok"  # validation context: target URLs may hold unset `${VAR}`s (read-only)
+
+
+def check_target(key: str, url: str, info: ValidationInfo | None = None) -> None:
+    """The form every Apprise URL has (which plugin reads it is checked with Apprise later);
+    one whose `${VAR}` is unset has no form to check yet (read-only commands only)."""
+    if info is not None and (info.context or {}).get(UNSET_OK) and unset_variables(url):
+        return
     if "://" not in url:
         raise KeyProblem(key, f"{mask_url(url)!r} is not an Apprise URL like mailto://…")
     host = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]

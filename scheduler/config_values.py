@@ -16,6 +16,7 @@ from pydantic import AfterValidator
 
 from notify.masking import mask_url
 
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # "${VAR}", read from the environment
 _INTERVAL = re.compile(r"^(\d{1,9})(s|m|h|d)$")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -45,6 +46,12 @@ def _span(seconds: int) -> str:
         if seconds % _UNITS[unit] == 0:
             return f"{seconds // _UNITS[unit]}{unit}"
     return f"{seconds}s"
+
+
+def unset_variables(url: str) -> list[str]:
+    """The `${VAR}`s still in a loaded target URL: those a read-only command found unset
+    (`scheduler.config_file.load(unset_ok=True)`; any other load refuses them)."""
+    return VARIABLE.findall(url)
 
 
 def check_cron(value: str) -> str:

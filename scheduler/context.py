@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from notify.masking import identity, known_scheme, mask_url, unreadable
 from scheduler import logs
 from scheduler.config import Config, ConfigError
-from scheduler.config_values import interval_seconds
+from scheduler.config_values import VARIABLE, interval_seconds, unset_variables
 from storage import Store, StoreError, ledger, open_store, posts, runs
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ def register_secrets(cfg: Config) -> None:
     """Every configured URL's secrets, and the secret that signs unsubscribe links, are masked
     in all log output from here on."""
     urls = [u for s in cfg.subscribers for u in s.urls] + cfg.notify.admin_urls
-    logs.add_secrets(urls, [urlsplit(cfg.storage.url).password or "", cfg.http.secret])
+    usable = [u for u in urls if not unset_variables(u)]
+    secret = "" if unset_variables(cfg.http.secret) else cfg.http.secret
+    logs.add_secrets(usable, [urlsplit(cfg.storage.url).password or "", secret])
 
 
 def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False) -> Context:
@@ -73,15 +76,25 @@ def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False)
             raise
         store, down = Store(cfg.storage.url), str(exc)
     check_targets(cfg, None if down else store, remember=not read_only)
-    urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls}
+    urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls if not unset_variables(u)}
     return Context(cfg, store, urls, down)
 
 
-def load_context(config: str | None, *, read_only: bool = False, waiting: bool = False) -> Context:
-    """The context of the config file `config` (or the default one), loaded and validated."""
+def load_context(
+    config: str | None,
+    *,
+    read_only: bool = False,
+    needs_secrets: bool = True,
+    waiting: bool = False,
+) -> Context:
+    """The context of the config file `config` (or the default one), loaded and validated.
+    Without `needs_secrets` (commands that only show: `status`, `posts`, `digest --preview`)
+    a target whose `${VAR}` is unset is kept, shown as not set (`not_set`). `waiting`: the
+    daemon's start (see `open_context`)."""
     from scheduler.config_file import config_path, load
 
-    return open_context(load(config_path(config)), read_only=read_only, waiting=waiting)
+    cfg = load(config_path(config), unset_ok=not needs_secrets)
+    return open_context(cfg, read_only=read_only, waiting=waiting)
 
 
 def target_urls(cfg: Config) -> list[tuple[str, str]]:
@@ -94,11 +107,21 @@ def target_urls(cfg: Config) -> list[tuple[str, str]]:
     return found + [(f"notify.admin_urls[{j}]", u) for j, u in enumerate(cfg.notify.admin_urls)]
 
 
+def not_set(url: str) -> str:
+    """A target whose `${VAR}` is unset, as it is shown: its scheme (when the URL names one
+    outside the variable) and the variables — nothing of the rest, which may hold secrets."""
+    names = ", ".join(f"${{{name}}}" for name in unset_variables(url))
+    scheme, sep, _ = url.partition("://")
+    if sep and not unset_variables(scheme):
+        return f"{scheme.lower()}://… ({names} not set)"
+    return f"{names} not set"
+
+
 def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) -> None:
     """Every target URL is one Apprise reads (scheme and form): a config error before any board
     is crawled. URLs checked before (by hash, in the store) are not checked again, so a run
     whose targets are known never loads Apprise for it; `remember` records the new ones."""
-    urls = target_urls(cfg)
+    urls = [(key, url) for key, url in target_urls(cfg) if not unset_variables(url)]
     hashes = [url_hash(url) for _, url in urls]
     known: set[str] = set()
     if store is not None:
@@ -118,7 +141,7 @@ def configured(ctx: Context, session: Session) -> runs.Configured:
     specs = [
         ledger.SubscriberSpec(
             name=s.name,
-            targets=[_target(url, known.get(url_hash(url))) for url in s.urls],
+            targets=[_target(url, known) for url in s.urls],
             boards=s.boards,
             keywords=s.keywords,
             exclude_keywords=s.exclude_keywords,
@@ -130,13 +153,28 @@ def configured(ctx: Context, session: Session) -> runs.Configured:
     return runs.Configured({b.name: b.display_title for b in ctx.cfg.boards}, specs)
 
 
-def _target(url: str, known: ledger.TargetSpec | None) -> ledger.TargetSpec:
+def _target(url: str, stored: Mapping[str, ledger.TargetSpec]) -> ledger.TargetSpec:
     """A configured target as the store keeps it: only one the store has not seen (or has seen
     without an identity, before 0008) is masked and identified here (with Apprise)."""
+    if unset_variables(url):
+        return _unset_target(url)
+    known = stored.get(url_hash(url))
     if known is not None and known.identity is not None:
         return known
     masked = known.masked if known is not None else mask_url(url)
     return ledger.TargetSpec(url_hash(url), masked, identity(url))
+
+
+STAND_IN = "0bwunset0"  # in place of an unset ${VAR}: a value Apprise reads as the secret it is
+
+
+def _unset_target(url: str) -> ledger.TargetSpec:
+    """A target whose `${VAR}` is unset (commands that only show): it has no URL to hash, so
+    it stands for the stored target an edit of that secret would take over from — the one that
+    names what it names apart from its secrets, else the one of its scheme, else all of the
+    subscriber's (`storage.accounts`) — and so counts the same pending entries."""
+    stand_in = VARIABLE.sub(STAND_IN, url)
+    return ledger.TargetSpec(url_hash(url), not_set(url), identity(stand_in))
 
 
 def sync(ctx: Context) -> None:

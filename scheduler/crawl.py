@@ -8,11 +8,15 @@ has `scheduler.verdict` judge each board's run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import signal
+import threading
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from scheduler import compat, verdict
@@ -86,10 +90,12 @@ class _Collected:
 
     items: dict[str, StoredWalk | BoardWalk]
     reason: str = ""  # why the spider closed; "" while it has not (a crawl cut off)
+    on_stored: Callable[[StoredWalk], None] = lambda _: None  # a board's walk, once stored
 
     def item_scraped(self, item: object) -> None:
         if isinstance(item, StoredWalk):
             self.items[item.walk.board] = item
+            self.on_stored(item)
         elif isinstance(item, BoardWalk):
             self.items[item.board] = item
 
@@ -107,17 +113,18 @@ async def crawl(
     owner: str | None = None,
     leases: Mapping[str, str] | None = None,
     robots_known: Mapping[str, str | None] | None = None,
+    on_stored: Callable[[StoredWalk], None] = lambda _: None,
 ) -> _Collected:
     """One crawl of `tasks`; with a store, each walk is stored as it ends — by `owner`, the
     holder of the leases (`leases`: board -> the lease it is crawled under), or (None) as a dry
-    run whose writes are rolled back."""
+    run whose writes are rolled back — and handed to `on_stored` then."""
     from scrapy import signals
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
     from scraper.spiders.board import BoardSpider
 
-    collected = _Collected({})
+    collected = _Collected({}, on_stored=on_stored)
     crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, owner=owner, leases=leases)))
     crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
@@ -154,9 +161,12 @@ async def crawl_boards(
     owner: str | None,
     leases: Mapping[str, str] | None = None,
     stopped: Callable[[], bool] = lambda: False,
+    on_board: Callable[[CrawlReport], None] = lambda _: None,
 ) -> list[CrawlReport]:
-    """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run.
-    `stopped` says whether a stop signal came (the daemon's SIGTERM): only that interrupts."""
+    """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run —
+    a board whose walk is stored at once (`on_board` hears of it then: a long crawl tells of
+    each board as it finishes), the others when the crawl ends. `stopped` says whether a stop
+    signal came (the daemon's SIGTERM): only that interrupts."""
     lookups = posts.Lookups(store)
     sites = {site_of(b.url) for b in boards} if cfg.crawl.obey_robots_txt else set()
     ahead = await asyncio.to_thread(_read_ahead, store, [b.name for b in boards], sites, lookups)
@@ -165,6 +175,23 @@ async def crawl_boards(
         for b in boards
     ]
     started, clock = datetime.now(UTC), time.monotonic()
+    urls = {board.name: board.url for board in boards}
+    judged: dict[str, CrawlReport] = {}
+
+    def stored(item: StoredWalk) -> None:
+        name = item.walk.board
+        if name in urls and name not in judged:
+            judged[name] = verdict.judge(
+                name,
+                urls[name],
+                item,
+                closed="",  # a stored walk ended as it did, however the crawl closes
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                seconds=time.monotonic() - clock,
+            )
+            on_board(judged[name])
+
     try:
         collected = await crawl(
             runner,
@@ -175,25 +202,24 @@ async def crawl_boards(
             owner=owner,
             leases=leases,
             robots_known=ahead.robots,
+            on_stored=stored,
         )
     finally:
         lookups.close()
     seconds, finished = time.monotonic() - clock, datetime.now(UTC)
-    reports = []
     for board in boards:
-        item = collected.items.get(board.name)
-        reports.append(
-            verdict.judge(
+        if board.name not in judged:  # its walk never ended
+            judged[board.name] = verdict.judge(
                 board.name,
                 board.url,
-                item if isinstance(item, StoredWalk) else None,
+                None,
                 closed="shutdown" if stopped() else collected.reason,
                 started_at=started,
                 finished_at=finished,
                 seconds=seconds,
             )
-        )
-    return reports
+            on_board(judged[board.name])
+    return [judged[board.name] for board in boards]
 
 
 @dataclass(frozen=True)
@@ -293,7 +319,31 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
             reactor.callLater(0, reactor.stop)
 
     reactor.callWhenRunning(lambda: deferred_from_coro(wrapper()))
-    reactor.run(installSignalHandlers=False)
+    with _interruptible(reactor, box):
+        reactor.run(installSignalHandlers=False)
     if "error" in box:
         raise box["error"]
     return box["result"]  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def _interruptible(reactor: Any, box: dict[str, Any]) -> Iterator[None]:
+    """Ctrl-C stops the reactor where it is, and `KeyboardInterrupt` is raised once it has
+    stopped — never inside a Deferred's callback, where Twisted would catch it and the run
+    would hang or go on. What the run committed stays committed (`scheduler.progress` says
+    what). A second Ctrl-C, should stopping take long, interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if "error" in box and isinstance(box["error"], KeyboardInterrupt):
+            raise KeyboardInterrupt
+        box["error"] = KeyboardInterrupt()
+        reactor.callFromThread(lambda: reactor.running and reactor.stop())
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from scheduler.due import cron_trigger
 from scheduler.feeds import write_feeds
 from scheduler.holding import Busy, holding, lease
 from scheduler.logs import LOG
+from scheduler.progress import Progress
 from scheduler.verdict import CrawlReport
 from scraper.keys import site_of
 from storage import claims, locks, runs
@@ -80,19 +82,27 @@ async def run_once(
     notify: bool = True,
     dry_run: bool = False,
     runner: AsyncCrawlerRunner | None = None,
+    progress: Progress | None = None,
 ) -> CycleReport:
+    """`scrape once`: crawl `boards`, store what is new, send what is due; `progress` hears of
+    each board and each digest as it is committed (what Ctrl-C leaves done)."""
     from scrapy.crawler import AsyncCrawlerRunner
 
     sync(ctx)
     runner = runner or AsyncCrawlerRunner()
+    progress = progress or Progress()
+    sends = notify and not dry_run
+    progress.boards, progress.sending = (0 if dry_run else len(boards)), "later" if sends else "no"
     report = CycleReport()
     report.crawls, report.alert_errors = await crawl_guarded(
-        ctx, runner, boards, dry_run=dry_run, announce=notify
+        ctx, runner, boards, dry_run=dry_run, announce=notify, on_board=progress.board_done
     )
     if not dry_run:
         report.output_errors = await asyncio.to_thread(write_feeds, ctx, report.crawls)
-    if notify and not dry_run:  # a run someone started retries every failed target now
-        report.deliveries = await deliver_guarded(ctx, spaced=False)
+    if sends:  # a run someone started retries every failed target now
+        progress.sending = "now"
+        report.deliveries = await deliver_guarded(ctx, spaced=False, on_sent=progress.digest_done)
+        progress.sending = "done"
     if ctx.cfg.metrics.textfile and not dry_run:
         report.output_errors += await asyncio.to_thread(_write_metrics, ctx)
     return report
@@ -116,15 +126,21 @@ async def crawl_guarded(
     dry_run: bool = False,
     announce: bool = True,
     stopped: Callable[[], bool] = lambda: False,
+    on_board: Callable[[CrawlReport], None] = lambda _: None,
 ) -> tuple[list[CrawlReport], list[str]]:
     """Crawl `boards` now (`scrape once`): the sites no other run holds, each held for the
     crawl (see `storage.claims`), in one crawl, and record their health. A board whose site
     another run holds is skipped with a log line. Returns the reports and the errors of admin
     alerts that could not be sent."""
     if dry_run:
-        crawls = await crawl_boards(runner, ctx.cfg, boards, ctx.store, owner=None, stopped=stopped)
-        for crawl in crawls:
+
+        def told(crawl: CrawlReport) -> None:
             _log_crawl(crawl, dry_run)
+            on_board(crawl)
+
+        crawls = await crawl_boards(
+            runner, ctx.cfg, boards, ctx.store, owner=None, stopped=stopped, on_board=told
+        )
         return crawls, []
     plans = plans_for(ctx, boards)
     owner = locks.owner_id(uuid.uuid4().hex[:8])
@@ -137,7 +153,9 @@ async def crawl_guarded(
             name,
             locks.who(holder),
         )
-    return await crawl_claimed(ctx, runner, taken, plans, announce=announce, stopped=stopped)
+    return await crawl_claimed(
+        ctx, runner, taken, plans, announce=announce, stopped=stopped, on_board=on_board
+    )
 
 
 async def crawl_claimed(
@@ -148,11 +166,18 @@ async def crawl_claimed(
     *,
     announce: bool = True,
     stopped: Callable[[], bool] = lambda: False,
+    on_board: Callable[[CrawlReport], None] = lambda _: None,
 ) -> tuple[list[CrawlReport], list[str]]:
     """Crawl the boards of a claim while holding its sites, record each board's run and when it
-    was crawled, then give the sites back (lingering for the crawl's delay)."""
+    was crawled, then give the sites back (lingering for the crawl's delay). Each board's line
+    is logged as the board finishes (a long run tells as it goes), and `on_board` hears of it."""
     if not taken.sites:
         return [], []
+
+    def told(crawl: CrawlReport) -> None:
+        _log_crawl(crawl, False)
+        on_board(crawl)
+
     boards = [ctx.cfg.board(name) for name in taken.boards]
     leases = {name: claims.lease_name(plans[name].site) for name in taken.boards}
     async with holding(
@@ -167,13 +192,12 @@ async def crawl_claimed(
                 owner=taken.owner,
                 leases=leases,
                 stopped=stopped,
+                on_board=told,
             )
             if boards
             else []
         )
         alert_errors = await asyncio.to_thread(record_health, ctx, crawls, announce, taken)
-    for crawl in crawls:
-        _log_crawl(crawl, False)
     return crawls, alert_errors
 
 
@@ -196,15 +220,20 @@ def _due_after(board: BoardConfig, ctx: Context) -> Callable[[datetime], datetim
 
 
 async def deliver_guarded(
-    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool
+    ctx: Context,
+    names: Sequence[str] | None = None,
+    *,
+    spaced: bool,
+    on_sent: Callable[[delivery.DeliveryReport], None] = lambda _: None,
 ) -> list[delivery.DeliveryReport]:
     """Send due digests so that no two runs ever send the same entry: on PostgreSQL each target
     is claimed with SKIP LOCKED (workers share the work); SQLite has one delivery lease."""
+    send = functools.partial(delivery.deliver, ctx, names, spaced=spaced, on_sent=on_sent)
     if not ctx.store.is_sqlite:
-        return await asyncio.to_thread(delivery.deliver, ctx, names, spaced=spaced)
+        return await asyncio.to_thread(send)
     try:
         async with lease(ctx.store, "deliver", wait=DELIVER_WAIT, ttl=ctx.lease_ttl):
-            return await asyncio.to_thread(delivery.deliver, ctx, names, spaced=spaced)
+            return await asyncio.to_thread(send)
     except Busy as busy:
         LOG.info("deliveries skipped: another run is still delivering (%s)", busy.holder)
         return []

@@ -108,10 +108,15 @@ def _due(sub: SubscriberConfig, state: ledger.SubscriberState, now: datetime, ct
 
 
 def deliver(
-    ctx: Context, names: Sequence[str] | None = None, *, spaced: bool
+    ctx: Context,
+    names: Sequence[str] | None = None,
+    *,
+    spaced: bool,
+    on_sent: Callable[[DeliveryReport], None] = lambda _: None,
 ) -> list[DeliveryReport]:
     """Send every due digest, one message per target (a long backlog in digests of at most
-    `[notify] max_digest_posts`), and record each target's answer."""
+    `[notify] max_digest_posts`), and record each target's answer (`on_sent` hears of each
+    digest once its answer is recorded, from the sending thread)."""
     now = ctx.now()
     batches = due_batches(ctx, names, now, spaced=spaced)
     if not batches:
@@ -119,13 +124,21 @@ def deliver(
     _ = ctx.renderer  # built once, before the senders share it
     workers = min(ctx.cfg.notify.send_concurrency, len(batches))
     with ThreadPoolExecutor(workers, thread_name_prefix="send") as pool:
-        sent = pool.map(lambda batch: _send_target(ctx, batch.target_id, now, spaced), batches)
+        sent = pool.map(
+            lambda batch: _send_target(ctx, batch.target_id, now, spaced, on_sent), batches
+        )
         reports = [report for reports in sent for report in reports]
     _record_rounds(ctx, reports, now)
     return reports
 
 
-def _send_target(ctx: Context, target_id: int, now: datetime, spaced: bool) -> list[DeliveryReport]:
+def _send_target(
+    ctx: Context,
+    target_id: int,
+    now: datetime,
+    spaced: bool,
+    on_sent: Callable[[DeliveryReport], None] = lambda _: None,
+) -> list[DeliveryReport]:
     """A target's pending entries, digest by digest, until all are sent or one is refused. A
     digest the target refuses as too large is split (and a single post sent shortened) rather
     than tried again unchanged."""
@@ -140,6 +153,7 @@ def _send_target(ctx: Context, target_id: int, now: datetime, spaced: bool) -> l
             size, compact = max(1, refused // 2), refused == 1
             continue
         reports.append(report)
+        on_sent(report)
         if report.error or not more:
             return reports
 

@@ -6,10 +6,14 @@ here), and on again once the command is set up, with what start-up built frozen 
 from __future__ import annotations
 
 import gc
+import sys
 
 
 def entry() -> None:
     gc.disable()
-    from scheduler.cli import entry as run
-
+    try:
+        from scheduler.cli import entry as run
+    except KeyboardInterrupt:  # Ctrl-C while starting: one line, no traceback (exit 130)
+        sys.stderr.write("interrupted: nothing was changed\n")
+        raise SystemExit(130) from None
     run()

@@ -15,7 +15,8 @@ from records.post import DETAIL_FIELDS, Listed
 from scheduler import config as config_mod
 from scheduler import config_file, config_values
 from scheduler.config import ConfigError
-from scheduler.context import Context, configured, load_context
+from scheduler.config_values import unset_variables
+from scheduler.context import Context, configured, load_context, not_set
 from scheduler.logs import LOG
 
 if TYPE_CHECKING:
@@ -29,12 +30,12 @@ OK, FAILED = 0, 1
 def cmd_status(args: argparse.Namespace) -> int:
     from storage import runs
 
-    ctx = load_context(args.config, read_only=True)
+    ctx = load_context(args.config, read_only=True, needs_secrets=False)
     with ctx.store.read() as session:  # the config as it is, shown without syncing it
         status = runs.status(session, configured(ctx, session))
     if args.check:
         return _check(ctx, status)
-    data = _zoned(_with_holds(status, ctx), ctx)
+    data = _with_unset(_zoned(_with_holds(status, ctx), ctx), ctx)
     if args.json:
         _print_json(data)
         return OK
@@ -52,6 +53,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{s['last_delivered_at'] or 'never'}"
             + (f"\n  error: {s['last_error']}" if s["last_error"] else "")
         )
+        for target in s["not_set"]:
+            print(f"  target {target}: once, run, digest and notify-test refuse until it is set")
         for t in s["failing"]:
             until = f"; the daemon waits until {t['held_until']}" if t["held_until"] else ""
             print(
@@ -148,6 +151,15 @@ def _with_holds(status: Status, ctx: Context) -> Status:
     return status
 
 
+def _with_unset(data: Any, ctx: Context) -> Any:
+    """Each subscriber's targets whose `${VAR}` is unset, as they are shown (`not_set`)."""
+    subs = {sub.name: sub for sub in ctx.cfg.subscribers}
+    for sub in data["subscribers"]:
+        urls = subs[sub["name"]].urls if sub["name"] in subs else []
+        sub["not_set"] = [not_set(url) for url in urls if unset_variables(url)]
+    return data
+
+
 # What `scrape posts` shows of a post, in this order: the stored post without internal ids.
 SHOWN = ("board", *Listed.__annotations__, "first_seen", *DETAIL_FIELDS)
 
@@ -155,7 +167,9 @@ SHOWN = ("board", *Listed.__annotations__, "first_seen", *DETAIL_FIELDS)
 def cmd_posts(args: argparse.Namespace) -> int:
     from storage import posts
 
-    ctx = load_context(args.config, read_only=True)
+    ctx = load_context(args.config, read_only=True, needs_secrets=False)
+    if args.board is not None:
+        board_named(ctx.cfg, args.board)
     with ctx.store.read() as session:
         rows = posts.listing(session, args.board, args.limit)
     shown = [{k: _jsonable(row[k], ctx) for k in SHOWN} for row in rows]  # type: ignore[literal-required]
@@ -166,6 +180,26 @@ def cmd_posts(args: argparse.Namespace) -> int:
         flags = (" [공지]" if row["notice"] else "") + (" [New]" if row["new_marker"] else "")
         print(f"{row['board']}\t{row['date'] or '-'}\t{row['key']}\t{row['title']}{flags}")
     return OK
+
+
+def board_named(cfg: config_mod.Config, name: str) -> config_mod.BoardConfig:
+    """The board `--board NAME` names: a name the config does not have is a usage error."""
+    for board in cfg.boards:
+        if board.name == name:
+            return board
+    known = ", ".join(b.name for b in cfg.boards) or "none"
+    raise ConfigError(cfg.path, "--board", f"no board named {name!r} (the config has: {known})")
+
+
+def subscriber_named(cfg: config_mod.Config, name: str) -> config_mod.SubscriberConfig:
+    """The subscriber `--subscriber NAME` names: one the config does not have is a usage error."""
+    for sub in cfg.subscribers:
+        if sub.name == name:
+            return sub
+    known = ", ".join(s.name for s in cfg.subscribers) or "none"
+    raise ConfigError(
+        cfg.path, "--subscriber", f"no subscriber named {name!r} (the config has: {known})"
+    )
 
 
 NOTHING_READ = (

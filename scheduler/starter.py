@@ -1,10 +1,11 @@
 """The starter `scrape.toml` that `scrape init` writes: the packaged example, or, given a board's
-address, one that watches that board with the profile `probe` chose, named from its address."""
+address, one that watches that board with the profile `probe` chose, named after its title."""
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from importlib.resources import files
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,8 +16,9 @@ def starter() -> str:
 
 def starter_for(starter: str, url: str, profile: str, heading: str = "") -> str:
     """The starter config, watching the board at `url` with `profile`, titled as the board's
-    page names it (`heading`), named in short ASCII from its address."""
-    name = board_name(url)
+    page names it (`heading`) and named after that title in ASCII (`slug`); a title with
+    nothing to spell so is named from its address."""
+    name = slug(heading) or board_name(url)
     title = json.dumps(heading[:200] or name, ensure_ascii=False)
     return (
         starter.replace(STARTER_URL, url)
@@ -52,3 +54,40 @@ def board_name(url: str) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-") or "board"
+
+
+# Revised Romanization of Korean, letter by letter: each syllable's initial, vowel and final
+# (no sound changes between syllables: 정책뉴스 → jeongchaeknyuseu, 공지사항 → gongjisahang).
+# fmt: off
+_INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k",
+             "t", "p", "h")
+_VOWELS = ("a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo",
+           "we", "wi", "yu", "eu", "ui", "i")
+_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p",
+           "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t")
+# fmt: on
+_SYLLABLES = range(0xAC00, 0xAC00 + 19 * 21 * 28)
+LONGEST = 40
+
+
+def slug(title: str) -> str:
+    """A board name from its title, in ASCII: letters and digits as they are, Hangul
+    romanized, every other run of characters one `-`, at most LONGEST characters (whole
+    words); "" where the title has nothing to spell so (the caller falls back)."""
+    spelled = "".join(_romanized(ch) for ch in unicodedata.normalize("NFKC", title).lower())
+    words = [w for w in re.split(r"[^a-z0-9]+", spelled) if w]
+    name = ""
+    for word in words:
+        joined = f"{name}-{word}" if name else word
+        if len(joined) > LONGEST:
+            return name or word[:LONGEST]
+        name = joined
+    return name
+
+
+def _romanized(ch: str) -> str:
+    if ord(ch) not in _SYLLABLES:
+        return ch if ch.isascii() else " "
+    code = ord(ch) - _SYLLABLES.start
+    parts = (_INITIALS[code // 588], _VOWELS[code % 588 // 28], _FINALS[code % 28])
+    return "".join(parts)

@@ -96,10 +96,17 @@ def test_init_url_then_once_is_a_working_baseline(
 ) -> None:
     case = CASES[name]
     url = served(corpus_server, name)
-    plain.run("init", url, check=0)
+    init = plain.run("init", url, check=0)
     config = plain.config.read_text(encoding="utf-8")
     assert f'profile = "{case["family"]}"' in config
     assert f'title = "{BOARD_NAMES[name]}"' in config  # as the page names the board
+    named = "esg-jeongchaeknyuseu" if name.startswith("esg/") else "gongjisahang"
+    assert f'name = "{named}"' in config  # after its title, in ASCII
+    said = [line.split(" INFO ")[-1] for line in init.err.splitlines()]
+    assert said[-2:] == [
+        "next: scrape check   (the config, its targets and the database; sends nothing)",
+        "then: scrape once    (the first crawl: a baseline, only `backfill` posts sent)",
+    ]
     # The corpus has one page of each board, served for every page number: a second page
     # would repeat the first, which the walk rightly refuses where the pager promised more.
     plain.write(config.replace("max_pages = 10 ", "max_pages = 1 "))
@@ -286,3 +293,13 @@ def test_layout_change_is_an_error_with_one_alert_and_the_next_good_run_clears_i
     alerts = [m for m in smtp.messages if m["To"] == "admin@example.com"]
     assert len(alerts) == 2 and "recovered" in alerts[1]["Subject"]
     assert workspace.run("status", "--json").json()["boards"][0]["error"] is None
+
+
+def test_init_on_a_page_that_is_not_a_board_is_a_usage_error_and_writes_nothing(
+    plain: Workspace, corpus_server: str
+) -> None:
+    url = served(corpus_server, "esg/refuse_login_page.html")
+    result = plain.run("init", url)
+    assert result.code == 2, result.all
+    assert url in result.err and "the board's first list page" in result.err
+    assert not plain.config.exists()

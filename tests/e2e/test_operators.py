@@ -214,3 +214,32 @@ def test_json_logs_mask_secrets_and_name_the_failing_target(
     (line,) = [json.loads(text) for text in result.err.splitlines()]
     assert line["level"] == "WARNING" and line["subscriber"] == "sub0"
     assert PASSWORD not in result.err and "451" in line["message"]
+
+
+def test_ctrl_c_on_once_exits_130_saying_what_was_stored_and_each_board_told_as_it_ended(
+    workspace: Workspace, board_server: BoardServer, smtp: SmtpSink
+) -> None:
+    held = EsgBoard()
+    held.delay = 90  # its list page answers long after this test is over
+    with BoardServer(held) as slow:
+        second = f'\n[[boards]]\nname = "held"\nurl = "{slow.list_url}"\n'
+        config = esg_config(board_server, urls=[smtp.url()]).replace(
+            "timeout = 10", "timeout = 300"
+        )
+        workspace.write(config + second)
+        with workspace.started("once") as proc:
+            # the board that finished is told of while the other is still being crawled
+            wait_until(lambda: "esg: baseline" in log_of(proc), 60, "esg's line")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(30) == 130
+            log = log_of(proc)
+    assert (
+        log.strip()
+        .splitlines()[-1]
+        .endswith(
+            "interrupted: 1 of 2 board(s) crawled, what they found stored"
+            " (the next run crawls the rest); no digest sent"
+        )
+    )
+    assert "Traceback" not in log and not smtp.messages
+    assert workspace.scalar("SELECT count(*) FROM posts") > 0  # esg's baseline stays stored

@@ -41,16 +41,49 @@ CASES = [
         "boards[0].max_pages",
         "greater than or equal to 1",
     ),
-    ("unknown key", GOOD_BOARD + "colour = 1\n", "boards[0].colour", "unknown key"),
+    ("unknown key", GOOD_BOARD + "colour = 1\n", "boards[0].colour", "unknown key (line 8)"),
+    (
+        "a key misspelt",
+        GOOD_BOARD + "max_page = 3\n",
+        "boards[0].max_page",
+        "unknown key (line 8); did you mean max_pages?",
+    ),
+    (
+        "a key past a multi-line string that holds its name",
+        GOOD_BOARD + '  title = """\nmax_page = 1\n"""\n  max_page = 2\n',
+        "boards[0].max_page",
+        "unknown key (line 11); did you mean max_pages?",
+    ),
+    (
+        "a table misspelt",
+        GOOD_BOARD + '\n[[subscriber]]\nname = "t"\n',
+        "subscriber",
+        "unknown key (line 9); did you mean subscribers?",
+    ),
+    (
+        "a key of the second board",
+        GOOD_BOARD
+        + GOOD_BOARD.split("[crawl]\nretries = 0\n")[1].replace('"esg"', '"b"')
+        + "intervall = '5m'\n",
+        "boards[1].intervall",
+        "unknown key (line 12); did you mean interval?",
+    ),
+    (
+        "a profile's key misspelt",
+        GOOD_BOARD + '[profiles.p]\nrow = "li"\ntitle = "a"\nnew_marke = "em"\n',
+        "profiles.p.new_marke",
+        "unknown key (line 11); did you mean new_marker?",
+    ),
+    (
+        "a key no known one resembles",
+        GOOD_BOARD.replace("retries = 0", "retries = 0\nzzz = 1"),
+        "crawl.zzz",
+        "unknown key (line 4)",
+    ),
+    ("nan", GOOD_BOARD.replace("retries = 0", "delay = nan"), "crawl.delay", "nan is not a number"),
     ("bad url", '[[boards]]\nname = "x"\nurl = "ftp://x"\n', "boards[0].url", "not an http(s)"),
     ("bad zone", 'timezone = "Mars/Olympus"\n', "timezone", "unknown time zone"),
     ("bad cron", SECRET_SUB + 'digest = "every day"\n', "subscribers[0].digest", "cron expression"),
-    (
-        "unset variable",
-        '[[subscribers]]\nname = "t"\nurls = ["slack://${NO_SUCH_VAR_BW}"]\n',
-        "subscribers[0].urls",
-        "${NO_SUCH_VAR_BW} is not set",
-    ),
     (
         "unknown board",
         GOOD_BOARD + SECRET_SUB + 'boards = ["other"]\n',
@@ -202,6 +235,36 @@ def test_bad_config_exits_2_naming_file_key_and_reason(
     assert "hunter2SECRET" not in result.all
 
 
+def test_an_unset_variable_is_refused_by_check_naming_it(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (`status` shows such a target as not set: tests/e2e/test_read_only.py)
+    workspace.write('[[subscribers]]\nname = "t"\nurls = ["slack://${NO_SUCH_VAR_BW}"]\n')
+    result = scrape(workspace, capsys, monkeypatch, "check")
+    assert result.code == 2
+    key = "subscribers[0].urls[0]: environment variable ${NO_SUCH_VAR_BW} is not set"
+    assert f"{workspace.config}: {key}" in result.err
+
+
+def test_a_byte_order_mark_at_the_start_is_no_error(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.config.write_bytes(b"\xef\xbb\xbf" + GOOD_BOARD.encode())  # Notepad's UTF-8
+    result = scrape(workspace, capsys, monkeypatch, "status")
+    assert result.code == 0, result.err
+    assert "board esg:" in result.out
+
+
+def test_a_file_not_in_utf8_is_named_so_at_its_line(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.config.write_bytes((GOOD_BOARD + 'title = "ESG 정책뉴스"\n').encode("cp949"))
+    result = scrape(workspace, capsys, monkeypatch, "status")
+    assert result.code == 2
+    assert f"{workspace.config}: line 8: the file is not UTF-8 text" in result.err
+    assert "CP949" in result.err and "position" not in result.err
+
+
 def test_missing_config_file(
     workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,6 +286,19 @@ def test_init_writes_a_starter_config_once_and_creates_the_database(workspace: W
     assert workspace.config.read_text(encoding="utf-8") == before
     first = workspace.run("once")  # the starter's example address is refused before any request
     assert first.code == 2 and "boards[0].url" in first.err and "example address" in first.err
+
+
+def test_init_says_what_to_run_next_and_how_to_write_another_config(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = scrape(workspace, capsys, monkeypatch, "init")
+    assert first.code == 0, first.err
+    said = first.err.splitlines()
+    assert "set boards[0].url to the board's first list page" in said[-3]
+    assert "next: scrape check " in said[-2] and "then: scrape once " in said[-1]
+    again = scrape(workspace, capsys, monkeypatch, "init")
+    assert again.code == 2
+    assert "never overwrites a config file (another: `scrape --config NEW.toml init`)" in again.err
 
 
 def test_password_never_appears_in_output_at_any_verbosity(workspace: Workspace) -> None:
