@@ -72,7 +72,7 @@ def test_pages_turn_where_the_pager_points_whatever_the_parameter_is_called(
         workspace.write(agency_config(server, smtp, profile))
         assert workspace.run("-q", "once", check=0).err == ""
         assert stored(workspace) == 33  # every post of the four pages the pager shows
-        burst = board.add_many(12, "긴급 보도자료")
+        burst = board.add_many(24, "긴급 보도자료")  # three list pages of news
         assert workspace.run("-q", "once", check=0).err == ""
         titles = [post.title for post in burst]
         for to in ("team@example.com", "desk@example.com"):
