@@ -286,7 +286,12 @@ def _emit(
         if details and not walk.task.fetches(row["url"]):  # another site's page: never read
             walk = walk._replace(elsewhere=walk.elsewhere | {origin_of(row["url"]) or row["url"]})
             details = False
-        check = key in walk.built and not walk.checking and walk.task.identify
+        check = (
+            key in walk.built
+            and not walk.checking
+            and walk.task.identify
+            and walk.task.fetches(row["url"])
+        )
         if not (identify or details or check):
             continue
         walk = walk._replace(
@@ -297,6 +302,8 @@ def _emit(
 
 
 def _wants_details(walk: Walk, row: Row, allowed: Callable[[str], bool]) -> bool:
+    """Are the post's details wanted? (A page on another site is wanted too, as far as this
+    goes: `_emit` notes it as not read, which is how the board's warning comes to name it.)"""
     task, url = walk.task, row["url"]
     news = row["key"] in walk.above
     if task.baseline and not news and (row["notice"] or walk.fetched >= task.backfill):
