@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
+from tests.support.serving import LocalServer, PageHandler
 from tests.support.workspace import Workspace
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.backends("sqlite")]
@@ -35,32 +33,18 @@ LIBRARY_WORDS = re.compile(  # class names (DownloadFailedError), reprs, library
 )
 
 
-class _Site(BaseHTTPRequestHandler):
+class _Site(PageHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/robots.txt":
-            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+            return self.send_page(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
         if path in ("/403", "/404", "/500"):
-            return self._send(int(path[1:]), b"<html><body>no</body></html>")
+            return self.send_page(int(path[1:]), b"<html><body>no</body></html>")
         if path == "/big":
-            return self._send(200, b"<html><body>" + b"x" * 200_000 + b"</body></html>")
+            return self.send_page(200, b"<html><body>" + b"x" * 200_000 + b"</body></html>")
         if path == "/away":
-            self.send_response(302)
-            self.send_header("Location", f"http://127.0.0.1:{self.server.closed}/x")  # type: ignore[attr-defined]
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
-        return self._send(404, b"")
-
-    def _send(self, status: int, body: bytes, kind: str = "text/html") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", f"{kind}; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            return self.send_redirect(f"http://127.0.0.1:{self.server.closed}/x")  # type: ignore[attr-defined]
+        return self.send_page(404, b"")
 
 
 @pytest.fixture
@@ -72,19 +56,14 @@ def ports() -> Iterator[dict[str, int]]:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
-    site = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    site.daemon_threads = True
-    site.closed = closed.getsockname()[1]  # type: ignore[attr-defined]
-    threading.Thread(target=site.serve_forever, daemon=True).start()
     try:
-        yield {
-            "port": site.server_address[1],
-            "closed": closed.getsockname()[1],
-            "silent": silent.getsockname()[1],
-        }
+        with LocalServer(_Site, closed=closed.getsockname()[1]) as site:
+            yield {
+                "port": site.httpd.server_address[1],
+                "closed": closed.getsockname()[1],
+                "silent": silent.getsockname()[1],
+            }
     finally:
-        site.shutdown()
-        site.server_close()
         silent.close()
         closed.close()
 

@@ -16,10 +16,11 @@ import html
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.serving import LocalServer, PageHandler
 
 MENU = "200301"
 SECRET = "내부 전용 문서: 외부 발송 금지"  # the other site's text, which must reach no digest
@@ -138,7 +139,7 @@ POST = """<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>{tit
 <div class="view_cont"><p>{title}에 관한 보도자료 본문입니다.</p></div></div></body></html>"""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     def do_GET(self) -> None:
         board: AgencyBoard = self.server.board  # type: ignore[attr-defined]
         board.requests.append(self.path)
@@ -146,101 +147,41 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/board/list.do":
             page = query.get(board.param, "1")
-            return self._send(200, board.list_page(int(page) if page.isdigit() else 1))
+            return self.send_page(200, board.list_page(int(page) if page.isdigit() else 1))
         if parts.path == "/board/view.do" and query.get("boardNo", "").isdigit():
             post_id = int(query["boardNo"])
             if board.offsite.get(post_id) == "redirect":
-                return self._redirect(f"{board.elsewhere}/view.do?nttId={post_id}")
-            page = board.post_page(post_id)
-            return self._send(200 if page else 404, page or NOT_FOUND)
-        return self._send(404, NOT_FOUND)
-
-    def _redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _send(self, status: int, text: str) -> None:
-        body = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+                return self.send_redirect(f"{board.elsewhere}/view.do?nttId={post_id}")
+            post = board.post_page(post_id)
+            return self.send_page(200 if post else 404, post or NOT_FOUND)
+        return self.send_page(404, NOT_FOUND)
 
 
 NOT_FOUND = "<html><body>요청하신 페이지를 찾을 수 없습니다.</body></html>"
 
 
-class _Server:
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class AgencyServer(_Server):
+class AgencyServer(LocalServer):
     """`with AgencyServer(AgencyBoard()) as server: server.list_url`"""
 
     def __init__(self, board: AgencyBoard) -> None:
-        super().__init__(_Handler)
+        super().__init__(_Handler, board=board)
         self.board = board
-        self.httpd.board = board  # type: ignore[attr-defined]
 
     @property
     def list_url(self) -> str:
         return self.board.list_url(self.base)
 
-    def __enter__(self) -> AgencyServer:
-        self.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class _Recorder(BaseHTTPRequestHandler):
+class _Recorder(PageHandler):
     def do_GET(self) -> None:
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
         body = f"<html><head><title>{SECRET}</title></head><body><div class='view_cont'>"
-        body += f"<p>{SECRET}</p></div></body></html>"
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.send_page(200, body + f"<p>{SECRET}</p></div></body></html>")
 
 
-class Elsewhere(_Server):
+class Elsewhere(LocalServer):
     """Another site (an internal one, say): every request it gets is recorded in `requests`."""
 
     def __init__(self) -> None:
-        super().__init__(_Recorder)
         self.requests: list[str] = []
-        self.httpd.requests = self.requests  # type: ignore[attr-defined]
-
-    def __enter__(self) -> Elsewhere:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_Recorder, requests=self.requests)

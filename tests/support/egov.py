@@ -14,10 +14,10 @@ import html
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.serving import LocalServer, PageHandler
 
 BBS = "BBSMSTR_000000000077"
 
@@ -105,50 +105,27 @@ ELSEWHERE = """<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title
 </head><body><p>요청하신 페이지를 찾을 수 없습니다.</p></body></html>"""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     def do_GET(self) -> None:
         board: EgovBoard = self.server.board  # type: ignore[attr-defined]
         board.requests.append(self.path)
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/cop/bbs/selectArticleList.do":
-            return self._send(200, board.list_page())
+            return self.send_page(200, board.list_page())
         if parts.path == "/cop/bbs/selectArticleDetail.do" and query.get("bbsId") == BBS:
             page = board.post_page(query.get("nttId", ""))
-            return self._send(200 if page else 404, page or ELSEWHERE)
+            return self.send_page(200 if page else 404, page or ELSEWHERE)
         if parts.path == "/cop/bbs/selectBoardArticle.do":
-            return self._send(board.wrong_answers, ELSEWHERE)
-        return self._send(404, ELSEWHERE)
-
-    def _send(self, status: int, text: str) -> None:
-        body = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            return self.send_page(board.wrong_answers, ELSEWHERE)
+        return self.send_page(404, ELSEWHERE)
 
 
-class EgovServer:
+class EgovServer(LocalServer):
     def __init__(self, board: EgovBoard) -> None:
+        super().__init__(_Handler, board=board)
         self.board = board
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.board = board  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def list_url(self) -> str:
-        port = self.httpd.server_address[1]
-        return f"http://127.0.0.1:{port}/cop/bbs/selectArticleList.do?bbsId={BBS}&pageIndex=1"
-
-    def __enter__(self) -> EgovServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.base}/cop/bbs/selectArticleList.do?bbsId={BBS}&pageIndex=1"

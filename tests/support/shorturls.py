@@ -14,10 +14,11 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.serving import LocalServer, PageHandler
 
 if TYPE_CHECKING:
     from tests.support.mail import SmtpSink
@@ -148,58 +149,36 @@ GONE = """<!doctype html><html><head><meta charset="utf-8"></head><body>
 history.back();</script></body></html>"""
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     def do_GET(self) -> None:
         board: ShortUrlBoard = self.server.board  # type: ignore[attr-defined]
         board.requests.append(self.path)
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path == "/robots.txt":
-            return self._send(404, "")
+            return self.send_page(404, "")
         listing = parts.path in ("/free", "/bbs/board.php") and "wr_id" not in query
         if listing:
-            return self._send(200, board.list_page(int(query.get("page", "1"))))
+            return self.send_page(200, board.list_page(int(query.get("page", "1"))))
         if parts.path.startswith("/free/") or "wr_id" in query:
             post = board.find(parts.path, query)
             if post is not None and post.slug in board.down:
                 self.close_connection = True  # no answer at all: a timeout, a dropped line
                 return None
-            return self._send(200, board.post_page(post) if post else GONE)
-        return self._send(404, "<html><body>not found</body></html>")
-
-    def _send(self, status: int, text: str) -> None:
-        body = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+            return self.send_page(200, board.post_page(post) if post else GONE)
+        return self.send_page(404, "<html><body>not found</body></html>")
 
 
-class ShortUrlServer:
+class ShortUrlServer(LocalServer):
     """`with ShortUrlServer(ShortUrlBoard()) as server: server.list_url`"""
 
     def __init__(self, board: ShortUrlBoard) -> None:
+        super().__init__(_Handler, board=board)
         self.board = board
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.board = board  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def list_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/bbs/board.php?bo_table=free"
-
-    def __enter__(self) -> ShortUrlServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return f"{self.base}/bbs/board.php?bo_table=free"
 
 
 def free_board(server: ShortUrlServer, smtp: SmtpSink) -> str:
