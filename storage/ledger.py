@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, cast
 
-from sqlalchemy import Select, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
@@ -219,11 +219,17 @@ def _queue(
     return len(rows)
 
 
+def _receiving() -> ColumnElement[bool]:
+    """Conditions on a query joining Target and Subscriber: the target receives digests (it and
+    its subscriber active, not opted out)."""
+    return and_(Subscriber.active, Target.active, ~optouts.opted_out())
+
+
 def _subscribers(session: Session) -> list[tuple[Subscriber, list[int]]]:
     query = (
         select(Subscriber, Target.id)
         .join(Target, Target.subscriber_id == Subscriber.id)
-        .where(Subscriber.active, Target.active, ~optouts.opted_out())
+        .where(_receiving())
     )
     grouped: dict[int, tuple[Subscriber, list[int]]] = {}
     for sub, target_id in session.execute(query):
@@ -290,12 +296,7 @@ def _pending_query() -> Select[Delivery, Post, Board, Subscriber, Target, Revisi
         .join(Post, Delivery.post_id == Post.id)
         .join(Board, Post.board_id == Board.id)
         .outerjoin(Revision, Delivery.revision == Revision.id)
-        .where(
-            Delivery.delivered_at.is_(None),
-            Target.active,
-            Subscriber.active,
-            ~optouts.opted_out(),
-        )
+        .where(Delivery.delivered_at.is_(None), _receiving())
         .order_by(Subscriber.name, Target.id, Post.first_seen.desc(), Post.id, Delivery.revision)
     )
 
@@ -474,12 +475,7 @@ def pending_counts(session: Session) -> dict[str, int]:
         select(Subscriber.name, Delivery.post_id, Delivery.revision)
         .join(Target, Delivery.target_id == Target.id)
         .join(Subscriber, Target.subscriber_id == Subscriber.id)
-        .where(
-            Delivery.delivered_at.is_(None),
-            Target.active,
-            Subscriber.active,
-            ~optouts.opted_out(),
-        )
+        .where(Delivery.delivered_at.is_(None), _receiving())
         .distinct()
         .subquery()
     )
