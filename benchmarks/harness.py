@@ -83,6 +83,11 @@ def alternate(
     return {name: Measure.median(r) for name, r in runs.items()}
 
 
+# The daemon's HTTP port off: the test suite runs several benchmarks' daemons at once, and a second
+# daemon on the default 127.0.0.1:9464 logs that the port is taken (an error line the soak counts).
+NO_PORT = '[http]\naddress = ""\n'
+
+
 def scrape_config(
     work: Path,
     urls: Sequence[str],
@@ -101,7 +106,8 @@ def scrape_config(
     )
     head = f"[crawl]\n{crawl}\n" if crawl else ""
     path = work / "scrape.toml"
-    path.write_text(head + boards + (SUBSCRIBER if subscriber else ""), encoding="utf-8")
+    text = head + NO_PORT + boards + (SUBSCRIBER if subscriber else "")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

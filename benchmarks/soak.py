@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import NO_PORT  # noqa: E402
 from tests.support.board import BoardServer, EsgBoard  # noqa: E402
 from tests.support.mail import SmtpSink  # noqa: E402
 
@@ -59,9 +60,8 @@ def config(servers: list[BoardServer], smtp: SmtpSink, interval: str) -> str:
         f'\n[[boards]]\nname = "board{i}"\nurl = "{s.list_url}"\ninterval = "{interval}"\n'
         for i, s in enumerate(servers)
     )
-    return (
-        f'[crawl]\nretries = 1\n{boards}\n[[subscribers]]\nname = "soak"\nurls = ["{smtp.url()}"]\n'
-    )
+    subscriber = f'[[subscribers]]\nname = "soak"\nurls = ["{smtp.url()}"]\n'
+    return f"[crawl]\nretries = 1\n{NO_PORT}{boards}\n{subscriber}"
 
 
 def publish(boards: list[EsgBoard], every: float, stop: threading.Event) -> None:

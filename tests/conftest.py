@@ -19,6 +19,15 @@ PG_URL = os.environ.get("BOARDWATCH_TEST_PG_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core. Most end-to-end tests wait — on a `scrape` process, a
+    daemon's interval, a server — and two per core keep the cores busy through it: the suite
+    with PostgreSQL on 2 cores took 439 s with 2 workers and 280 s with 4 (5 % of the CPU
+    idle), all passing (2026-12-06, BENCHMARKS.md "The test suite")."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL: SQLite by default; tests parametrized over BACKENDS also

@@ -123,10 +123,10 @@ needs_pg = pytest.mark.skipif(
 def test_workers_smoke_crawl_each_board_once_per_interval_and_split_them() -> None:
     code, out = smoke_run("workers.py")
     shares = re.findall(r"(\d) worker\(s\): ([\d.]+) crawls per board per interval", out)
-    assert [n for n, _ in shares] == ["1", "2"], out
+    assert [n for n, _ in shares] == ["2"], out
     assert all(float(rate) <= 1.05 for _, rate in shares), out  # once per interval, whoever
     flights = in_flight(out)
-    assert len(flights) == 3 and all(n <= limit == 2 for n, limit in flights), out
+    assert len(flights) == 2 and all(n <= limit == 2 for n, limit in flights), out
     assert "fan-out, 20 subscribers:" in out and "sent 20 and 20" in out, out
     assert code == 0, out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.support.board import BoardServer, Post
 from tests.support.mail import SmtpSink
+from tests.support.zygote import ENABLED as FORK
+from tests.support.zygote import ZYGOTE
 
 SCRAPE = shutil.which("scrape", path=str(Path(sys.executable).parent)) or "scrape"
 
@@ -53,6 +56,10 @@ class Workspace:
         return self.path / "scrape.toml"
 
     def write(self, text: str) -> Path:
+        """The config; a daemon's HTTP port off unless the test sets one (tests run side by
+        side, and a second daemon on the default 127.0.0.1:9464 logs that it is taken)."""
+        if "[http]" not in text and not re.search(r"^\[metrics\][^[]*^address", text, re.M | re.S):
+            text += '\n[http]\naddress = ""\n'
         self.config.write_text(text, encoding="utf-8")
         return self.config
 
@@ -65,16 +72,23 @@ class Workspace:
         }
 
     def run(self, *args: str, timeout: float = 120, check: int | None = None) -> Result:
-        proc = subprocess.run(
-            [SCRAPE, *args],
-            cwd=self.path,
-            env=self.environ(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        """`scrape ARGS` in a process of its own, to its exit: a child forked from a process
+        that has the command's modules imported (`tests.support.zygote`), or the console
+        script itself when that is off or busy."""
+        forked = ZYGOTE.run(list(args), self.environ(), self.path, timeout) if FORK else None
+        if forked is not None:
+            result = Result(*forked)
+        else:
+            proc = subprocess.run(
+                [SCRAPE, *args],
+                cwd=self.path,
+                env=self.environ(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+            result = Result(proc.returncode, proc.stdout, proc.stderr)
         if check is not None:
             assert result.code == check, f"exit {result.code}, expected {check}:\n{result.all}"
         return result
