@@ -7,11 +7,15 @@ rounds, medians). The proxy (`DelayProxy`, in this process) counts round trips: 
 client speaks after the server has — one query answered, one turn. Goals: a 2 ms-away database
 ≤ 1.2× loopback's wall, and ≤ 1 round trip per quiet board.
 
+Then start-up by the config's size: a quiet `scrape once` (sending included: nothing is owed)
+of one board with 1, 1,000 and 10,000 subscribers (one email target each), through the proxy:
+its round trips, and its wall against loopback's. Goal: round trips the same for every size.
+
 The database: `$BOARDWATCH_BENCH_PG_URL` (a server; a fresh database is made and dropped), else
 `$BOARDWATCH_TEST_PG_URL`.
 
     python benchmarks/remote_db.py [--boards 300] [--sites 30] [--delay 2]
-    python benchmarks/remote_db.py --smoke   # 150 boards on 3 sites, one round
+    python benchmarks/remote_db.py --smoke   # 150 boards on 3 sites, 1 round; 1, 300 subscribers
 """
 
 from __future__ import annotations
@@ -114,10 +118,11 @@ def main() -> int:
     parser.add_argument("--sites", type=int, default=30)
     parser.add_argument("--delay", type=float, default=2.0, help="ms each way")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--subscribers", default="1,1000,10000", help="start-up: sizes")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.boards, args.sites, args.rounds = 150, 3, 1
+        args.boards, args.sites, args.rounds, args.subscribers = 150, 3, 1, "1,300"
     boards = Boards(args.boards, posts=60, delay=(0.05, 0.15))
     with Sites(boards, args.sites) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -150,7 +155,49 @@ def main() -> int:
         f"(×{slower:.2f}; goal ≤ ×1.2)"
     )
     print(f"  round trips per quiet board: {trips:.2f} (goal ≤ 1; {min(turns)} in all for the run)")
-    return 0 if trips <= 1 else 1
+    sizes = [int(n) for n in args.subscribers.split(",")]
+    print(f"start-up by the number of subscribers: a quiet `once` of 1 board, {away}")
+    startup = [subscribers(n, args.delay, args.rounds, settle=not args.smoke) for n in sizes]
+    for n, (trips_n, remote_wall, loopback_wall) in zip(sizes, startup, strict=True):
+        print(
+            f"  {n:,} subscriber(s): {trips_n} round trips; {away} {remote_wall:.2f} s, "
+            f"loopback {loopback_wall:.2f} s (×{remote_wall / loopback_wall:.2f}; goal ≤ ×1.2)"
+        )
+    constant = len({trips_n for trips_n, _, _ in startup}) == 1
+    print(f"  round trips the same for every size: {'yes' if constant else 'no'}")
+    return 0 if trips <= 1 and constant else 1
+
+
+def subscribers(count: int, delay: float, rounds: int, settle: bool) -> tuple[int, float, float]:
+    """A quiet `scrape once` with `count` subscribers: its round trips through the proxy (the
+    fewest of its runs), and the median wall through it and at loopback."""
+    boards = Boards(1, posts=60, delay=(0.05, 0.15))
+    with Sites(boards, 1) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        config = scrape_config(work, sites.urls(), subscriber=False)
+        with config.open("a", encoding="utf-8") as out:
+            for i in range(count):  # never reached: nothing new, nothing sent
+                to = f"mailto://127.0.0.1:9?from=a@example.com&to=s{i}@example.com"
+                out.write(f'[[subscribers]]\nname = "s{i}"\nurls = ["{to}"]\n')
+        upstream = urlsplit(db)
+        proxy = DelayProxy((upstream.hostname or "127.0.0.1", upstream.port or 5432), 0.0)
+        direct = {**os.environ, "SCRAPE_DATABASE_URL": db}
+        remote = {**os.environ, "SCRAPE_DATABASE_URL": via(db, proxy.port)}
+        cmd = [SCRAPE, "-q", "once"]
+        measure(cmd, work, direct)  # the baseline, and the subscribers' first sync
+        proxy.delay = delay / 1000
+        turns: list[int] = []
+
+        def counted() -> Measure:
+            before = proxy.turns
+            result = measure(cmd, work, remote)
+            turns.append(proxy.turns - before)
+            return result
+
+        runs = {"loopback": lambda: measure(cmd, work, direct), "remote": counted}
+        got = alternate(runs, rounds, settle)
+        proxy.close()
+    return min(turns), got["remote"].wall, got["loopback"].wall
 
 
 if __name__ == "__main__":

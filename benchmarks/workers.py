@@ -79,7 +79,8 @@ def env_for(db: str) -> dict[str, str]:
 @contextmanager
 def workers(work: Path, db: str, count: int, stagger: float) -> Iterator[list[Path]]:
     """`count` `scrape run` workers started `stagger` s apart; stopped (SIGTERM) at the end.
-    Yields their log files."""
+    Yields their log files once every worker has said it started (on a loaded machine a worker
+    still importing when the measuring ends would be killed by the SIGTERM, exit -15)."""
     logs = [work / f"worker{i}.log" for i in range(count)]
     with ExitStack() as stack:
         procs = []
@@ -97,6 +98,12 @@ def workers(work: Path, db: str, count: int, stagger: float) -> Iterator[list[Pa
                 )
             )
         try:
+            for proc, log in zip(procs, logs, strict=True):  # up, its SIGTERM handler set
+                deadline = time.monotonic() + 120
+                while "daemon started" not in log.read_text() and proc.poll() is None:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"a worker did not start in 120 s: see {log}")
+                    time.sleep(0.05)
             yield logs
         finally:
             for proc in procs:

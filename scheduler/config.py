@@ -12,6 +12,7 @@ already never loads Apprise for it.
 from __future__ import annotations
 
 import string
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -447,6 +448,6 @@ def _given(section: BaseModel, key: str) -> bool:
 
 
 def _unique(section: str, names: list[str]) -> None:
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(name for name, count in Counter(names).items() if count > 1)
     if dupes:
         raise KeyProblem(section, f"duplicate name {dupes[0]!r}")

@@ -228,14 +228,18 @@ def _run_alembic(conn: Connection) -> None:
 def insert_missing(session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert the rows whose keys (primary or unique) are not stored yet, and skip the others —
     rows another run inserts at the same moment included — in the database's own dialect
-    (`INSERT … ON CONFLICT DO NOTHING`): any number of runs may start together on a new store."""
+    (`INSERT … ON CONFLICT DO NOTHING`): any number of runs may start together on a new store.
+    In statements of at most 1,000 rows: a driver's bound parameters are limited (PostgreSQL's
+    protocol to 65,535, SQLite's older builds to 32,766)."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql as dialect
     else:
         from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
-    session.execute(dialect.insert(model).values(list(rows)).on_conflict_do_nothing())
+    for start in range(0, len(rows), 1000):
+        batch = list(rows[start : start + 1000])
+        session.execute(dialect.insert(model).values(batch).on_conflict_do_nothing())
 
 
 def insert_new(session: Session, model: type[Any], row: Mapping[str, Any]) -> bool:

@@ -89,15 +89,25 @@ def _ledger_lock(session: Session, *, shared: bool) -> None:
 
 def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: datetime) -> None:
     """Make the stored subscribers and targets match the configuration. A subscriber removed
-    from it is kept inactive, and so are its targets: it owes nothing."""
+    from it is kept inactive, and so are its targets: it owes nothing.
+
+    A constant number of statements whatever the number of subscribers (every command starts
+    with this): the subscribers and their targets are read once each, what is missing is
+    inserted in batches, what changed is written in one flush; only a subscriber whose target
+    was edited costs statements of its own (what the new target inherits)."""
     _ledger_lock(session, shared=False)
     stored = set(session.scalars(select(Subscriber.name)))
     new = {"first_seen": now, "keywords": [], "exclude_keywords": []}
     rows = [{"name": spec.name, **new} for spec in specs if spec.name not in stored]
     insert_missing(session, Subscriber, rows)
     known = {s.name: s for s in session.scalars(select(Subscriber))}
+    targets: dict[int, dict[str, Target]] = {sub.id: {} for sub in known.values()}
+    for target in session.scalars(select(Target)):
+        targets.setdefault(target.subscriber_id, {})[target.url_hash] = target
     for sub in known.values():
         sub.active = False
+    added: list[dict[str, object]] = []
+    joining: list[tuple[int, dict[str, list[str]], dict[str, int]]] = []
     for spec in specs:
         sub = known[spec.name]
         sub.active = True
@@ -106,36 +116,55 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
         sub.exclude_keywords = list(spec.exclude_keywords)
         sub.include_updates = spec.include_updates
         sub.digest = spec.digest
-        _sync_targets(session, sub, spec.targets)
+        mine = targets.get(sub.id, {})
+        sources = accounts.inheritance(_accounts(mine.values()), _wanted_accounts(spec.targets))
+        # a new target that inherits nothing has nothing to do; one stored before (it rejoins)
+        # drops what it was owed when it left, and one that replaces another takes its debts
+        sources = {h: had for h, had in sources.items() if had or h in mine}
+        if sources:
+            joining.append((sub.id, sources, {h: t.id for h, t in mine.items()}))
+        added += _sync_targets(sub.id, mine, spec.targets)
     gone = [sub.id for sub in known.values() if not sub.active]
+    session.flush()
     if gone:
         session.execute(
             update(Target).where(Target.subscriber_id.in_(gone)).values(active=False),
             execution_options={"synchronize_session": False},
         )
+    insert_missing(session, Target, added)
+    for subscriber_id, sources, ids in joining:
+        _join(session, subscriber_id, sources, ids)
 
 
-def _sync_targets(session: Session, sub: Subscriber, targets: Sequence[TargetSpec]) -> None:
-    """Make the subscriber's stored targets the configured ones; a target that joins takes on
-    what the one it replaces had not accepted (`storage.accounts`), a target that leaves owes
-    nothing. So a fixed secret or port never drops an entry, and a new target gets no history."""
+def _sync_targets(
+    subscriber_id: int, stored: Mapping[str, Target], targets: Sequence[TargetSpec]
+) -> list[dict[str, object]]:
+    """Make one subscriber's stored targets the configured ones (in the session; flushed by the
+    caller) and return the rows of the targets to add. A target that leaves owes nothing."""
     wanted = {spec.url_hash: spec for spec in targets}
-    stored = {
-        t.url_hash: t for t in session.scalars(select(Target).where(Target.subscriber_id == sub.id))
-    }
-    sources = accounts.inheritance(_accounts(stored.values()), _wanted_accounts(targets))
-    ids = {url_hash: target.id for url_hash, target in stored.items()}
     for target in stored.values():
         spec = wanted.get(target.url_hash)
         target.active = spec is not None
         if spec is not None:
             target.masked, target.identity = spec.masked, spec.identity or target.identity
-    session.flush()
-    added = [spec._asdict() for url_hash, spec in wanted.items() if url_hash not in stored]
-    insert_missing(session, Target, [{**row, "subscriber_id": sub.id} for row in added])
-    joined = select(Target).where(Target.subscriber_id == sub.id, Target.url_hash.in_(sources))
-    out = optouts.identities(session, sub.id) if sources else set()
-    for target in session.scalars(joined) if sources else ():
+    return [
+        {**spec._asdict(), "subscriber_id": subscriber_id}
+        for url_hash, spec in wanted.items()
+        if url_hash not in stored
+    ]
+
+
+def _join(
+    session: Session, subscriber_id: int, sources: Mapping[str, list[str]], ids: Mapping[str, int]
+) -> None:
+    """A target that joins takes on what the ones it replaces had not accepted
+    (`storage.accounts`), unless its subscriber unsubscribed it. So a fixed secret or port never
+    drops an entry, and a new target gets no history."""
+    joined = select(Target).where(
+        Target.subscriber_id == subscriber_id, Target.url_hash.in_(sources)
+    )
+    out = optouts.identities(session, subscriber_id)
+    for target in session.scalars(joined):
         inherits = [] if target.identity in out else [ids[h] for h in sources[target.url_hash]]
         _inherit(session, inherits, target.id)
 

@@ -181,3 +181,43 @@ def test_what_read_only_commands_show_is_what_the_sync_then_leaves(
         left = {(e["id"], 0) for b in ledger.pending(s) for e in b.entries}
     post_ids = {e for e, _ in shown}
     assert shown == left and post_ids <= {2, 3}
+
+
+def _statements_to_sync(store: Store, count: int, day: int) -> int:
+    """The statements one sync of `count` subscribers (two targets each) sends to the store."""
+    from sqlalchemy import event
+
+    specs = [
+        ledger.SubscriberSpec(
+            f"s{i}",
+            [
+                ledger.TargetSpec(f"m{i}", "mailto://…", f"M{i}"),
+                ledger.TargetSpec(f"k{i}", "slack://…", f"K{i}"),
+            ],
+        )
+        for i in range(count)
+    ]
+    sent: list[str] = []
+
+    def seen(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        with store.write() as s:
+            ledger.sync_subscribers(s, specs, T0 + timedelta(days=day))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    return len(sent)
+
+
+def test_a_sync_costs_the_same_statements_for_one_subscriber_or_five_hundred(store: Store) -> None:
+    """Every command starts with the sync: its cost must not grow with the config (10,000
+    subscribers took 20,000 round trips, and on PostgreSQL more than 65,535 parameters)."""
+    _statements_to_sync(store, 1, 0)  # first sync: inserts (batched)
+    steady_one = _statements_to_sync(store, 1, 1)
+    _statements_to_sync(store, 500, 2)
+    steady_many = _statements_to_sync(store, 500, 3)
+    assert steady_many == steady_one, (steady_one, steady_many)
+    with store.read() as s:
+        assert len(ledger.known_targets(s)) == 1000
