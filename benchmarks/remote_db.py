@@ -127,25 +127,8 @@ def main() -> int:
     with Sites(boards, args.sites) as sites, database() as db, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         scrape_config(work, sites.urls())
-        upstream = urlsplit(db)
-        proxy = DelayProxy((upstream.hostname or "127.0.0.1", upstream.port or 5432), 0.0)
-        direct = {**os.environ, "SCRAPE_DATABASE_URL": db}
-        remote = {**os.environ, "SCRAPE_DATABASE_URL": via(db, proxy.port)}
         cmd = [SCRAPE, "-q", "once", "--no-notify"]
-        measure(cmd, work, direct)  # baselines
-        proxy.delay = args.delay / 1000
-        turns: list[int] = []
-
-        def counted() -> Measure:
-            before = proxy.turns
-            result = measure(cmd, work, remote)
-            turns.append(proxy.turns - before)
-            return result
-
-        got = alternate(
-            {"loopback": lambda: measure(cmd, work, direct), "remote": counted}, args.rounds
-        )
-        proxy.close()
+        turns, got = near_and_far(cmd, work, db, args.delay, args.rounds)
     trips = min(turns[1:] or turns) / args.boards  # the settle run aside
     slower = got["remote"].wall / got["loopback"].wall
     away = f"{args.delay:g} ms away"
@@ -179,25 +162,35 @@ def subscribers(count: int, delay: float, rounds: int, settle: bool) -> tuple[in
             for i in range(count):  # never reached: nothing new, nothing sent
                 to = f"mailto://127.0.0.1:9?from=a@example.com&to=s{i}@example.com"
                 out.write(f'[[subscribers]]\nname = "s{i}"\nurls = ["{to}"]\n')
-        upstream = urlsplit(db)
-        proxy = DelayProxy((upstream.hostname or "127.0.0.1", upstream.port or 5432), 0.0)
-        direct = {**os.environ, "SCRAPE_DATABASE_URL": db}
-        remote = {**os.environ, "SCRAPE_DATABASE_URL": via(db, proxy.port)}
-        cmd = [SCRAPE, "-q", "once"]
-        measure(cmd, work, direct)  # the baseline, and the subscribers' first sync
-        proxy.delay = delay / 1000
-        turns: list[int] = []
-
-        def counted() -> Measure:
-            before = proxy.turns
-            result = measure(cmd, work, remote)
-            turns.append(proxy.turns - before)
-            return result
-
-        runs = {"loopback": lambda: measure(cmd, work, direct), "remote": counted}
-        got = alternate(runs, rounds, settle)
-        proxy.close()
+        cmd = [SCRAPE, "-q", "once"]  # its first run syncs the subscribers in
+        turns, got = near_and_far(cmd, work, db, delay, rounds, settle)
     return min(turns), got["remote"].wall, got["loopback"].wall
+
+
+def near_and_far(
+    cmd: list[str], work: Path, db: str, delay: float, rounds: int, settle: bool = True
+) -> tuple[list[int], dict[str, Measure]]:
+    """`cmd` run once at loopback (the baseline), then alternately at loopback and through the
+    proxy `delay` ms each way: the round trips of each run through it, and the medians."""
+    upstream = urlsplit(db)
+    proxy = DelayProxy((upstream.hostname or "127.0.0.1", upstream.port or 5432), 0.0)
+    direct = {**os.environ, "SCRAPE_DATABASE_URL": db}
+    remote = {**os.environ, "SCRAPE_DATABASE_URL": via(db, proxy.port)}
+    measure(cmd, work, direct)  # the baseline
+    proxy.delay = delay / 1000
+    turns: list[int] = []
+
+    def counted() -> Measure:
+        before = proxy.turns
+        result = measure(cmd, work, remote)
+        turns.append(proxy.turns - before)
+        return result
+
+    got = alternate(
+        {"loopback": lambda: measure(cmd, work, direct), "remote": counted}, rounds, settle
+    )
+    proxy.close()
+    return turns, got
 
 
 if __name__ == "__main__":
