@@ -226,10 +226,11 @@ async def deliver_guarded(
     spaced: bool,
     on_sent: Callable[[delivery.DeliveryReport], None] = lambda _: None,
 ) -> list[delivery.DeliveryReport]:
-    """Send due digests so that no two runs ever send the same entry: on PostgreSQL each target
-    is claimed with SKIP LOCKED (workers share the work); SQLite has one delivery lease."""
+    """Send due digests so that no two runs ever send the same entry: where the store claims
+    rows each target is claimed (`storage.ledger.claim`: workers share the work); elsewhere one
+    run at a time delivers, under a lease."""
     send = functools.partial(delivery.deliver, ctx, names, spaced=spaced, on_sent=on_sent)
-    if not ctx.store.is_sqlite:
+    if ctx.store.claims_rows:
         return await asyncio.to_thread(send)
     try:
         async with lease(ctx.store, "deliver", wait=DELIVER_WAIT, ttl=ctx.lease_ttl):

@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from notify.errors import HINTS, Cause, DeliveryError
 from notify.masking import mask_url
 from notify.views import DeliveryAlert
@@ -174,7 +172,7 @@ def _send_batch(
     if SENDS.stopping:
         return None  # the daemon is stopping: no send starts now (the next run sends it)
     with ctx.store.write() as session, contextlib.ExitStack() as sending:
-        batch = _claim(ctx, session, target_id)
+        batch = ledger.claim(ctx.store, session, target_id)
         if batch is None:
             return None  # another worker is sending to it, or it was just delivered
         sending.enter_context(SENDS.one(target_id, batch.masked))
@@ -223,18 +221,6 @@ def leaving(ctx: Context, batch: ledger.Batch, url: str, medium: Medium) -> Leav
     admins = ctx.cfg.notify.admin_urls
     mailbox = unsubscribe.mailbox(admins[0]) if admins else None
     return unsubscribe.by_mail(mailbox, batch.subscriber) if mailbox else unsubscribe.Leave()
-
-
-def _claim(ctx: Context, session: Session, target_id: int) -> ledger.Batch | None:
-    """The target's pending entries. On PostgreSQL its row stays locked in `session` until the
-    answer is recorded (other workers skip it). SQLite has no row locks and locks the whole file
-    for a writer, so there they are only read (the run-wide delivery lease keeps other runs
-    out), and the writer's turn goes to recording answers, not to reading what to send."""
-    if not ctx.store.is_sqlite:
-        return ledger.claim(session, target_id)
-    with ctx.store.read() as reader:
-        batches = ledger.pending(reader, targets=[target_id])
-    return batches[0] if batches else None
 
 
 def _log_send(

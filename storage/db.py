@@ -40,6 +40,13 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def claims_rows(self) -> bool:
+        """Can a run claim one target's row while others skip it (PostgreSQL's `FOR UPDATE SKIP
+        LOCKED`), so runs share the sending? Where not (SQLite: a writer locks the whole file),
+        one run at a time sends, under a run-wide lease its caller holds."""
+        return not self.is_sqlite
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction, committed when the block succeeds, rolled back when it raises."""

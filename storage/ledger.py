@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
 from storage import accounts, health, optouts
-from storage.db import insert_missing
+from storage.db import Store, insert_missing
 from storage.models import (
     Board,
     Delivery,
@@ -406,12 +406,18 @@ def owed_entries(session: Session, specs: Sequence[SubscriberSpec]) -> dict[str,
     return shown
 
 
-def claim(session: Session, target_id: int) -> Batch | None:
-    """Lock one target for this transaction and read its pending entries afresh.
+def claim(store: Store, session: Session, target_id: int) -> Batch | None:
+    """One target's pending entries, read afresh, to send now.
 
-    On PostgreSQL the row lock is taken with SKIP LOCKED: None means another worker is sending
-    to this target right now. (SQLite has no row locks; there a run-wide lease serializes.)
-    """
+    Where the store claims rows (`Store.claims_rows`: PostgreSQL) the target's row stays locked
+    in `session` until its answer is recorded, taken with SKIP LOCKED: None means another
+    worker is sending to it right now. Elsewhere (SQLite: no row locks, and a writer locks the
+    whole file) the entries are only read, in a reader of their own — the run-wide delivery lease
+    keeps other runs out, and the writer's turn goes to recording answers, not to reading."""
+    if not store.claims_rows:
+        with store.read() as reader:
+            batches = pending(reader, targets=[target_id])
+        return batches[0] if batches else None
     locked = session.scalar(
         select(Target.id).where(Target.id == target_id).with_for_update(skip_locked=True)
     )
