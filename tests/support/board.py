@@ -100,6 +100,8 @@ class EsgBoard:
         self.delay = 0.0  # seconds each list page takes, to catch a crawl in flight
         self.detail_delay = 0.0  # seconds each post page takes
         self.page_delays: dict[int, float] = {}  # list page -> seconds it takes, if not `delay`
+        self.gate = threading.Event()  # list pages are answered while it is set …
+        self.gate.set()  # … so a test can hold a crawl in flight for as long as it needs
         self.redesigned = False  # a layout change: the list markup no longer matches the profile
         # How other skins draw the same list: the New marker inside the link before the title
         # (KBoard), titles cut to `cut` characters with "…", dates without a year ("07-23").
@@ -302,6 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
             page = board.detail_page(int(query["no"]))
             return self._send(200 if page else 404, page or "not found", board)
         page = int(query.get("page", "1"))
+        board.gate.wait(60)
         time.sleep(board.page_delays.get(page, board.delay))
         return self._send(200, board.list_page(page), board)
 

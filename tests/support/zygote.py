@@ -9,6 +9,12 @@ standard streams and exit code. Only the imports are shared. Tests whose subject
 itself (signals, kill -9, a daemon in the background) start the real console script
 (`Workspace.started`); `BOARDWATCH_TEST_FORK=0` makes every run do so.
 
+What a fork does not give: a string hash seed of its own (every child of one zygote orders a set
+of strings alike; the console script's runs differ), and the code of another checkout — the
+zygote imports the one the tests run from, as the editable install of README step 2 does. A run
+whose environment changes what an interpreter reads at its start (`PYTHON*`, the locale) starts
+the console script; `TZ` is read again in the child.
+
 Protocol, one line of JSON each way per command: the test sends
 `{"argv", "env", "cwd", "stdout", "stderr"}` (the two as file paths); the zygote answers
 `{"pid"}` once the child is forked, then `{"code"}` once it has exited.
@@ -24,6 +30,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -77,6 +84,7 @@ def _child(request: dict[str, Any]) -> None:
             os.close(fd)
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()  # a new interpreter reads TZ at its start
         os.chdir(request["cwd"])
         sys.argv = ["scrape", *request["argv"]]
         import random
@@ -87,7 +95,7 @@ def _child(request: dict[str, Any]) -> None:
 
         entry()  # the console script's own function; it ends with os._exit
     except SystemExit as exc:  # argparse's exits
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int | None):
             print(exc.code, file=sys.stderr)
     except BaseException:  # a crash is the command's exit 1, with its traceback
@@ -113,9 +121,25 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
             _child(request)
         answers.write(json.dumps({"pid": pid}) + "\n")
         answers.flush()
-        _, status = os.waitpid(pid, 0)
+        status = _wait(pid, requests)
+        if status is None:  # the test side is gone: so is the command
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
         answers.write(json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n")
         answers.flush()
+
+
+def _wait(pid: int, requests: IO[str]) -> int | None:
+    """The child's wait status; None if the zygote's input closes first (nothing is sent to
+    it while a command runs, so anything readable is its end)."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        readable, _, _ = select.select([requests], [], [], 0.05)
+        if readable:
+            return None
 
 
 class Zygote:
@@ -156,8 +180,11 @@ class Zygote:
     def run(
         self, argv: list[str], env: dict[str, str], cwd: Path, timeout: float
     ) -> tuple[int, str, str] | None:
-        """Run `scrape ARGV` in a forked child; None when another thread is using the zygote
-        (the caller starts a real process instead)."""
+        """Run `scrape ARGV` in a forked child; None — the caller starts the console script
+        instead — when another thread is using the zygote, or when `env` changes what an
+        interpreter reads only as it starts (`PYTHON*`, the locale)."""
+        if any(env.get(k) != os.environ.get(k) for k in {*env, *os.environ} if _read_at_start(k)):
+            return None
         if not self._lock.acquire(blocking=False):
             return None
         try:
@@ -172,22 +199,36 @@ class Zygote:
 
         proc = self._started()
         assert proc.stdin is not None
+        pid: int | None = None
         with tempfile.TemporaryDirectory(prefix="scrape-run-") as tmp:
             out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
             request = {"argv": argv, "env": env, "cwd": str(cwd), "stdout": str(out)}
-            proc.stdin.write((json.dumps({**request, "stderr": str(err)}) + "\n").encode())
-            pid = json.loads(self._answer(60) or "null")["pid"]
-            answer = self._answer(timeout)
-            if answer is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-                self._answer(60)
-                raise subprocess.TimeoutExpired(["scrape", *argv], timeout)
-            return (
-                json.loads(answer)["code"],
-                out.read_text("utf-8", errors="replace"),
-                err.read_text("utf-8", errors="replace"),
-            )
+            try:
+                proc.stdin.write((json.dumps({**request, "stderr": str(err)}) + "\n").encode())
+                pid = json.loads(self._answer(60) or "null")["pid"]
+                answer = self._answer(timeout)
+                if answer is None:
+                    raise subprocess.TimeoutExpired(["scrape", *argv], timeout)
+                code = json.loads(answer)["code"]
+            except BaseException:  # timed out, or the test was (pytest-timeout, Ctrl-C):
+                self._abandon(pid)  # no child outlives it, and no answer is left to misread
+                raise
+            # strict, as `subprocess.run(text=True)` reads a real process's output
+            return code, out.read_text("utf-8"), err.read_text("utf-8")
+
+    def _abandon(self, pid: int | None) -> None:
+        """Kill the command's process group and the zygote; the next run starts a new one."""
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+def _read_at_start(name: str) -> bool:
+    return name.startswith(("PYTHON", "LC_")) or name == "LANG"
 
 
 ZYGOTE = Zygote()
