@@ -213,11 +213,13 @@ def _statements_to_sync(store: Store, count: int, day: int) -> int:
 
 def test_a_sync_costs_the_same_statements_for_one_subscriber_or_five_hundred(store: Store) -> None:
     """Every command starts with the sync: its cost must not grow with the config (10,000
-    subscribers took 20,000 round trips, and on PostgreSQL more than 65,535 parameters)."""
-    _statements_to_sync(store, 1, 0)  # first sync: inserts (batched)
+    subscribers took 20,000 round trips, and on PostgreSQL more than 65,535 parameters). 501 new
+    subscribers have 1,002 targets: inserted in two statements of at most 1,000 rows."""
+    first_one = _statements_to_sync(store, 1, 0)
     steady_one = _statements_to_sync(store, 1, 1)
-    _statements_to_sync(store, 500, 2)
-    steady_many = _statements_to_sync(store, 500, 3)
+    first_many = _statements_to_sync(store, 502, 2)  # 501 new: 1,002 new targets
+    steady_many = _statements_to_sync(store, 502, 3)
     assert steady_many == steady_one, (steady_one, steady_many)
+    assert first_many == first_one + 1, (first_one, first_many)  # the second batch of targets
     with store.read() as s:
-        assert len(ledger.known_targets(s)) == 1000
+        assert len(ledger.known_targets(s)) == 1004
