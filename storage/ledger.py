@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,9 +102,9 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
     rows = [{"name": spec.name, **new} for spec in specs if spec.name not in stored]
     insert_missing(session, Subscriber, rows)
     known = {s.name: s for s in session.scalars(select(Subscriber))}
-    targets: dict[int, dict[str, Target]] = {sub.id: {} for sub in known.values()}
+    targets: defaultdict[int, dict[str, Target]] = defaultdict(dict)  # subscriber → its targets
     for target in session.scalars(select(Target)):
-        targets.setdefault(target.subscriber_id, {})[target.url_hash] = target
+        targets[target.subscriber_id][target.url_hash] = target
     for sub in known.values():
         sub.active = False
     added: list[dict[str, object]] = []
@@ -116,7 +117,7 @@ def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: dat
         sub.exclude_keywords = list(spec.exclude_keywords)
         sub.include_updates = spec.include_updates
         sub.digest = spec.digest
-        mine = targets.get(sub.id, {})
+        mine = targets[sub.id]
         sources = accounts.inheritance(_accounts(mine.values()), _wanted_accounts(spec.targets))
         # a new target that inherits nothing has nothing to do; one stored before (it rejoins)
         # drops what it was owed when it left, and one that replaces another takes its debts
