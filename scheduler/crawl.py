@@ -42,13 +42,17 @@ def settings_for(
     *,
     owner: str | None,
     leases: Mapping[str, str] | None = None,
+    robots_known: Mapping[str, str | None] | None = None,
 ) -> dict[str, object]:
-    """One crawl's Scrapy settings: concurrency and delay are per site, across its boards."""
-    from scraper import pipelines
+    """One crawl's Scrapy settings: concurrency and delay are per site, across its boards;
+    `robots_known`: the sites whose robots.txt the store holds fresh (body, or None: all
+    allowed)."""
+    from scraper import pipelines, robots
 
     crawl = cfg.crawl
     settings = crawl_settings(
         user_agent=crawl.user_agent,
+        obey_robots=crawl.obey_robots_txt,
         concurrency=crawl.concurrency,
         delay=crawl.delay,
         timeout=crawl.timeout,
@@ -56,6 +60,8 @@ def settings_for(
         retry_backoff=crawl.retry_backoff,
         max_size=int(crawl.max_page_size),
     )
+    settings[robots.ROBOTS_KNOWN] = dict(robots_known or {})
+    settings[robots.ROBOTS_TTL] = float(interval_seconds(crawl.robots_ttl))
     if store is not None:
         settings["ITEM_PIPELINES"] = {pipelines.StorePipeline: 300}
         settings[pipelines.STORE_URL] = store.url  # a value, as Scrapy's own components get them
@@ -125,14 +131,14 @@ async def crawl(
     from scraper.spiders.board import BoardSpider
 
     collected = _Collected({}, on_stored=on_stored)
-    crawler = Crawler(BoardSpider, Settings(settings_for(cfg, store, owner=owner, leases=leases)))
-    crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
-    crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
     known = robots_known
     if known is None:
         known = await asyncio.to_thread(_known_robots, store, tasks) if store else {}
-    ttl = float(interval_seconds(cfg.crawl.robots_ttl))
-    await runner.crawl(crawler, tasks=tasks, lookup=lookup, robots=known, robots_ttl=ttl)
+    settings = settings_for(cfg, store, owner=owner, leases=leases, robots_known=known)
+    crawler = Crawler(BoardSpider, Settings(settings))
+    crawler.signals.connect(collected.item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(collected.spider_closed, signal=signals.spider_closed)
+    await runner.crawl(crawler, tasks=tasks, lookup=lookup)
     return collected
 
 

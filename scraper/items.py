@@ -149,16 +149,6 @@ class BoardWalk:
 
 
 @dataclass(frozen=True)
-class RobotsRead:
-    """A site's robots.txt as this crawl read it (body None: everything allowed), and how long
-    it may be trusted; the store pipeline keeps it for the runs that follow."""
-
-    site: str
-    body: str | None
-    ttl: float
-
-
-@dataclass(frozen=True)
 class StoredWalk:
     """A walk after the store pipeline: what storing it did (or why it could not)."""
 

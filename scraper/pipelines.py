@@ -1,5 +1,9 @@
 """The store pipeline: each board's walk is stored in its own transaction as soon as the walk is
-done, in a worker thread (never on the reactor's), and comes out as a `StoredWalk`.
+done, in a worker thread (never on the reactor's), and comes out as a `StoredWalk`; a robots.txt
+read now (`scraper.robots`) is kept for the runs that follow.
+
+The pipeline owns its store from `open_spider` to `close_spider`, opened from a setting (the
+database's URL: its schema is the caller's to have brought up to date, as every command does).
 
 The walk's end decides whether its posts count as settled (see `storage.posts.ingest`). One
 board's failure to store is that board's error, never the others'.
@@ -18,11 +22,12 @@ from scrapy.exceptions import IgnoreRequest
 
 from scraper.detail import is_alert_page, shows
 from scraper.encoding import decode
-from scraper.items import BoardWalk, RobotsRead, StoredWalk, WalkEnd
+from scraper.items import BoardWalk, StoredWalk, WalkEnd
 from scraper.keys import page_id
 from scraper.middlewares import ORIGINS
+from scraper.robots import Disallowed, robots_read
 from scraper.text import tree
-from storage import Store, StoreError, locks, open_store, posts, robots
+from storage import Store, StoreError, locks, posts, robots
 from storage.db import describe
 
 LOG = logging.getLogger(__name__)
@@ -37,14 +42,16 @@ class LeaseLost(Exception):
 
 
 class StorePipeline:
+    store: Store
+
     def __init__(
         self,
-        store: Store,
+        url: str,
         owner: str | None,
         leases: dict[str, str],
         crawler: Crawler | None = None,
     ) -> None:
-        self.store, self.owner, self.leases = store, owner, leases
+        self.url, self.owner, self.leases = url, owner, leases
         self.crawler = crawler  # asks old links whether they still answer (as media pipelines do)
 
     @classmethod
@@ -53,12 +60,17 @@ class StorePipeline:
         if not url:
             raise ValueError(f"the {STORE_URL} setting must name the database to store walks in")
         leases = dict(crawler.settings.getdict(LEASES))
-        return cls(open_store(url), crawler.settings.get(OWNER), leases, crawler)
+        pipeline = cls(url, crawler.settings.get(OWNER), leases, crawler)
+        crawler.signals.connect(pipeline.robots_read, signal=robots_read)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.store = Store(self.url)
+
+    def close_spider(self) -> None:
+        self.store.close()
 
     async def process_item(self, item: object) -> object:
-        if isinstance(item, RobotsRead):
-            await asyncio.to_thread(self.keep_robots, item)
-            return item
         if not isinstance(item, BoardWalk):
             return item
         if not item.rows and not item.baseline and item.end in QUIET_ENDS:
@@ -94,6 +106,8 @@ class StorePipeline:
         request = Request(old.url, meta={ORIGINS: walk.origins}, dont_filter=True)
         try:
             response = await self.crawler.engine.download_async(request)
+        except Disallowed:
+            return False  # robots.txt closes it now: that proves nothing
         except IgnoreRequest:
             return True  # it leads off the site now: not that post's address any more
         except Exception:
@@ -109,14 +123,16 @@ class StorePipeline:
         there = not is_alert_page(root) and shows(root, old.title)
         return not (there and page_id(root.root, response.url) in (None, old.key))
 
-    def keep_robots(self, read: RobotsRead) -> None:
-        if self.owner is None:
-            return  # a dry run keeps nothing
+    async def robots_read(self, site: str, body: str | None, ttl: float) -> None:
+        if self.owner is not None:  # a dry run keeps nothing
+            await asyncio.to_thread(self.keep_robots, site, body, ttl)
+
+    def keep_robots(self, site: str, body: str | None, ttl: float) -> None:
         try:
             with self.store.write() as session:
-                robots.remember(session, {read.site: (read.body, read.ttl)}, locks.now(session))
+                robots.remember(session, {site: (body, ttl)}, locks.now(session))
         except Exception as exc:  # it is read again next time: no reason to fail a board
-            LOG.warning("could not keep %s/robots.txt: %s", read.site, describe(exc))
+            LOG.warning("could not keep %s/robots.txt: %s", site, describe(exc))
 
     def store_walk(self, walk: BoardWalk, links_gone: bool = False) -> StoredWalk:
         sessions = self.store.dry_run if self.owner is None else self.store.write

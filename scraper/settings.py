@@ -1,53 +1,63 @@
 """The crawl's Scrapy settings, in the scraper that owns the crawl.
 
-What a walk does not use is off: the cookie jar (a crawler without a session is what a reader
-without one sees), HTTP auth, the cache, meta refresh, depth and URL-length limits, the telnet
-console, remote control, memory checks, feeds, throttling; the origin check, the back-off and
-the per-site limit are ours.
+What a walk does not use is off, Scrapy's documented way (None in the component settings): the
+cookie jar (a crawler without a session is what a reader without one sees), HTTP auth, the
+cache, meta refresh, depth and URL-length limits, the telnet console, remote control, memory
+checks, feeds, throttling, and the schemes a board is never on. The origin check, the back-off
+and the per-site limit are ours; robots.txt is Scrapy's middleware, subclassed with the store as
+its cache (`scraper.robots`).
 
-Why the component lists are given whole, as the `*_BASE` settings, rather than switched off
-one by one in `DOWNLOADER_MIDDLEWARES`/`EXTENSIONS` with None (Scrapy's documented way):
-since Scrapy 2.15 `Settings.get_component_priority_dict_with_base` loads every key it is given,
-None or not, to normalise it (scrapy/scrapy#8005 names it), so turning off remote control,
-cookies and telnet that way imports aiohttp, tldextract and twisted.conch into every process —
-measured here
-(2026-12-06, farm-bench, 9 alternated pairs of a 1-board quiet `scrape once`): +16 % CPU
-(+0.17 s) a run. Checked against Scrapy 2.19; `tests/scraper/test_settings.py` fails the day
-naming a component with None stops importing it, and this goes then.
+What that costs: Scrapy (2.15 to 2.19 at least; scrapy/scrapy#8005) imports every component it
+is given, None or not, to normalise the lists, so switching remote control and cookies off
+imports aiohttp and tldextract into every run that crawls — measured here (2026-12-06, 11
+alternated pairs of a 1-board quiet `scrape once` against the same lists given whole as the
+`*_BASE` settings, which Scrapy's docs say to leave alone): see BENCHMARKS.md "Scrapy's way".
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-# The components a walk uses, whole (see the docstring for why not Scrapy's lists with None).
-DOWNLOADER_MIDDLEWARES: Mapping[str, int] = {
+# Ours, and Scrapy's that a walk does not use (None); the rest of Scrapy's stay as Scrapy sets them.
+DOWNLOADER_MIDDLEWARES: Mapping[str, int | None] = {
     "scraper.middlewares.OriginMiddleware": 50,  # before anything else: off-site, nothing
-    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
-    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
-    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.robots.RobotsMiddleware": 100,  # Scrapy's, with the store as its cache
     "scraper.middlewares.BackoffMiddleware": 560,  # a pause before each retry
-    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
-    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
-    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
     "scraper.middlewares.SiteLimitMiddleware": 990,  # next to the handler: per-site limit, delay
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # OriginMiddleware's job
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
-SPIDER_MIDDLEWARES: Mapping[str, int] = {
-    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
-    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+SPIDER_MIDDLEWARES: Mapping[str, int | None] = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
-EXTENSIONS: Mapping[str, int] = {"scrapy.extensions.corestats.CoreStats": 0}
-DOWNLOAD_HANDLERS: Mapping[str, str] = {
-    "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
-    "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+EXTENSIONS: Mapping[str, int | None] = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.memusage.MemoryUsage": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.closespider.CloseSpider": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.logstats.LogStats": None,
+    "scrapy.extensions.logcount.LogCount": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+DOWNLOAD_HANDLERS: Mapping[str, str | None] = {
+    scheme: None for scheme in ("data", "file", "s3", "ftp")
 }
 
 
 def crawl_settings(
     *,
     user_agent: str,
+    obey_robots: bool,
     concurrency: int,
     delay: float,
     timeout: float,
@@ -58,7 +68,7 @@ def crawl_settings(
     """One crawl's settings: concurrency and delay are per site, across its boards."""
     return {
         "USER_AGENT": user_agent,
-        "ROBOTSTXT_OBEY": False,  # the spider reads robots.txt itself, before any list page
+        "ROBOTSTXT_OBEY": obey_robots,
         "CONCURRENT_REQUESTS": 64,  # across sites: boards spread over many sites go in parallel
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_DELAY": delay,
@@ -79,8 +89,8 @@ def crawl_settings(
         # Scrapy reads the source of every generator callback on every response to warn about
         # `return` values in generators (ours return none): that cost more than reading a page.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "DOWNLOADER_MIDDLEWARES_BASE": dict(DOWNLOADER_MIDDLEWARES),
-        "SPIDER_MIDDLEWARES_BASE": dict(SPIDER_MIDDLEWARES),
-        "EXTENSIONS_BASE": dict(EXTENSIONS),
-        "DOWNLOAD_HANDLERS_BASE": dict(DOWNLOAD_HANDLERS),
+        "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),
+        "SPIDER_MIDDLEWARES": dict(SPIDER_MIDDLEWARES),
+        "EXTENSIONS": dict(EXTENSIONS),
+        "DOWNLOAD_HANDLERS": dict(DOWNLOAD_HANDLERS),
     }

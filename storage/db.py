@@ -47,6 +47,11 @@ class Store:
         one run at a time sends, under a run-wide lease its caller holds."""
         return not self.is_sqlite
 
+    def close(self) -> None:
+        """Close its connections (the store can still be used: it opens new ones)."""
+        self.engine.dispose()
+        self.reader.dispose()
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction, committed when the block succeeds, rolled back when it raises."""
@@ -115,8 +120,7 @@ def open_store(url: str) -> Store:
 def close_all() -> None:
     """Close every open store's connections (before a process ends without tearing down)."""
     for store in _OPEN.values():
-        store.engine.dispose()
-        store.reader.dispose()
+        store.close()
 
 
 def _engine(url: str, immediate: bool = True) -> Engine:

@@ -9,22 +9,15 @@ hands in, so the spider never touches the database itself.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from zoneinfo import ZoneInfo
 
-from protego import Protego
-from scrapy import Request, Spider
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-)
-from scrapy.http import Response, TextResponse
+from scrapy import Request, Spider, signals
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -32,13 +25,14 @@ from scraper.detail import is_alert_page, read_detail, shows, with_details
 from scraper.encoding import decode
 from scraper.errors import CrawlError
 from scraper.failures import Words, in_words
-from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, RobotsRead, Row, WalkEnd
+from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, WalkEnd
 from scraper.keys import Key, page_id, site_of
 from scraper.middlewares import ORIGINS
-from scraper.origins import origin_of, shown
+from scraper.origins import shown
 from scraper.pager import paging_for
 from scraper.parse import ListPage, board_title, choose, read_list
 from scraper.profiles import Profile
+from scraper.robots import Disallowed
 from scraper.text import tree
 from scraper.walk import (
     Entry,
@@ -52,7 +46,11 @@ from scraper.walk import (
     step,
 )
 
-Out = Request | BoardWalk | RobotsRead
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.robotstxt import RobotParser
+
+Out = Request | BoardWalk
 Output = Iterator[Out]
 
 
@@ -160,25 +158,24 @@ class _Walk:
 class BoardSpider(Spider):
     name = "boards"
 
-    def __init__(
-        self,
-        tasks: Sequence[BoardTask],
-        lookup: Lookup,
-        robots: Mapping[str, str | None] | None = None,
-        robots_ttl: float = 86400.0,
-        **kwargs: Any,
-    ) -> None:
-        """`robots`: the sites whose robots.txt is known and fresh (body, or None: all allowed);
-        the others' are read first, and yielded as `RobotsRead` items for the store."""
+    def __init__(self, tasks: Sequence[BoardTask], lookup: Lookup, **kwargs: Any) -> None:
+        """robots.txt is Scrapy's middleware's (`scraper.robots`): what it decides for a site
+        reaches `robots_parsed` before any of the site's pages is read."""
         super().__init__(**kwargs)
         self._walks = {task.name: _Walk(task, task.profile, Walk(task)) for task in tasks}
         self._lookup = lookup
-        self._known_robots = dict(robots or {})
-        self._robots_ttl = robots_ttl
-        self._robots: dict[str, Protego | None] = {}  # site -> rules (None: all allowed)
+        self._robots: dict[str, RobotParser] = {}  # site -> its rules (none: all allowed)
 
-    async def start(self) -> AsyncIterator[Request | BoardWalk | RobotsRead]:
-        sites: dict[str, list[_Walk]] = {}
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        self._robots[site_of(request.url)] = robotparser
+
+    async def start(self) -> AsyncIterator[Request | BoardWalk]:
         for walk in self._walks.values():
             try:
                 _requestable(walk.task)
@@ -187,56 +184,7 @@ class BoardSpider(Spider):
                 for item in self.finish(walk):
                     yield item
                 continue
-            sites.setdefault(site_of(walk.task.url), []).append(walk)
-        for site, walks in sites.items():
-            if any(walk.task.obey_robots for walk in walks) and site in self._known_robots:
-                body = self._known_robots[site]
-                for request in self.begin(site, Protego.parse(body) if body else None):
-                    yield request
-            elif any(walk.task.obey_robots for walk in walks):
-                yield Request(
-                    f"{site}/robots.txt",
-                    callback=self.parse_robots,
-                    errback=self.robots_failed,
-                    cb_kwargs={"site": site},
-                    meta={"handle_httpstatus_all": True, ORIGINS: {origin_of(site)}},
-                    dont_filter=True,
-                )
-            else:
-                for walk in walks:
-                    yield self.list_request(walk, 1, walk.task.url)
-
-    def parse_robots(self, response: Response, site: str) -> Output:
-        rules, body = None, None
-        if response.status < 400 and isinstance(response, TextResponse):
-            body = response.text
-            rules = Protego.parse(body)
-        elif response.status >= 500:
-            self.logger.warning(
-                "%s answered %s; crawling as allowed", response.url, response.status
-            )
-        if response.status < 500:  # a site's answer (4xx: no robots.txt, all allowed) is kept
-            yield RobotsRead(site, body, _fresh_for(response, self._robots_ttl))
-        yield from self.begin(site, rules)
-
-    def robots_failed(self, failure: Failure) -> Output:
-        """robots.txt could not be had. Where the site cannot be reached at all (refused, no such
-        host, no answer, a TLS mismatch), its boards fail now, for that cause — asking their
-        list pages too would only repeat it; otherwise they are crawled as robots.txt allows
-        all."""
-        site = failure.request.cb_kwargs["site"]  # type: ignore[attr-defined]
-        words = self.words(failure.value, f"{site}/robots.txt")
-        if isinstance(failure.value, _UNREACHABLE) or _unreachable(words):
-            for walk in self._walks.values():
-                if site_of(walk.task.url) == site and walk.end is None:
-                    error = CrawlError(walk.task.name, walk.task.url, words.cause, words.hint)
-                    walk.stop(WalkEnd.FAILED, error)
-                    yield from self.finish(walk)
-            return
-        self.logger.warning(
-            "%s/robots.txt could not be read (%s); crawling as allowed", site, words.cause
-        )
-        yield from self.begin(site, None)
+            yield self.list_request(walk, 1, walk.task.url)
 
     def words(self, error: BaseException | None, url: str) -> Words:
         settings = getattr(self, "settings", None)
@@ -244,22 +192,9 @@ class BoardSpider(Spider):
         size = settings.getint("DOWNLOAD_MAXSIZE", 0) if settings else 0
         return in_words(error or Exception("failed"), url, timeout=timeout, max_size=size)
 
-    def begin(self, site: str, rules: Protego | None) -> Output:
-        """Robots.txt is known for `site`: start its boards' walks, or refuse them."""
-        self._robots[site] = rules
-        for walk in self._walks.values():
-            if site_of(walk.task.url) != site:
-                continue
-            if self.allowed(walk, walk.task.url):
-                yield self.list_request(walk, 1, walk.task.url)
-            else:
-                reason = "robots.txt disallows the list page"
-                walk.stop(WalkEnd.ROBOTS, CrawlError(walk.task.name, walk.task.url, reason))
-                yield from self.finish(walk)
-
     def allowed(self, walk: _Walk, url: str) -> bool:
         rules = self._robots.get(site_of(url)) if walk.task.obey_robots else None
-        return rules is None or rules.can_fetch(url, walk.task.user_agent)
+        return rules is None or rules.allowed(url, walk.task.user_agent)
 
     def list_request(self, walk: _Walk, page: int, url: str) -> Request:
         return Request(
@@ -275,6 +210,9 @@ class BoardSpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         walk, page = self._walks[request.cb_kwargs["board"]], request.cb_kwargs["page"]
         url = (request.meta.get("redirect_urls") or [request.url])[0]  # as asked, before redirects
+        if page == 1 and isinstance(failure.value, Disallowed):
+            walk.stop(WalkEnd.ROBOTS, CrawlError(walk.task.name, url, WalkEnd.ROBOTS.value))
+            return list(self.finish(walk))
         words = self.words(failure.value, url)
         message = f"list page {url} failed: {words.cause}"
         error = CrawlError(walk.task.name, url, message, words.hint)
@@ -502,18 +440,6 @@ class BoardSpider(Spider):
         return datetime.now(ZoneInfo(walk.task.timezone))
 
 
-_UNREACHABLE = (
-    DownloadConnectionRefusedError,
-    CannotResolveHostError,
-    DownloadTimeoutError,
-)
-
-
-def _unreachable(words: Words) -> bool:
-    """A TLS mismatch reaches nothing either (an https:// address on a plain-HTTP port)."""
-    return words.cause.startswith("TLS with") or "speaks plain HTTP" in words.cause
-
-
 def _listing(listed: ListPage, page: int) -> Listing:
     """A list page as the walk takes it: its rows' keys and titles, the rest (and its pager)
     read on demand."""
@@ -555,13 +481,3 @@ def refusal(walk: _Walk, url: str, problem: str) -> CrawlError:
     reason = f"the list page cannot be read right with profile {walk.profile.name!r}: {problem}"
     hint = f"try `scrape probe {walk.task.url}`"
     return CrawlError(walk.task.name, url, reason, hint, refused=True)
-
-
-_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
-
-
-def _fresh_for(response: Response, default: float) -> float:
-    """How long a robots.txt may be trusted: as its caching headers say, else `default`."""
-    control = (response.headers.get(b"Cache-Control") or b"").decode("latin-1")
-    match = _MAX_AGE.search(control)
-    return float(min(max(int(match[1]), 60), 7 * 86400)) if match else default

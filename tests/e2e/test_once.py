@@ -238,3 +238,22 @@ def test_robots_disallowed_list_page_is_never_requested(
     assert board.requests == ["/robots.txt"]
     (status,) = workspace.run("status", "--json").json()["boards"]
     assert "robots.txt" in status["error"]
+
+
+def test_every_board_that_waits_for_robots_txt_obeys_it(
+    workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
+) -> None:
+    """Five boards of one site ask for their list pages at once; the first asks for robots.txt
+    and the others wait for it. Each must hear its answer (Scrapy 2.19's own middleware gives it
+    to the first two only, and the rest go ahead as if all were allowed)."""
+    board.robots = "User-agent: *\nDisallow: /bbs/\n"
+    extra = "".join(
+        f'[[boards]]\nname = "also{i}"\nurl = "{board_server.list_url}&sca={i}"\nprofile = "esg"\n'
+        for i in range(4)
+    )
+    workspace.write(esg_config(board_server, urls=[smtp.url()]) + extra)
+    result = workspace.run("-q", "once")
+    assert result.code == 1
+    assert board.requests == ["/robots.txt"]
+    assert len(result.err.strip().splitlines()) == 5
+    assert result.err.count("robots.txt disallows the list page") == 5
