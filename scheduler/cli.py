@@ -1,7 +1,7 @@
 """The `scrape` command: its arguments, and each command's errors turned into an exit code — 0 all
 asked for succeeded, 1 a board or a delivery failed (what succeeded is committed), 2 usage or
-configuration error. What the read-only commands print is `scheduler.readouts`; the starter config
-`init` writes is `scheduler.starter`."""
+configuration error. What the read-only commands print is `scheduler.ops.readouts`; the starter
+config `init` writes is `scheduler.config.starter`."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from notify.errors import DeliveryError
-from scheduler import config_file, logs
-from scheduler.arguments import parse
 from scheduler.config import ConfigError
-from scheduler.config_values import unset_variables
+from scheduler.config import file as config_file
+from scheduler.config.arguments import parse
+from scheduler.config.starter import starter, starter_for
+from scheduler.config.values import unset_variables
 from scheduler.context import Context, load_context, not_set, open_context, sync
-from scheduler.logs import LOG
-from scheduler.progress import Progress
-from scheduler.readouts import (
+from scheduler.ops import logs
+from scheduler.ops.logs import LOG
+from scheduler.ops.progress import Progress
+from scheduler.ops.readouts import (
     NOTHING_READ,
     board_named,
     cmd_posts,
@@ -35,7 +37,6 @@ from scheduler.readouts import (
     say,
     subscriber_named,
 )
-from scheduler.starter import starter, starter_for
 from scraper.errors import CrawlError
 from storage.errors import StoreError
 
@@ -145,9 +146,9 @@ def _next_steps(args: argparse.Namespace, path: Path) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     """The config whole — keys, types, schedules, profiles, every target URL as Apprise reads
     it — and the database URL, without crawling, sending or writing anything."""
+    from scheduler.config.proof import prove
     from scheduler.context import check_targets, register_secrets, target_urls
     from scheduler.cycle import refuse_placeholders
-    from scheduler.proof import prove
     from storage.db import reachable
 
     path = config_file.config_path(args.config)
@@ -198,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
-    from scheduler.preview import preview
+    from scheduler.ops.preview import preview
 
     ctx = load_context(args.config, read_only=args.preview, needs_secrets=not args.preview)
     names = [subscriber_named(ctx.cfg, n).name for n in args.subscriber or []] or None

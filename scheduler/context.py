@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from notify.masking import identity, known_scheme, mask_url, unreadable
-from scheduler import logs
 from scheduler.config import Config, ConfigError
-from scheduler.config_values import VARIABLE, interval_seconds, unset_variables
+from scheduler.config.values import VARIABLE, interval_seconds, unset_variables
+from scheduler.ops import logs
 from storage import Store, StoreError, ledger, open_store, posts, runs
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def load_context(
     Without `needs_secrets` (commands that only show: `status`, `posts`, `digest --preview`)
     a target whose `${VAR}` is unset is kept, shown as not set (`not_set`). `waiting`: the
     daemon's start (see `open_context`)."""
-    from scheduler.config_file import config_path, load
+    from scheduler.config.file import config_path, load
 
     cfg = load(config_path(config), unset_ok=not needs_secrets)
     return open_context(cfg, read_only=read_only, waiting=waiting)

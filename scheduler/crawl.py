@@ -2,7 +2,7 @@
 
 Each crawl walks many boards with one spider; the store pipeline persists each board's walk as
 it ends, and this module collects the `StoredWalk` items (Scrapy's `item_scraped` signal) and
-has `scheduler.verdict` judge each board's run.
+has `scheduler.policy.verdict` judge each board's run.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from scheduler import compat, verdict
+from scheduler import compat
 from scheduler.config import BoardConfig, Config
-from scheduler.config_values import interval_seconds
-from scheduler.verdict import CrawlReport
+from scheduler.config.values import interval_seconds
+from scheduler.policy import verdict
+from scheduler.policy.verdict import CrawlReport
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
 from scraper.keys import site_of
 from scraper.profiles import PROBE_ORDER
@@ -310,7 +311,7 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
     install_reactor(ASYNCIO_REACTOR)
     compat.import_scrapy_http_handler()  # cheaply: see scheduler.compat
     gc.freeze()  # what start-up built lives as long as the process: no collector passes over it
-    gc.enable()  # (`scrape` starts with the collector off: see `scheduler.launch`)
+    gc.enable()  # (`scrape` starts with the collector off: see `scheduler.entry`)
     from twisted.internet import reactor as _reactor
 
     reactor: Any = _reactor
@@ -336,7 +337,7 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
 def _interruptible(reactor: Any, box: dict[str, Any]) -> Iterator[None]:
     """Ctrl-C stops the reactor where it is, and `KeyboardInterrupt` is raised once it has
     stopped — never inside a Deferred's callback, where Twisted would catch it and the run
-    would hang or go on. What the run committed stays committed (`scheduler.progress` says
+    would hang or go on. What the run committed stays committed (`scheduler.ops.progress` says
     what). A second Ctrl-C, should stopping take long, interrupts at once."""
     if threading.current_thread() is not threading.main_thread():
         yield

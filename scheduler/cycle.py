@@ -12,18 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from notify.views import BoardAlert
-from scheduler import delivery, metrics
-from scheduler.alerts import send_alert
+from scheduler import delivery
 from scheduler.config import BoardConfig, Config, ConfigError
-from scheduler.config_values import interval_seconds
+from scheduler.config.values import interval_seconds
 from scheduler.context import Context, sync
 from scheduler.crawl import crawl_boards
-from scheduler.due import cron_trigger
-from scheduler.feeds import write_feeds
-from scheduler.holding import Busy, holding, lease
-from scheduler.logs import LOG
-from scheduler.progress import Progress
-from scheduler.verdict import CrawlReport
+from scheduler.delivery import send_alert
+from scheduler.ops import metrics
+from scheduler.ops.feeds import write_feeds
+from scheduler.ops.logs import LOG
+from scheduler.ops.progress import Progress
+from scheduler.policy.due import cron_trigger
+from scheduler.policy.holding import Busy, holding, lease
+from scheduler.policy.verdict import CrawlReport
 from scraper.keys import site_of
 from storage import claims, locks, runs
 

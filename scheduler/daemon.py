@@ -21,21 +21,22 @@ import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scheduler import delivery, systemd
+from scheduler import delivery
 from scheduler.config import ConfigError
-from scheduler.config_values import interval_seconds
+from scheduler.config.values import interval_seconds
 from scheduler.context import Context, sync
 from scheduler.cycle import crawl_claimed, deliver_guarded, plans_for, select_boards
-from scheduler.due import cron_trigger
-from scheduler.feeds import write_feeds
-from scheduler.logs import LOG
+from scheduler.ops import systemd
+from scheduler.ops.feeds import write_feeds
+from scheduler.ops.logs import LOG
+from scheduler.policy.due import cron_trigger
 from storage import claims, locks
 from storage.db import describe
 
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerRunner
 
-    from scheduler.web.server import Served
+    from scheduler.ops.web.server import Served
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
@@ -104,8 +105,8 @@ class Daemon:
 
     def _serve_http(self) -> Served | None:
         """The HTTP port (`[http] address`): status page, /healthz, /metrics, unsubscribe."""
-        from scheduler.web.app import App
-        from scheduler.web.server import serve
+        from scheduler.ops.web.app import App
+        from scheduler.ops.web.server import serve
 
         address = self.ctx.cfg.http_address
         if not address:

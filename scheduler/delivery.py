@@ -1,8 +1,10 @@
 """Sending digests, target by target, and marking what each target accepted.
 
-Which digests are due is `scheduler.due`'s to say, and when a failed target is tried again
-`scheduler.retries`'; this module claims each due target, renders and sends its digest, and
-records the answer. `notify_test` sends a test message to each target of a subscriber.
+Which digests are due is `scheduler.policy.due`'s to say, and when a failed target is tried again
+`scheduler.policy.retries`'; this module claims each due target, renders and sends its digest, and
+records the answer. `notify_test` sends a test message to each target of a subscriber, and
+`send_alert` an admin alert (`storage.health` decides when; `alert.txt.j2` words it) to every
+`[notify] admin_urls` target.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from typing import TYPE_CHECKING
 
 from notify.errors import HINTS, Cause, DeliveryError
 from notify.masking import mask_url
-from notify.views import DeliveryAlert
-from scheduler import compat, due, logs, retries
-from scheduler.alerts import send_alert
+from notify.views import BoardAlert, DeliveryAlert
+from scheduler import compat
 from scheduler.config import SubscriberConfig
-from scheduler.config_values import interval_seconds
+from scheduler.config.values import interval_seconds
 from scheduler.context import Context
-from scheduler.logs import LOG
+from scheduler.ops import logs
+from scheduler.ops.logs import LOG
+from scheduler.policy import due, retries
 from storage import ledger
 
 if TYPE_CHECKING:
@@ -167,8 +170,6 @@ def _send_batch(
     from notify.digest import build
     from notify.media import medium_for
 
-    compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
-
     if SENDS.stopping:
         return None  # the daemon is stopping: no send starts now (the next run sends it)
     with ctx.store.write() as session, contextlib.ExitStack() as sending:
@@ -273,8 +274,6 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     """A short test message to each of `sub`'s targets, and each target's answer."""
     from notify.digest import Message
 
-    compat.share_apprise_ssl_contexts()  # one SSL context per setting: see scheduler.compat
-
     message = Message(
         "[boardwatch] 테스트 메시지 / test message",
         f"boardwatch can reach this target for subscriber {sub.name}.\n",
@@ -293,6 +292,7 @@ def _sent(url: str, message: Callable[[], Message]) -> DeliveryError | None:
     from notify.digest import TemplateFailed
     from notify.send import send
 
+    compat.share_apprise_ssl_contexts()  # the one place a send begins: see scheduler.compat
     try:
         send(url, message())
     except TemplateFailed as failed:
@@ -301,3 +301,22 @@ def _sent(url: str, message: Callable[[], Message]) -> DeliveryError | None:
     except DeliveryError as error:
         return error
     return None
+
+
+def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
+    """Send one alert to every admin target; returns the targets' errors (masked)."""
+    from notify.digest import TemplateFailed
+
+    try:
+        message = ctx.renderer.alert(alert, ctx.now())
+    except TemplateFailed as failed:  # a user's alert.txt.j2 that fails: said, not raised
+        LOG.error("admin alert not sent: the template failed: %s", failed)
+        return [f"the alert template failed: {failed}"]
+    LOG.warning("%s", message.title)
+    errors = []
+    for url in ctx.cfg.notify.admin_urls:
+        error = _sent(url, lambda: message)
+        if error is not None:  # the next admin target is alerted all the same
+            errors.append(str(error))
+            LOG.error("admin alert to %s failed: %s", error.target, error.reason)
+    return errors

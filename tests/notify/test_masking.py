@@ -133,7 +133,7 @@ def test_apprise_reading_urls_for_their_secrets_says_nothing_and_later_lines_kee
     real sends keep what tells targets apart and mask only the secrets."""
     import logging
 
-    from scheduler.logs import SecretFilter
+    from scheduler.ops.logs import SecretFilter
 
     urls = [
         "json://user:pass1234@hooks.example.com:9/in/path?+X-Token=hdrsecret99",

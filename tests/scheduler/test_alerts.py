@@ -9,7 +9,7 @@ import pytest
 
 from notify.masking import mask_url
 from notify.views import BoardAlert
-from scheduler.alerts import send_alert
+from scheduler.delivery import send_alert
 from tests.scheduler.desk import Desk, subscriber
 from tests.support.mail import PASSWORD, SmtpSink
 from tests.support.slack import TOKENS, SlackRecorder

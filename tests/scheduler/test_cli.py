@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import cli
-from scheduler.arguments import parse, parser
+from scheduler.config.arguments import parse, parser
 from scheduler.delivery import DeliveryReport
-from scheduler.progress import Progress
-from scheduler.verdict import CrawlReport
+from scheduler.ops.progress import Progress
+from scheduler.policy.verdict import CrawlReport
 from tests.support.cli import scrape
 from tests.support.workspace import Workspace
 

@@ -7,7 +7,8 @@ from typing import get_type_hints
 
 import pytest
 
-from scheduler import config, config_file
+from scheduler import config
+from scheduler.config import file as config_file
 from scraper import profiles
 from tests.support.cli import scrape
 from tests.support.workspace import Workspace

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import config, config_file
+from scheduler import config
+from scheduler.config import file as config_file
 
 BOARD = '[[boards]]\nname = "esg"\nurl = "http://127.0.0.1:9/bbs/board.php?page=1"\n'
 SECRET = "0123456789abcdef0123456789abcdef"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import due, retries, verdict
+from scheduler.policy import due, retries, verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, Row, StoredWalk, WalkEnd
 from storage import health
@@ -175,7 +175,7 @@ OVERDUE = [  # last run, interval, cron, stalled from (status --check fails from
 def test_a_board_is_stalled_three_intervals_after_its_last_run(
     last: str, interval: str, cron: str | None, stalled: str
 ) -> None:
-    from scheduler.healthcheck import overdue_at
+    from scheduler.ops.healthcheck import overdue_at
 
     assert overdue_at(at(last), interval, cron, SEOUL) == at(stalled)
 

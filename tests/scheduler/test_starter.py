@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.starter import slug, starter, starter_for
+from scheduler.config.starter import slug, starter, starter_for
 
 # A board's title as its page shows it, and the name `init` gives the board.
 TITLES = [

@@ -219,7 +219,7 @@ def test_subscribers_lists_who_left_and_resume_undoes_it(
 
 
 def test_a_token_never_reaches_the_log_even_in_apprises_debug_lines() -> None:
-    from scheduler.logs import SECRETS
+    from scheduler.ops.logs import SECRETS
 
     code = token(SECRET, "team", identity("mailto://bw:pw@smtp.example.com?to=a@example.com"))
     for line in (

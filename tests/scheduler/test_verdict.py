@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler import verdict
+from scheduler.policy import verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, StoredWalk, WalkEnd
 

@@ -3,7 +3,7 @@
 Most of an end-to-end test's `scrape once` is start-up: importing Scrapy, Twisted, SQLAlchemy,
 Apprise and Jinja (about a second of CPU here) before the command reads its config. The child of
 a fork starts with those imported and nothing else done — no reactor installed, no logging set
-up, no database opened — and runs the console script's own function (`scheduler.launch.entry`)
+up, no database opened — and runs the console script's own function (`scheduler.entry`)
 as a fresh `scrape` process would: its own pid, process group, environment, working directory,
 standard streams and exit code. Only the imports are shared. Tests whose subject is the process
 itself (signals, kill -9, a daemon in the background) start the real console script
@@ -37,7 +37,7 @@ from typing import IO, Any
 # What a `once`, `run` or `digest` imports on its way (the CLI imports the rest lazily). A module
 # here is imported before any test's environment exists: none of them reads it at import.
 PRELOAD = (
-    "scheduler.launch",
+    "scheduler",
     "scheduler.cli",
     "scheduler.crawl",
     "scheduler.cycle",
@@ -91,7 +91,7 @@ def _child(request: dict[str, Any]) -> None:
 
         random.seed()  # not the zygote's sequence, shared by every child
 
-        from scheduler.launch import entry
+        from scheduler import entry
 
         entry()  # the console script's own function; it ends with os._exit
     except SystemExit as exc:  # argparse's exits

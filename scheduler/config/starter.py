@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 def starter() -> str:
-    return files("scheduler").joinpath("starter.toml").read_text("utf-8")
+    return files("scheduler.config").joinpath("starter.toml").read_text("utf-8")
 
 
 def starter_for(starter: str, url: str, profile: str, heading: str = "") -> str:

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from notify import atom
 from scheduler.context import Context
-from scheduler.logs import LOG
-from scheduler.verdict import CrawlReport
+from scheduler.ops.logs import LOG
+from scheduler.policy.verdict import CrawlReport
 from storage import ledger, posts
 
 

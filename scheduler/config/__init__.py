@@ -1,10 +1,14 @@
-"""What `scrape.toml` may say: its sections and keys as pydantic models, validated whole.
+"""What the operator says: `scrape.toml` (the models here; the file read in `file`, its keys
+and values in `keys` and `values`), the command line (`arguments`), the starter file `init`
+writes (`starter`), and what `scrape check` proves the config does (`proof`).
+
+What `scrape.toml` may say: its sections and keys as pydantic models, validated whole.
 
 Every problem is a `ConfigError` naming the file, the key (or the line) and the reason — exit 2,
 before any board is crawled: types, ranges, cron expressions (read by APScheduler itself),
 regular expressions and selectors (compiled), encodings (looked up), time zones, references.
-Single values are checked in `scheduler.config_values`; the file is read, `${VAR}`s expanded and
-errors worded in `scheduler.config_file`. Whether Apprise knows each target URL's scheme is
+Single values are checked in `scheduler.config.values`; the file is read, `${VAR}`s expanded and
+errors worded in `scheduler.config.file`. Whether Apprise knows each target URL's scheme is
 checked where the store is at hand (`scheduler.context`), so a run that knows its targets
 already never loads Apprise for it.
 """
@@ -32,7 +36,7 @@ from pydantic import (
 )
 
 from notify.masking import mask_url
-from scheduler.config_values import (
+from scheduler.config.values import (
     check_address,
     check_cron,
     check_database,

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scheduler import config_keys
 from scheduler.config import DEFAULT_PATH, UNSET_OK, Config, ConfigError, KeyProblem
-from scheduler.config_values import VARIABLE, short
+from scheduler.config import keys as config_keys
+from scheduler.config.values import VARIABLE, short
 
 _LINE = re.compile(r"\(at line (\d+)")
 

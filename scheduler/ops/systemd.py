@@ -9,7 +9,7 @@ import asyncio
 import os
 import socket
 
-from scheduler.logs import LOG
+from scheduler.ops.logs import LOG
 
 
 def notify(state: str) -> bool:

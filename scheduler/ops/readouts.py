@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from records.post import DETAIL_FIELDS, Listed
 from scheduler import config as config_mod
-from scheduler import config_file, config_values
 from scheduler.config import ConfigError
-from scheduler.config_values import unset_variables
+from scheduler.config import file as config_file
+from scheduler.config import values as config_values
+from scheduler.config.values import unset_variables
 from scheduler.context import Context, configured, load_context, not_set
-from scheduler.logs import LOG
+from scheduler.ops.logs import LOG
 
 if TYPE_CHECKING:
     from scheduler.crawl import Probe
-    from scheduler.verdict import CrawlReport
+    from scheduler.policy.verdict import CrawlReport
     from storage.runs import Status
 
 OK, FAILED = 0, 1
@@ -128,7 +129,7 @@ def subscribers(ctx: Context) -> list[dict[str, Any]]:
 def _check(ctx: Context, status: Status) -> int:
     from datetime import UTC
 
-    from scheduler.healthcheck import report
+    from scheduler.ops.healthcheck import report
 
     healthy, lines = report(ctx.cfg, status, datetime.now(UTC))
     for line in lines:
@@ -138,7 +139,7 @@ def _check(ctx: Context, status: Status) -> int:
 
 def _with_holds(status: Status, ctx: Context) -> Status:
     """Each failing target with the time until which the daemon holds it back."""
-    from scheduler import retries
+    from scheduler.policy import retries
 
     notify = ctx.cfg.notify
     base = config_values.interval_seconds(notify.retry_backoff)

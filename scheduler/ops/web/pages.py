@@ -14,7 +14,7 @@ import jinja2
 
 from notify.digest import safe_url
 from scheduler.context import Context, configured
-from scheduler.healthcheck import report
+from scheduler.ops.healthcheck import report
 from storage import claims, ledger, optouts, posts, runs
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -50,13 +50,13 @@ def _span(seconds: int) -> str:
 
 def unset_variables(url: str) -> list[str]:
     """The `${VAR}`s still in a loaded target URL: those a read-only command found unset
-    (`scheduler.config_file.load(unset_ok=True)`; any other load refuses them)."""
+    (`scheduler.config.file.load(unset_ok=True)`; any other load refuses them)."""
     return VARIABLE.findall(url)
 
 
 def check_cron(value: str) -> str:
     """A crontab line as APScheduler itself reads it (weekdays as crontab means them)."""
-    from scheduler.due import cron_trigger
+    from scheduler.policy.due import cron_trigger
 
     try:
         trigger = cron_trigger(value, ZoneInfo("UTC"))

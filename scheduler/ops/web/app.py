@@ -21,12 +21,12 @@ from typing import Any
 
 from notify import unsubscribe
 from notify.views import DeliveryAlert
-from scheduler import metrics
-from scheduler.alerts import send_alert
 from scheduler.context import Context, configured
-from scheduler.healthcheck import report
-from scheduler.logs import LOG
-from scheduler.web import pages
+from scheduler.delivery import send_alert
+from scheduler.ops import metrics
+from scheduler.ops.healthcheck import report
+from scheduler.ops.logs import LOG
+from scheduler.ops.web import pages
 from storage import optouts, runs
 from storage.db import describe
 

@@ -12,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.config import Config
-from scheduler.config_values import interval_seconds
-from scheduler.due import cron_trigger
+from scheduler.config.values import interval_seconds
+from scheduler.policy.due import cron_trigger
 from storage.runs import Status
 
 MISSED = 3  # intervals a board's last run may be old before it counts as stalled

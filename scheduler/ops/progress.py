@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from scheduler.delivery import DeliveryReport
-    from scheduler.verdict import CrawlReport
+    from scheduler.policy.verdict import CrawlReport
 
 Sending = Literal["no", "later", "now", "done"]
 

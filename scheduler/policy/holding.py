@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from scheduler.logs import LOG
+from scheduler.ops.logs import LOG
 from storage import Store, claims, locks
 
 POLL = 0.25

@@ -11,7 +11,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from scheduler.logs import LOG
+from scheduler.ops.logs import LOG
 
 REQUEST_TIMEOUT = 10  # seconds a client may take to send its request
 POLL = 0.1  # seconds: how soon `stop` is heard (the daemon must exit within 5 s of SIGTERM)
