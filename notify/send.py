@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from urllib.parse import quote
 
+from notify.compat import share_apprise_ssl_contexts
 from notify.digest import Message
 from notify.errors import DeliveryError
 from notify.masking import mask_text, mask_url, secrets_of
@@ -24,6 +25,7 @@ def send(url: str, message: Message) -> None:
     Raises `DeliveryError` (the target masked) when it is not accepted."""
     import apprise
 
+    share_apprise_ssl_contexts()  # once: see notify.compat
     asset = apprise.AppriseAsset(
         app_id="boardwatch", app_desc="boardwatch digest", async_mode=False
     )

@@ -1,6 +1,6 @@
 """The `scrape` command: its arguments, and each command's errors turned into an exit code — 0 all
 asked for succeeded, 1 a board or a delivery failed (what succeeded is committed), 2 usage or
-configuration error. What the read-only commands print is `scheduler.ops.readouts`; the starter
+configuration error. What the read-only commands print is `scheduler.readouts`; the starter
 config `init` writes is `scheduler.config.starter`."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from scheduler.context import Context, load_context, not_set, open_context, sync
 from scheduler.ops import logs
 from scheduler.ops.logs import LOG
 from scheduler.ops.progress import Progress
-from scheduler.ops.readouts import (
+from scheduler.readouts import (
     NOTHING_READ,
     board_named,
     cmd_posts,
@@ -199,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from scheduler.cycle import deliver_guarded
-    from scheduler.ops.preview import preview
+    from scheduler.readouts import preview
 
     ctx = load_context(args.config, read_only=args.preview, needs_secrets=not args.preview)
     names = [subscriber_named(ctx.cfg, n).name for n in args.subscriber or []] or None

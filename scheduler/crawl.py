@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from scheduler import compat
 from scheduler.config import BoardConfig, Config
 from scheduler.config.values import interval_seconds
 from scheduler.policy import verdict
 from scheduler.policy.verdict import CrawlReport
+from scraper import compat
 from scraper.items import BoardTask, BoardWalk, KnownPost, Lookup, Row, StoredWalk
 from scraper.keys import site_of
 from scraper.profiles import PROBE_ORDER
@@ -309,7 +309,7 @@ def run_in_reactor(main: Callable[[], Awaitable[T]]) -> T:
     from scrapy.utils.reactor import install_reactor
 
     install_reactor(ASYNCIO_REACTOR)
-    compat.import_scrapy_http_handler()  # cheaply: see scheduler.compat
+    compat.import_scrapy_http_handler()  # cheaply: see scraper.compat
     gc.freeze()  # what start-up built lives as long as the process: no collector passes over it
     gc.enable()  # (`scrape` starts with the collector off: see `scheduler.entry`)
     from twisted.internet import reactor as _reactor

@@ -99,7 +99,9 @@ async def run_once(
         ctx, runner, boards, dry_run=dry_run, announce=notify, on_board=progress.board_done
     )
     if not dry_run:
-        report.output_errors = await asyncio.to_thread(write_feeds, ctx, report.crawls)
+        report.output_errors = await asyncio.to_thread(
+            write_feeds, ctx.cfg, ctx.store, report.crawls
+        )
     if sends:  # a run someone started retries every failed target now
         progress.sending = "now"
         report.deliveries = await deliver_guarded(ctx, spaced=False, on_sent=progress.digest_done)

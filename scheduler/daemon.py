@@ -36,7 +36,7 @@ from storage.db import describe
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerRunner
 
-    from scheduler.ops.web.server import Served
+    from scheduler.web.server import Served
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 RETRY_EVERY = 60  # seconds: failed targets' backoffs and ended quiet hours are checked this often
@@ -105,8 +105,8 @@ class Daemon:
 
     def _serve_http(self) -> Served | None:
         """The HTTP port (`[http] address`): status page, /healthz, /metrics, unsubscribe."""
-        from scheduler.ops.web.app import App
-        from scheduler.ops.web.server import serve
+        from scheduler.web.app import App
+        from scheduler.web.server import serve
 
         address = self.ctx.cfg.http_address
         if not address:
@@ -214,7 +214,7 @@ class Daemon:
             crawls, _ = await crawl_claimed(
                 self.ctx, self.runner, taken, self.plans, stopped=self.stopping.is_set
             )
-            await asyncio.to_thread(write_feeds, self.ctx, crawls)
+            await asyncio.to_thread(write_feeds, self.ctx.cfg, self.ctx.store, crawls)
             if any(crawl.queued for crawl in crawls):
                 await deliver_guarded(self.ctx, spaced=True)
         except Exception as exc:  # the database away, and the like: one line, not a traceback

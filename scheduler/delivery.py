@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from notify.errors import HINTS, Cause, DeliveryError
 from notify.masking import mask_url
 from notify.views import BoardAlert, DeliveryAlert
-from scheduler import compat
 from scheduler.config import SubscriberConfig
 from scheduler.config.values import interval_seconds
 from scheduler.context import Context
@@ -292,7 +291,6 @@ def _sent(url: str, message: Callable[[], Message]) -> DeliveryError | None:
     from notify.digest import TemplateFailed
     from notify.send import send
 
-    compat.share_apprise_ssl_contexts()  # the one place a send begins: see scheduler.compat
     try:
         send(url, message())
     except TemplateFailed as failed:

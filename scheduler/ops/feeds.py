@@ -8,34 +8,35 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from notify import atom
-from scheduler.context import Context
+from scheduler.config import Config
 from scheduler.ops.logs import LOG
 from scheduler.policy.verdict import CrawlReport
-from storage import ledger, posts
+from storage import Store, ledger, posts
 
 
-def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
+def write_feeds(config: Config, store: Store, crawls: Sequence[CrawlReport]) -> list[str]:
     """Write the feeds the crawl changed; returns the errors (each logged, one line a feed)."""
-    cfg = ctx.cfg.feeds
+    cfg = config.feeds
     if not cfg.folder:
         return []
     folder, now = Path(cfg.folder), datetime.now(UTC)
     changed = {crawl.board for crawl in crawls if crawl.new}
     boards = [
         b
-        for b in ctx.cfg.boards
+        for b in config.boards
         if b.name in changed or not _path(folder, "boards", b.name).exists()
     ]
     subs = [
         s
-        for s in ctx.cfg.subscribers
+        for s in config.subscribers
         if (changed and (s.boards is None or changed & set(s.boards)))
         or not _path(folder, "subscribers", s.name).exists()
     ]
     errors: list[str] = []
-    with ctx.store.read() as session:
+    with store.read() as session:
         wanted = [
             (
                 "boards",
@@ -65,7 +66,7 @@ def write_feeds(ctx: Context, crawls: Sequence[CrawlReport]) -> list[str]:
             self_url=f"{cfg.base_url.rstrip('/')}/{kind}/{quote(name)}.xml"
             if cfg.base_url
             else None,
-            zone=ctx.zone,
+            zone=ZoneInfo(config.timezone),
         )
         try:
             atom.write(path, atom.atom(feed, now))

@@ -1,6 +1,6 @@
 """Prometheus metrics, read from the store at each scrape, so the figures are the same whichever
 worker or cron run did the work: the daemon serves them at `/metrics` on `[http] address`
-(`scheduler.ops.web`); `scrape once` writes them to `[metrics] textfile` (node_exporter's textfile
+(`scheduler.web`); `scrape once` writes them to `[metrics] textfile` (node_exporter's textfile
 collector) after its run."""
 
 from __future__ import annotations

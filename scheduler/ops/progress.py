@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from scheduler.delivery import DeliveryReport
     from scheduler.policy.verdict import CrawlReport
+
+
+class Answered(Protocol):
+    """A target's answer, as `scheduler.delivery` reports it: `error` None when it accepted."""
+
+    @property
+    def error(self) -> str | None: ...
+
 
 Sending = Literal["no", "later", "now", "done"]
 
@@ -32,7 +39,7 @@ class Progress:
         if not report.interrupted:
             self.stored.append(report.board)
 
-    def digest_done(self, report: DeliveryReport) -> None:
+    def digest_done(self, report: Answered) -> None:
         """A target answered and its answer is recorded (called from the sending threads)."""
         if report.error is None:
             with self._lock:

@@ -7,14 +7,16 @@ gone from this host is taken over at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from scheduler.ops.logs import LOG
 from storage import Store, claims, locks
+
+LOG = logging.getLogger("boardwatch")  # masked by `scheduler.ops.logs`, as every record is
 
 POLL = 0.25
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scheduler.context import Context
 from scheduler.delivery import deliver
-from scheduler.ops.preview import preview
+from scheduler.readouts import preview
 from storage import ledger
 from tests.scheduler.desk import Desk, subscriber
 from tests.support.mail import SmtpSink

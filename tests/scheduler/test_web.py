@@ -20,8 +20,8 @@ from notify.unsubscribe import token
 from scheduler.config import HttpConfig
 from scheduler.context import Context
 from scheduler.delivery import deliver
-from scheduler.ops.web.app import App
-from scheduler.ops.web.server import Served, serve
+from scheduler.web.app import App
+from scheduler.web.server import Served, serve
 from storage import optouts, runs
 from tests.scheduler.desk import Desk, subscriber
 from tests.support.mail import PASSWORD, SmtpSink

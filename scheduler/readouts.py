@@ -1,6 +1,7 @@
 """What the read-only commands print: `scrape status` (and `--check`), `scrape posts`, `scrape
-probe`, and `once --dry-run`'s list — as text for a person, or JSON with times in the configured
-zone. Results go to stdout; a word for the person at the terminal goes to stderr (`say`)."""
+probe`, `once --dry-run`'s list and `digest --preview` (nothing sent or marked) — as text for
+a person, or JSON with times in the configured zone. Results go to stdout; a word for the person
+at the terminal goes to stderr (`say`)."""
 
 from __future__ import annotations
 
@@ -291,3 +292,23 @@ def _zoned(data: Any, ctx: Context) -> Any:
 def _print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def preview(ctx: Context, names: Sequence[str] | None) -> str:
+    """`scrape digest --preview`: what is pending for the configured subscribers (`names`, or
+    all), each entry once —
+    the config as it is, not as the store was last synced to it."""
+    from notify.digest import build
+    from storage import ledger
+
+    now = ctx.now()
+    with ctx.store.read() as session:
+        specs = configured(ctx, session).subscribers
+        wanted = [spec for spec in specs if names is None or spec.name in names]
+        shown = ledger.owed_entries(session, wanted)
+    parts = []
+    for name, entries in shown.items():
+        context = build(name, entries, now, links={b.name: b.url for b in ctx.cfg.boards})
+        parts.append(f"== {name}: {ctx.renderer.subject(context)}\n")
+        parts.append(ctx.renderer.render("digest.txt.j2", "text", context))
+    return "\n".join(parts) if parts else "nothing pending\n"

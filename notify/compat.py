@@ -1,30 +1,21 @@
-"""The one place boardwatch changes how a library behaves inside it (#21).
+"""The one place boardwatch changes how Apprise behaves inside it, for a measured reason, only on
+the versions it was made for (an upgrade makes it a no-op, never a silent breakage);
+`tests/notify/test_compat.py` fails when Apprise changes under it.
 
-Each change was measured to be worth it, names the library versions it was made for, and does
-nothing on any other version: an upgrade makes it a no-op, never a silent breakage.
-`tests/scheduler/test_compat.py` fails when a library changes under it (the code a change relies
-on moved or changed shape), so whoever upgrades sees which change to look at again.
-
-- **Apprise's SMTP plugin** builds a new SSL context for every email it sends — loading every CA
-  certificate, ~16 ms of CPU, plain SMTP included. Here it is handed one context per setting,
-  built once and shared (an `SSLContext` is safe to share once it is no longer changed).
-- **Scrapy's TLS module**, imported with the HTTP download handler, defines two deprecated
-  aliases, and each asks `inspect.stack()` for its caller: a walk of the whole stack that reads
-  the source of every frame (0.3 s of a run's start). The aliases need only their caller's
-  frame, which is all the import gets.
+**Apprise's SMTP plugin** builds a new SSL context for every email it sends — loading every CA
+certificate, ~16 ms of CPU, plain SMTP included. Here it is handed one context per setting, built
+once and shared (an `SSLContext` is safe to share once it is no longer changed). Applied once,
+where `notify.send` first imports Apprise.
 """
 
 from __future__ import annotations
 
 import functools
 import ssl
-import sys
 import types
 from typing import Any
 
-# the versions each change was made and measured for: [from, to)
-APPRISE = ((1, 9), (3, 0))
-SCRAPY = ((2, 13), (3, 0))
+APPRISE = ((1, 9), (3, 0))  # the versions it was made and measured for: [from, to)
 
 
 def within(installed: str, span: tuple[tuple[int, int], tuple[int, int]]) -> bool:
@@ -48,29 +39,6 @@ def share_apprise_ssl_contexts() -> bool:
     if getattr(smtp, "ssl", None) is not ssl:  # not the shape this was made for: leave it
         return False
     smtp.ssl = _SharedSsl()  # type: ignore[attr-defined]
-    return True
-
-
-def import_scrapy_http_handler() -> bool:
-    """Import Scrapy's HTTP download handler with `inspect.stack` answering with the caller's
-    frames only; True when that was done (else the import is plain)."""
-    import scrapy
-
-    if not within(scrapy.__version__, SCRAPY):
-        import scrapy.core.downloader.handlers.http11
-
-        return False
-    import inspect
-
-    def caller_only(context: int = 1) -> list[tuple[object, ...]]:
-        return [(sys._getframe(1),), (sys._getframe(2),)]
-
-    real = inspect.stack
-    inspect.stack = caller_only  # type: ignore[assignment]
-    try:
-        import scrapy.core.downloader.handlers.http11
-    finally:
-        inspect.stack = real
     return True
 
 

@@ -26,7 +26,7 @@ from scheduler.delivery import send_alert
 from scheduler.ops import metrics
 from scheduler.ops.healthcheck import report
 from scheduler.ops.logs import LOG
-from scheduler.ops.web import pages
+from scheduler.web import pages
 from storage import optouts, runs
 from storage.db import describe
 
