@@ -25,6 +25,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from storage import dialect
 from storage.db import Store
 from storage.locks import gone, now
 from storage.models import Board, Lock
@@ -89,7 +90,7 @@ def claim(
     ended — every such site, or a `lane`'s share of them, the longest due first."""
     with store.write() as session:
         at, clock = now(session), time.monotonic()
-        lanes = _present(session, store, lane, at) if lane else 1
+        lanes = _present(session, lane, at) if lane else 1
         horizon = at + timedelta(seconds=slack)
         crawled = crawled_at(session, plans)
         wanted = {
@@ -105,7 +106,7 @@ def claim(
         free = sorted((s for s in sites if s not in holders), key=lambda s: (sites[s], s))
         share = len(free) if lane is None else min(lane.most, -(-len(sites) // lanes))
         chosen = sorted(free[:share])  # in one order: no two takers deadlock
-        held = _take(session, store, chosen, owner, at, at + timedelta(seconds=ttl))
+        held = _take(session, chosen, owner, at, at + timedelta(seconds=ttl))
         again = crawled_at(session, {n: plans[n] for n in wanted if plans[n].site in held})
         mine = tuple(
             name
@@ -139,18 +140,13 @@ def leave(store: Store, lane: Lane) -> None:
         session.execute(delete(Lock).where(Lock.name == f"{LANE}{lane.name}"))
 
 
-def _present(session: Session, store: Store, lane: Lane, at: datetime) -> int:
+def _present(session: Session, lane: Lane, at: datetime) -> int:
     """Say that `lane` is present (until `present_for` from now); how many lanes are."""
     until = at + timedelta(seconds=lane.present_for)
     name = f"{LANE}{lane.name}"
     row = {"name": name, "owner": "lane", "acquired_at": at, "expires_at": until}
-    if store.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
-    upsert = dialect.insert(Lock).values(row)
     session.execute(
-        upsert.on_conflict_do_update(index_elements=["name"], set_={"expires_at": until})
+        dialect.insert_or_update(session, Lock, row, key="name", update={"expires_at": until})
     )
     query = select(func.count()).where(Lock.name.like(f"{LANE}%"), Lock.expires_at >= at)
     return max(1, session.scalar(query) or 1)
@@ -211,7 +207,6 @@ def _holders(session: Session, sites: Collection[str], at: datetime) -> dict[str
 
 def _take(
     session: Session,
-    store: Store,
     sites: Sequence[str],
     owner: str,
     at: datetime,
@@ -220,12 +215,8 @@ def _take(
     if not sites:
         return set()
     names = [lease_name(s) for s in sites]
-    if store.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     rows = [{"name": n, "owner": owner, "acquired_at": at, "expires_at": expires} for n in names]
-    session.execute(dialect.insert(Lock).values(rows).on_conflict_do_nothing())
+    session.execute(dialect.insert_or_skip(session, Lock, rows))
     for name, holder, until in session.execute(
         select(Lock.name, Lock.owner, Lock.expires_at).where(Lock.name.in_(names))
     ).all():

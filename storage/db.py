@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import dialect
 from storage.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,23 +27,17 @@ class Store:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # reads need no write lock: on SQLite they get an engine that begins DEFERRED
-        reader = (
-            _engine(url, immediate=False) if self.engine.dialect.name == "sqlite" else self.engine
-        )
+        # reads need no write lock: where writers take it up front, reads get an engine of their own
+        reader = _engine(url, immediate=False) if dialect.reads_apart(self.engine) else self.engine
         self.reader = reader
         self._readers = sessionmaker(reader, expire_on_commit=False)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
 
     @property
     def claims_rows(self) -> bool:
         """Can a run claim one target's row while others skip it (PostgreSQL's `FOR UPDATE SKIP
         LOCKED`), so runs share the sending? Where not (SQLite: a writer locks the whole file),
         one run at a time sends, under a run-wide lease its caller holds."""
-        return not self.is_sqlite
+        return dialect.row_locks(self.engine)
 
     def close(self) -> None:
         """Close its connections (the store can still be used: it opens new ones)."""
@@ -88,8 +80,7 @@ class Store:
                 return False
             with self.engine.begin() as conn:
                 # several workers may start together: one migrates, the others wait and find it done
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+                dialect.advisory_lock(conn, UPGRADE_LOCK)
                 if _revision(conn) == HEAD:
                     return False
                 _run_alembic(conn)
@@ -124,100 +115,15 @@ def close_all() -> None:
 
 
 def _engine(url: str, immediate: bool = True) -> Engine:
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
-    else:
-        kwargs["pool_pre_ping"] = True
     try:
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, **dialect.engine_options(url))
     except Exception as exc:  # bad URL forms and missing drivers alike
         raise StoreError(
             f"cannot use the database URL: {type(exc).__name__}: {exc}",
             "e.g. sqlite:///boardwatch.db, or postgresql+psycopg://… with boardwatch[postgres]",
         ) from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-        if immediate:
-            turn = _WriteTurn()
-            event.listen(engine, "begin", turn.begin)
-            event.listen(engine, "commit", turn.end)
-            event.listen(engine, "rollback", turn.end)
-        else:
-            event.listen(engine, "begin", _sqlite_deferred)
+    dialect.prepare(engine, immediate=immediate)
     return engine
-
-
-class _WriteTurn:
-    """Every SQLite write transaction takes the write lock up front (BEGIN IMMEDIATE), and the
-    threads of one process take turns for it in a queue of their own first.
-
-    In WAL mode a transaction that read first cannot write once another process has committed
-    since ("database is locked", whatever the busy timeout): with several processes that would
-    fail writes that follow reads. Waiting for the lock up front makes them wait instead. Threads
-    of this process (8 sending digests) would otherwise wait in SQLite's busy handler, which
-    sleeps 1, 2, 5 … 100 ms between tries: a thread lock hands the turn over at once.
-    """
-
-    def __init__(self) -> None:
-        # reentrant: a thread that nests two write transactions meets SQLite's own timeout, as
-        # before, rather than waiting for itself for ever
-        self.lock, self.held = threading.RLock(), threading.local()
-
-    def begin(self, conn: Connection) -> None:
-        self.lock.acquire()
-        self.held.ids = {*getattr(self.held, "ids", ()), id(conn)}
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            self.end(conn)
-            raise
-
-    def end(self, conn: Connection) -> None:
-        ids: set[int] = getattr(self.held, "ids", set())
-        if id(conn) in ids:
-            ids.discard(id(conn))
-            self.lock.release()
-
-
-def _sqlite_deferred(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
-
-
-BUSY_TIMEOUT = 30.0  # seconds a connection waits for another's write before "database is locked"
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # the "begin" event above issues BEGIN, not pysqlite
-    cursor = dbapi_conn.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
-    _wal(cursor)
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _wal(cursor: Any) -> None:
-    """Put the file in WAL mode, waiting out other connections that open it at the same moment.
-
-    WAL is kept in the file, so after the first connection this is one read. Switching needs the
-    file to itself, and SQLite answers "database is locked" at once, without its busy handler, when
-    two connections that both read the header want it (each would wait on the other): workers
-    opening a new database together meet that, so the switch is tried again until BUSY_TIMEOUT.
-    """
-    deadline, pause = time.monotonic() + BUSY_TIMEOUT, 0.005
-    while True:
-        try:
-            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
-                return
-            cursor.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.2)
 
 
 def _revision(conn: Connection) -> str | None:
@@ -244,25 +150,17 @@ def insert_missing(session: Session, model: type[Any], rows: Sequence[Mapping[st
     protocol to 65,535, SQLite's older builds to 32,766)."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     for start in range(0, len(rows), 1000):
         batch = list(rows[start : start + 1000])
-        session.execute(dialect.insert(model).values(batch).on_conflict_do_nothing())
+        session.execute(dialect.insert_or_skip(session, model, batch))
 
 
 def insert_new(session: Session, model: type[Any], row: Mapping[str, Any]) -> bool:
     """Insert `row` unless a row with its keys is stored (`insert_missing`, for one row); True
     when this call inserted it — of two runs inserting it at the same moment, only one is told
     so (`RETURNING` answers for the rows inserted only: a rowcount is not reliable here)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     keys = list(model.__table__.primary_key.columns)
-    statement = dialect.insert(model).values(dict(row)).on_conflict_do_nothing()
+    statement = dialect.insert_or_skip(session, model, dict(row))
     return bool(session.execute(statement.returning(*keys)).all())
 
 
@@ -281,9 +179,8 @@ def describe(exc: BaseException) -> str:
 def reachable(url: str) -> None:
     """Can the store at `url` be opened? (Nothing is created or changed: for SQLite the file's
     folder must be writable; another database must answer.) Raises StoreError."""
-    if url.startswith("sqlite"):
-        path = url.partition(":///")[2]
-        folder = Path(path).parent if path and not path.startswith(":memory:") else Path(".")
+    folder = dialect.local_folder(url)
+    if folder is not None:
         if not os.access(folder, os.W_OK):
             raise StoreError(f"cannot create the database in {folder}: not a writable folder")
         return

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from records.post import Entry, Retitled, StoredPost
-from storage import accounts, health, optouts
+from storage import accounts, dialect, health, optouts
 from storage.db import Store, insert_missing
 from storage.models import (
     Board,
@@ -83,9 +83,7 @@ def _ledger_lock(session: Session, *, shared: bool) -> None:
     """On PostgreSQL, a sync of the targets (exclusive) and the queueing of entries (shared)
     keep out of each other's way: an entry queued for a target that an edit retires while the
     sync runs would otherwise be owed by no current target."""
-    if session.get_bind().dialect.name == "postgresql":
-        kind = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        session.execute(text(f"SELECT {kind}(:key)"), {"key": LEDGER_LOCK})
+    dialect.advisory_lock(session, LEDGER_LOCK, shared=shared)
 
 
 def sync_subscribers(session: Session, specs: Sequence[SubscriberSpec], now: datetime) -> None:

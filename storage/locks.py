@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from storage import dialect
 from storage.db import Store
 from storage.models import Lock
 
@@ -70,13 +71,7 @@ def _running(pid: int) -> bool:
 
 def now(session: Session) -> datetime:
     """The database's clock, in UTC: every worker compares leases against the same time."""
-    if session.get_bind().dialect.name == "postgresql":
-        query = "SELECT timezone('UTC', statement_timestamp())"
-    else:
-        query = "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"
-    value = session.execute(text(query)).scalar()
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC)
+    return dialect.clock(session)
 
 
 def acquire(store: Store, names: Collection[str], owner: str, ttl: float) -> set[str]:
@@ -86,7 +81,7 @@ def acquire(store: Store, names: Collection[str], owner: str, ttl: float) -> set
     with store.write() as session:
         at = now(session)
         expires = at + timedelta(seconds=ttl)
-        _insert_free(session, store, names, owner, at, expires)
+        _insert_free(session, names, owner, at, expires)
         session.execute(
             update(Lock)
             .where(Lock.name.in_(names), Lock.expires_at < at)
@@ -112,19 +107,10 @@ def _take_orphans(
 
 
 def _insert_free(
-    session: Session,
-    store: Store,
-    names: Collection[str],
-    owner: str,
-    at: datetime,
-    expires: datetime,
+    session: Session, names: Collection[str], owner: str, at: datetime, expires: datetime
 ) -> None:
-    if store.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql as dialect
-    else:
-        from sqlalchemy.dialects import sqlite as dialect  # type: ignore[no-redef]
     rows = [{"name": n, "owner": owner, "acquired_at": at, "expires_at": expires} for n in names]
-    session.execute(dialect.insert(Lock).values(rows).on_conflict_do_nothing())
+    session.execute(dialect.insert_or_skip(session, Lock, rows))
 
 
 def holds(session: Session, name: str, owner: str) -> bool:

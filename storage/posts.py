@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from records.post import POST_FIELDS, ReadPost, Retitled, StoredPost
-from storage import ledger
+from storage import dialect, ledger
 from storage.db import Store
 from storage.models import Alias, Board, Post, Revision, post_dict
 
@@ -150,23 +150,16 @@ class Lookups:
 
     def preload(self, boards: Sequence[str], session: Session) -> None:
         """Read ahead the newest posts, notices and aliases of `boards` (call off the reactor):
-        on PostgreSQL one statement for the newest posts of all boards (a lateral join), on
-        SQLite one cached statement a board (in-process, no round trips); then one for the
-        notices and one for the aliases."""
+        the newest posts as the database reads them fastest (`dialect.newest_posts`: one
+        statement for all boards on PostgreSQL, one a board in-process on SQLite); then one for
+        the notices and one for the aliases."""
         conn = session.connection()
         query = select(Board.name, Board.id).where(Board.name.in_(boards))
         names = {bid: name for name, bid in conn.execute(query).all()}
         if not names:
             return
         ids = list(names)
-        if conn.dialect.name == "postgresql":
-            newest = conn.execute(_NEWEST_ALL, {"ids": ids, "head": self.HEAD + 1}).all()
-        else:  # in-process: the driver's own cursor, without SQLAlchemy's cost per statement
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            newest = []
-            for bid in ids:
-                newest += cursor.execute(_NEWEST_SQL, (bid, self.HEAD + 1)).fetchall()
-            cursor.close()
+        newest = dialect.newest_posts(conn, ids, self.HEAD + 1)
         notices = conn.execute(_NOTICES.bindparams(ids=ids)).all()
         counts = Counter(row[0] for row in newest)
         self._whole |= {names[bid] for bid in ids if counts[bid] <= self.HEAD}
@@ -517,19 +510,9 @@ def count(session: Session, bid: int) -> int:
     return session.scalar(select(func.count()).where(Post.board_id == bid)) or 0
 
 
-# A board's newest posts first: the latest walk's first, in the board's order (stored in it).
-_COLUMNS = "board_id, key, settled, title, first_seen, id"
-_NEWEST_SQL = (
-    f"SELECT {_COLUMNS} FROM posts WHERE board_id = ? ORDER BY first_seen DESC, id LIMIT ?"
-)
-_NEWEST_ALL = text(
-    f"SELECT p.{_COLUMNS.replace(', ', ', p.')} FROM unnest(CAST(:ids AS integer[])) AS b(id) "
-    f"CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM posts WHERE posts.board_id = b.id "
-    "ORDER BY first_seen DESC, id LIMIT :head) AS p"
-)
-_NOTICES = text(f"SELECT {_COLUMNS} FROM posts WHERE board_id IN :ids AND notice").bindparams(
-    bindparam("ids", expanding=True)
-)
+_NOTICES = text(
+    f"SELECT {dialect.HEAD_COLUMNS} FROM posts WHERE board_id IN :ids AND notice"
+).bindparams(bindparam("ids", expanding=True))
 _ALIASES_OF = text(
     "SELECT aliases.alias, aliases.post_id, posts.key FROM aliases "
     "JOIN posts ON aliases.post_id = posts.id WHERE aliases.post_id IN :ids"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from storage import dialect
 from storage.models import (
     Board,
     Delivery,
@@ -50,7 +50,7 @@ class Lease:
 
 
 def board_totals(session: Session) -> list[BoardTotals]:
-    seconds = _seconds(session, Run.started_at, Run.finished_at)
+    seconds = dialect.seconds_between(session, Run.started_at, Run.finished_at)
     query = (
         select(
             Board.name,
@@ -74,12 +74,6 @@ def board_totals(session: Session) -> list[BoardTotals]:
             )
         )
     return found
-
-
-def _seconds(session: Session, start: Any, end: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return cast(func.extract("epoch", end - start), Float)
 
 
 def target_totals(session: Session) -> list[TargetTotals]:

@@ -1,0 +1,55 @@
+"""What differs between SQLite and PostgreSQL is asked of `storage.dialect`, and nowhere else."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import storage
+from storage import Store, dialect
+
+STORAGE = Path(storage.__file__).parent
+BRANCH = re.compile(r"dialect\.name|sqlalchemy\.dialects|is_sqlite")
+
+
+def test_no_storage_module_but_dialect_branches_on_the_database() -> None:
+    found = [
+        f"{path.name}:{number}"
+        for path in sorted(STORAGE.glob("*.py"))
+        if path.name != "dialect.py"
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if BRANCH.search(line)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("url", "folder"),
+    [
+        ("sqlite:///data/boardwatch.db", Path("data")),
+        ("sqlite:////var/lib/bw/bw.db", Path("/var/lib/bw")),
+        ("sqlite:///boardwatch.db", Path(".")),
+        ("sqlite:///:memory:", Path(".")),
+        ("sqlite://", Path(".")),
+        ("postgresql+psycopg://bw@db/boardwatch", None),
+    ],
+)
+def test_a_sqlite_url_names_the_folder_its_file_is_made_in(url: str, folder: Path | None) -> None:
+    assert dialect.local_folder(url) == folder
+
+
+def test_each_backend_says_how_its_writers_keep_apart(store: Store) -> None:
+    sqlite = store.engine.dialect.name == "sqlite"
+    assert dialect.row_locks(store.engine) is (not sqlite) is store.claims_rows
+    assert dialect.reads_apart(store.engine) is sqlite
+    assert (store.reader is store.engine) is not sqlite
+
+
+def test_the_database_clock_is_utc(store: Store) -> None:
+    with store.read() as session:
+        moment = dialect.clock(session)
+    assert moment.tzinfo is UTC
+    assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
