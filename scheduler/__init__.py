@@ -5,9 +5,10 @@ applies (`policy/`) and what it shows operators (`ops/`). It wires `scraper`, `s
 
 `entry` is the `scrape` console script. Importing Scrapy, Twisted and SQLAlchemy builds some
 160,000 objects the collector tracks, all living as long as the process: the garbage collector is
-off while they are built (it would pass over them again and again: ~75 of ~600 ms of imports,
-measured here), and on again once the command is set up, with what start-up built frozen out of
-its way."""
+off while they are built (it would pass over them again and again), and on again once the
+command is set up, with what start-up built frozen out of its way: without either, a quiet
+`once` takes ×1.10 the CPU for 1 board and ×1.06 for 300 (BENCHMARKS.md, "What start-up keeps,
+and why")."""
 
 from __future__ import annotations
 

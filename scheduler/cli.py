@@ -79,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:
     """The `scrape` console script: `main`, then an exit that skips tearing the interpreter
-    down (a fifth of a quiet run's time goes to freeing what the process is about to drop)."""
+    down, freeing what the process is about to drop (a quiet `once` with it torn down: ×1.04 the
+    CPU for 1 board, ×1.07 for 300; BENCHMARKS.md, "What start-up keeps, and why")."""
     try:
         code = main()
     except KeyboardInterrupt:  # before the command began: it had done nothing
