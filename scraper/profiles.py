@@ -129,6 +129,9 @@ BUILTIN: dict[str, Profile] = {
         department="p.view_dept",
         organisation="ul.view_info li.writer",
         attachments="div.view_file a",
+        # the board runs on gnuboard: its post pages are gnuboard5's view skin
+        downloads="a[href*='download.php'], a.view_file_download",
+        writer=".if_name, .sv_member",
     ),
     "gnuboard": Profile(  # gnuboard5 (basic skin) and gnuboard4
         name="gnuboard",
@@ -149,7 +152,7 @@ BUILTIN: dict[str, Profile] = {
         id_params=("wr_id",),
         not_id_params=("sst", "sod", "sop", "spt", "sfl", "stx"),
         board_params=("bo_table",),
-        hidden=("sound_only", "sv", "sv_nojs"),  # `sv`: the member menu beside a name
+        hidden=("sv", "sv_nojs"),  # the member menu beside a name
         clutter=".cnt_cmt, .bo_cate_link, .bo_cate, .sound_only",
         not_title=("bo_cate_link", "cnt_cmt", "sv_member"),
         comment_params=("cwin",),  # view_comment.php?…&cwin=1

@@ -23,10 +23,13 @@ def is_element(item: object) -> bool:
 
 
 SPACE = re.compile(r"\s+")
-# Classes whose text a reader does not see as part of the cell (or sees twice): any site's,
-# and those the families' engines use (`Profile.hidden`).
+# Classes whose text a reader does not see as part of the cell (or sees twice): any site's —
+# screen-reader text by each convention's name (Naver's `blind`, Bootstrap's `sr-only`, Kakao's
+# `screen_out`, gnuboard's `sound_only`, which boards of other engines and gnuboard-built sites
+# print too), mobile-only copies, menus — and those the families' engines use (`Profile.hidden`).
 GENERIC_HIDDEN_CLASSES = frozenset(
     {
+        "sound_only",
         "blind",
         "sr-only",
         "screen_out",
