@@ -22,6 +22,7 @@ from scraper.items import BoardWalk, RobotsRead, StoredWalk, WalkEnd
 from scraper.keys import page_id
 from scraper.middlewares import ORIGINS
 from scraper.text import tree
+from scraper.vocabulary import any_board
 from storage import Store, StoreError, locks, open_store, posts, robots
 from storage.db import describe
 
@@ -106,8 +107,9 @@ class StorePipeline:
             root = tree(decode(response).text)
         except Exception:
             return False
-        there = not is_alert_page(root) and shows(root, old.title)
-        return not (there and page_id(root.root, response.url) in (None, old.key))
+        words = any_board()  # the walk's profile is not known here: read as `auto` reads any page
+        there = not is_alert_page(root, words) and shows(root, old.title, words)
+        return not (there and page_id(root.root, response.url, words) in (None, old.key))
 
     def keep_robots(self, read: RobotsRead) -> None:
         if self.owner is None:
