@@ -116,8 +116,8 @@ def test_the_egov_board_id_fills_the_link_from_the_script_on_egov_boards_and_aut
     assert keys._script_fields(args, vocabulary(BUILTIN["gnuboard"])) == {}
 
 
-TINY = Profile(  # a made-up family whose words would change other boards' reading if pooled
-    name="tinyboard",
+MADE_UP = Profile(  # a family whose words would change other boards' reading if pooled
+    name="made-up-in-test_profiles",  # no real family's name: it must not replace one
     any_engine=False,
     headers=True,
     id_params=("tid",),
@@ -133,15 +133,16 @@ TINY = Profile(  # a made-up family whose words would change other boards' readi
 def test_adding_a_family_changes_nothing_for_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every other family reads with the words it had, and reads its corpus pages alike; only
     `auto` (and a user's profile) learns the new family's words."""
+    assert MADE_UP.name not in BUILTIN
     read_before = {c["file"]: page_rows(c) for c in one_page_per_family()}
     before = {name: vocabulary(BUILTIN[name]) for name in FAMILIES}
-    monkeypatch.setitem(BUILTIN, TINY.name, TINY)
+    monkeypatch.setitem(BUILTIN, MADE_UP.name, MADE_UP)
     assert {name: vocabulary(BUILTIN[name]) for name in FAMILIES} == before
     assert {c["file"]: page_rows(c) for c in one_page_per_family()} == read_before
     assert keys_read("gnuboard", "view?tid=9&no=7") == ["7"]
     assert keys_read("auto", "view?tid=9&no=7") == ["9"]
     assert keys_read(Profile(name="mine", headers=True), "view?tid=9&no=7") == ["9"]
-    assert keys_read(TINY, "view?tid=9&no=7") == ["9"]
+    assert keys_read(MADE_UP, "view?tid=9&no=7") == ["9"]
 
 
 def one_page_per_family() -> list[dict[str, object]]:
