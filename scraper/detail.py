@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Set
 from datetime import date, datetime, tzinfo
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -15,35 +16,21 @@ from parsel import Selector
 from records.post import DETAIL_FIELDS, Attachment
 from scraper.items import PageRead, Row
 from scraper.parse import find
-from scraper.profiles import Profile, pooled, pooled_css
+from scraper.profiles import Profile
 from scraper.text import Element, below, classes, remove, visible
+from scraper.vocabulary import Vocabulary, vocabulary
 
 SUMMARY_CHARS = 200
 _DATE_LINE = re.compile(r"\(\s*(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})\.?\s+[^()]{0,40}\)")
 _URL = re.compile(r"https?://[^\s<>\"'()]+")
 _CUT = ("…", "...")
-# Where any skin may keep the body, the attachments and the writer; with the families' own
-# (`Profile.body`, `downloads`, `writer`), what is read when a profile does not say.
-GENERIC_BODY = ".view_content, .view-body, td.cont, .view_text"
-GENERIC_FILES = (
-    "a[href*='download.do'], a[href*='fileDown'], a[href*='filedown'], a.file-download,"
-    " a.file_download"
-)
-GENERIC_WRITER = "li.writer, .writer, .author, .name"
-BODY = f"{pooled_css(lambda profile: profile.body)}, {GENERIC_BODY}"
-FILES = f"{pooled_css(lambda profile: profile.downloads)}, {GENERIC_FILES}"
-WRITER = f"{pooled_css(lambda profile: profile.writer)}, {GENERIC_WRITER}"
-# Class words of a page's prev/next lists and pagers (never the body): any site's, then the
-# families' own (`Profile.nav`).
-GENERIC_NAV = ("prev", "next", "nav", "pager")
-NAV = (*GENERIC_NAV, *pooled(lambda profile: profile.nav))
 
 
-def is_alert_page(root: Selector) -> bool:
+def is_alert_page(root: Selector, words: Vocabulary) -> bool:
     """A "deleted post" answer: HTTP 200 with little more than a script alert."""
     alerts = root.xpath("//script[contains(., 'alert(')]")
     body = root.root.find(".//body")
-    return bool(alerts) and len(visible([body]) if body is not None else "") < 80
+    return bool(alerts) and len(visible([body], words.hidden) if body is not None else "") < 80
 
 
 def read_detail(
@@ -51,31 +38,33 @@ def read_detail(
 ) -> PageRead | None:
     """What a post's page adds to its list row; None for a "deleted post" answer, and for a
     secret post's password prompt (its words are not the post's)."""
-    if is_alert_page(root) or _gated(root.root, profile):
+    page, words = root.root, vocabulary(profile)
+    if is_alert_page(root, words) or _gated(page, profile, words):
         return None
-    body = _body(root.root, profile)
-    text = visible([body]) if body is not None else ""
+    body = _body(page, profile, words)
+    text = visible([body], words.hidden) if body is not None else ""
     return PageRead(
         summary=summarize(text),
-        department=_department(root.root, profile),
-        organisation=_organisation(root.root, profile, row),
+        department=_department(page, profile, words),
+        organisation=_organisation(page, profile, row, words),
         source_url=_source(body, text, page_url),
-        attachments=_attachments(root.root, page_url, profile, row["url"]),
-        posted_at=_posted_at(root.root, zone),
-        title=_full_title(root.root, row["title"]),
-        date=_date_line(text) or _meta_date(root.root),
+        attachments=_attachments(page, page_url, profile, row["url"], words),
+        posted_at=_posted_at(page, zone, words),
+        title=_full_title(page, row["title"], words),
+        date=_date_line(text) or _meta_date(page, words),
     )
 
 
-def shows(root: Selector, title: str) -> bool:
+def shows(root: Selector, title: str, words: Vocabulary) -> bool:
     """Does a post page show this title (its start, spaces aside; a cut one without the cut)?"""
     bare = re.sub(r"^\s*[\[(][^\])]{1,20}[\])]\s*", "", title)  # without a [category]
     wanted = "".join(bare.rstrip("….").split())[:30]
-    if not wanted or _gated(root.root, BUILTIN_NONE):
+    if not wanted or _gated(root.root, BUILTIN_NONE, words):
         return True  # nothing to look for, or a secret post's password prompt
-    if is_alert_page(root):
+    if is_alert_page(root, words):
         return False
-    texts = [visible([root.root])] + [t.get("content") or "" for t in root.root.iter("meta")]
+    texts = [visible([root.root], words.hidden)]
+    texts += [t.get("content") or "" for t in root.root.iter("meta")]
     head = root.root.find(".//title")
     texts.append(head.text or "" if head is not None else "")
     return any(wanted in "".join(text.split()) for text in texts)
@@ -84,10 +73,10 @@ def shows(root: Selector, title: str) -> bool:
 _NOT_A_GATE = re.compile(r"login|signup|comment|member|account", re.IGNORECASE)
 
 
-def _gated(root: Element, profile: Profile) -> bool:
+def _gated(root: Element, profile: Profile, words: Vocabulary) -> bool:
     """A secret post's page as a visitor gets it: no body, a password form in its place (not
     a login or comment form, which pages carry beside a post)."""
-    if find(root, profile.body) or find(root, BODY):
+    if find(root, profile.body) or find(root, words.body):
         return False
     for field in root.iter("input"):
         if (field.get("type") or "").lower() != "password":
@@ -127,15 +116,15 @@ def summarize(text: str) -> str | None:
     return cut + "…"
 
 
-def _body(root: Element, profile: Profile) -> Element | None:
-    for query in (profile.body, BODY):
+def _body(root: Element, profile: Profile, words: Vocabulary) -> Element | None:
+    for query in (profile.body, words.body):
         found = find(root, query)
         if found:
             return found[0]
-    return _densest(root)
+    return _densest(root, words.hidden)
 
 
-def _densest(root: Element) -> Element | None:
+def _densest(root: Element, unseen: Set[str]) -> Element | None:
     """The body of a skin no profile knows, read from a copy of the page with its chrome set
     aside (navigation, headers and footers, buttons, input forms such as a comment form or a
     captcha, tables and lists of labels — 제목, 작성자, 작성일 — comment areas, attachment lists,
@@ -144,12 +133,12 @@ def _densest(root: Element) -> Element | None:
     the deepest block holding most of the page's text."""
     body = root.find(".//body")
     page = copy.deepcopy(body if body is not None else root)
-    main = _main_content(page)
+    main = _main_content(page, unseen)
     chrome = [e for e in page.iter() if e is not page and _chrome(e) and not _holds(e, main)]
     for element in chrome:
         if element.getparent() is not None and not any(a in chrome for a in below(element, page)):
             remove(element)
-    blocks = [(len(visible([e])), e) for e in page.iter(*_BLOCKS)]
+    blocks = [(len(visible([e], unseen)), e) for e in page.iter(*_BLOCKS)]
     named = [(size, e) for size, e in blocks if size and _says_content(e)]
     pool = named or blocks
     most = max((size for size, _ in pool), default=0)
@@ -161,11 +150,12 @@ def _densest(root: Element) -> Element | None:
 _BLOCKS = ("div", "td", "section", "article", "main")
 
 
-def _main_content(page: Element) -> Element | None:
+def _main_content(page: Element, unseen: Set[str]) -> Element | None:
     """The largest block that says it is the content and is no part of the chrome itself (a
     comment's `comment_187 xe_content` is a comment): what chrome around it must not take."""
     named = [e for e in page.iter(*_BLOCKS) if _says_content(e) and not _chrome(e)]
-    size, found = max(((len(visible([e])), e) for e in named), key=_size, default=(0, None))
+    sized = ((len(visible([e], unseen)), e) for e in named)
+    size, found = max(sized, key=_size, default=(0, None))
     return found if size else None
 
 
@@ -226,24 +216,25 @@ def _chrome(element: Element) -> bool:
     return False
 
 
-def _in_nav(element: Element) -> bool:
+def _in_nav(element: Element, nav: tuple[str, ...]) -> bool:
+    """Is the element in a page's prev/next list or pager (`nav`: their class words)?"""
     for node in (element, *element.iterancestors()):
-        if any(part in token for token in classes(node) for part in NAV):
+        if any(part in token for token in classes(node) for part in nav):
             return True
     return False
 
 
-def _department(root: Element, profile: Profile) -> str | None:
+def _department(root: Element, profile: Profile, words: Vocabulary) -> str | None:
     hinted = find(root, profile.department)
     labels = profile.department_labels
     if hinted:
-        text = visible(hinted)
+        text = visible(hinted, words.hidden)
         match = re.search(rf"{_spaced(labels[0])}\s*[:：]?\s*([^\n|]+)", text) if labels else None
         return (match[1].strip(" :：") if match else text) or None
-    return labelled(root, labels)
+    return labelled(root, labels, words.hidden)
 
 
-def labelled(root: Element, labels: tuple[str, ...]) -> str | None:
+def labelled(root: Element, labels: tuple[str, ...], unseen: Set[str]) -> str | None:
     """The value a post page shows beside one of `labels` — `<th>담당부서</th><td>…</td>` (several
     pairs to a row), `<dt>…</dt><dd>…</dd>`, `<strong>담당부서</strong> …`, `담당부서 : …` — the
     value alone, never the next label or its value."""
@@ -251,32 +242,32 @@ def labelled(root: Element, labels: tuple[str, ...]) -> str | None:
         for element in root.iter():
             if not isinstance(element.tag, str) or element.tag in ("script", "style"):
                 continue
-            value = _value_beside(element, label)
+            value = _value_beside(element, label, unseen)
             if value:
                 return value
     return None
 
 
-def _value_beside(element: Element, label: str) -> str | None:
-    own = _bare(element.text or "") if not len(element) else _bare(visible([element]))
+def _value_beside(element: Element, label: str, unseen: Set[str]) -> str | None:
+    own = _bare(element.text or "") if not len(element) else _bare(visible([element], unseen))
     if own.rstrip(":：") == label:  # the element is the label: its value follows it
         following = element.getnext()
         if element.tag in ("th", "dt") or (following is not None and following.tag in ("td", "dd")):
-            return visible([following]) or None if following is not None else None
-        return _after(element)
+            return visible([following], unseen) or None if following is not None else None
+        return _after(element, unseen)
     text = element.text or ""
     if match := re.match(rf"\s*{_spaced(label)}\s*[:：]\s*([^|\n]+)", text):
         return match[1].strip() or None
     return None
 
 
-def _after(label: Element) -> str | None:
+def _after(label: Element, unseen: Set[str]) -> str | None:
     """What follows an inline label (`<strong>담당부서</strong> : 운영지원과`), up to the next."""
     parts = [label.tail or ""]
     for sibling in label.itersiblings():
         if isinstance(sibling.tag, str) and sibling.tag == label.tag:
             break  # the next label
-        parts += [visible([sibling]), sibling.tail or ""]
+        parts += [visible([sibling], unseen), sibling.tail or ""]
     return " ".join(" ".join(parts).split()).strip(" :：") or None
 
 
@@ -289,12 +280,12 @@ def _spaced(label: str) -> str:
     return r"\s*".join(re.escape(char) for char in label)
 
 
-def _organisation(root: Element, profile: Profile, row: Row) -> str | None:
+def _organisation(root: Element, profile: Profile, row: Row, words: Vocabulary) -> str | None:
     """The page's writer when it is not the board account the list shows (ESG: the agency)."""
-    for query in (profile.organisation, WRITER):
+    for query in (profile.organisation, words.writer):
         for element in find(root, query):
-            text = visible([element])
-            if text and not _in_nav(element):
+            text = visible([element], words.hidden)
+            if text and not _in_nav(element, words.nav):
                 return text if text != row.get("author") else None
     return None
 
@@ -311,15 +302,17 @@ def _source(body: Element | None, text: str, page_url: str) -> str | None:
     return None
 
 
-def _attachments(root: Element, page_url: str, profile: Profile, post_url: str) -> list[Attachment]:
+def _attachments(
+    root: Element, page_url: str, profile: Profile, post_url: str, words: Vocabulary
+) -> list[Attachment]:
     """The post's files as a reader sees them — their names without the sizes and download
     counters skins print beside them — each linked where that link works for anyone: a link
     that carries the crawler's own session token or a nonce (gnuboard's `download.php?…&nonce=`,
     KBoard's `…-nonce=`), or that only a script of the page can follow, is the post's link."""
-    links = find(root, profile.attachments) or find(root, FILES)
+    links = find(root, profile.attachments) or find(root, words.files)
     found: dict[tuple[str, str], Attachment] = {}
     for link in links:
-        name = _file_name(link)
+        name = _file_name(link, words.hidden)
         if not name:
             continue
         url = _download_url(link, page_url) or post_url
@@ -334,14 +327,14 @@ _COUNTERS = re.compile(
 )
 
 
-def _file_name(link: Element) -> str:
+def _file_name(link: Element, unseen: Set[str]) -> str:
     """A download link's name as the reader sees it: the file name, without the size, count or
     date elements and texts beside it (`[File Size:38Bytes/Download:3]`, `(38byte)`, `(0KB)`)."""
     clone = copy.deepcopy(link)
     for inner in [e for e in clone.iter() if e is not clone and isinstance(e.tag, str)]:
         if inner.getparent() is not None and any(_COUNTER_CLASS.search(t) for t in classes(inner)):
             remove(inner)
-    return " ".join(_COUNTERS.sub(" ", visible([clone])).split())
+    return " ".join(_COUNTERS.sub(" ", visible([clone], unseen)).split())
 
 
 _GO_TO = re.compile(r"location(?:\.href)?\s*=\s*['\"]([^'\"]+)['\"]")
@@ -366,7 +359,7 @@ def _download_url(link: Element, page_url: str) -> str | None:
     return None if any(_TIED.search(name) for name in names) else url
 
 
-def _full_title(root: Element, listed: str) -> str | None:
+def _full_title(root: Element, listed: str, words: Vocabulary) -> str | None:
     """The page's full title when the list showed it cut (`…` or `...`): the shortest text on
     the page that starts like it and is not cut itself (the page's <title> often carries it,
     followed by " > board | site")."""
@@ -377,8 +370,9 @@ def _full_title(root: Element, listed: str) -> str | None:
     for element in root.iter():
         if not isinstance(element.tag, str) or element.tag in ("a", "script", "style"):
             continue
-        if next(element.iterancestors("a"), None) is None and not _in_nav(element):
-            texts.append(visible([element]) if element.tag != "title" else element.text or "")
+        if next(element.iterancestors("a"), None) is None and not _in_nav(element, words.nav):
+            text = visible([element], words.hidden) if element.tag != "title" else element.text
+            texts.append(text or "")
     found = {_without_site(text, prefix) for text in texts if text.startswith(prefix)}
     whole = [t for t in found if len(t) > len(prefix) and not t.endswith(_CUT)]
     return min(whole, key=len, default=None)
@@ -395,13 +389,13 @@ def _without_site(text: str, prefix: str) -> str:
 _FULL_DATE = re.compile(r"(?<!\d)(\d{4}|\d{2})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})(?!\d)")
 
 
-def _meta_date(root: Element) -> date | None:
+def _meta_date(root: Element, words: Vocabulary) -> date | None:
     """The post's date as its page shows it beside the title (a class that says date)."""
     for element in root.iter():
-        if not isinstance(element.tag, str) or _in_nav(element):
+        if not isinstance(element.tag, str) or _in_nav(element, words.nav):
             continue
         dated = any("date" in token for token in classes(element))
-        if dated and (match := _FULL_DATE.search(visible([element]))):
+        if dated and (match := _FULL_DATE.search(visible([element], words.hidden))):
             year = int(match[1]) + (2000 if len(match[1]) == 2 else 0)
             try:
                 return date(year, int(match[2]), int(match[3]))
@@ -416,16 +410,16 @@ _STAMP = re.compile(
 _WHEN_CLASS = re.compile(r"date|time|regdate|datetime|when", re.IGNORECASE)
 
 
-def _posted_at(root: Element, zone: tzinfo | None) -> datetime | None:
+def _posted_at(root: Element, zone: tzinfo | None, words: Vocabulary) -> datetime | None:
     """When the post was written, to the minute, as its page shows it beside the title (an
     element whose class says date or time: `2026-12-06 15:16`, `2026.12.06 15:16`), in the
     board's time zone; None where the page shows no time."""
     for element in root.iter():
-        if not isinstance(element.tag, str) or _in_nav(element):
+        if not isinstance(element.tag, str) or _in_nav(element, words.nav):
             continue
         if not any(_WHEN_CLASS.search(token) for token in classes(element)):
             continue
-        if match := _STAMP.search(visible([element])):
+        if match := _STAMP.search(visible([element], words.hidden)):
             year = int(match[1]) + (2000 if len(match[1]) == 2 else 0)
             try:
                 month, day, hour, minute = (int(match[i]) for i in range(2, 6))

@@ -17,56 +17,9 @@ from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from scraper.navigation import build, form_query
-from scraper.profiles import ID_FIELD_ORDER, pooled
 from scraper.text import Element
+from scraper.vocabulary import Vocabulary
 
-# Query parameters that name a post, in order of preference: the families' own (`wr_id=`,
-# `document_srl=` …), then the ones any site may use.
-GENERIC_ID_PARAMS = (
-    "no",
-    "newsid",
-    "idx",
-    "seq",
-    "articleno",
-    "article_no",
-    "articleseq",
-    "boardseq",
-    "board_seq",
-    "bbs_seq",
-    "post_id",
-    "num",
-    "id",
-    "p",
-)
-ID_PARAMS = (*pooled(lambda profile: profile.id_params), *GENERIC_ID_PARAMS)
-# Numeric parameters that never name a post: paging, sorting, searching, board ids — the
-# families' own (their page, board, comment and category parameters among them) and the ones
-# any site may use.
-GENERIC_NOT_ID_PARAMS = frozenset(
-    {
-        "page",
-        "page_id",
-        "cpage",
-        "npage",
-        "pagesize",
-        "category",
-        "cate",
-        "menuid",
-        "menu_id",
-        "year",
-        "month",
-        "tab",
-    }
-)
-NOT_ID_PARAMS = GENERIC_NOT_ID_PARAMS.union(
-    pooled(lambda profile: profile.not_id_params),
-    pooled(lambda profile: profile.board_params),
-    pooled(lambda profile: profile.comment_params),
-    pooled(lambda profile: profile.category_params),
-    pooled(lambda profile: (profile.page_param.lower(),)),
-)
-# (field, prefix): a script argument with the prefix fills {field} of a profile's `link`.
-SCRIPT_FIELDS = pooled(lambda profile: profile.script_fields)
 _CALL = re.compile(r"([A-Za-z_$][\w$.]*)\s*\(([^()]*)\)")
 _NOT_CALLS = frozenset({"void", "return", "alert", "confirm", "history.back", "event"})
 _ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([^,'"\s][^,]*?))\s*(?:,|$)""")
@@ -186,21 +139,22 @@ def matched(pattern: str, text: str) -> str | None:
     return next((g for g in found.groups() if g), None) if found else None
 
 
-def key_of(link: Link, pattern: str | None, base_url: str) -> Key | None:
-    """The post's key from its link (None: the link carries none)."""
+def key_of(link: Link, pattern: str | None, base_url: str, words: Vocabulary) -> Key | None:
+    """The post's key from its link (None: the link carries none), its query read with the
+    profile's `words`."""
     for text in (*link.scripts, link.href or "") if pattern else ():
         if text and (value := matched(pattern, text)):  # type: ignore[arg-type]
             return Key(value, "id")
     if found := script_id(link.scripts):
         return Key(found[1], "id")
     if link.href:
-        return _href_key(link.href, base_url)
-    return _fields_key(link.fields)
+        return _href_key(link.href, base_url, words)
+    return _fields_key(link.fields, words)
 
 
-def _href_key(url: str, base_url: str) -> Key | None:
+def _href_key(url: str, base_url: str, words: Vocabulary) -> Key | None:
     numbers = {m[1].lower(): m[2] for m in _NUMERIC_ARG.finditer(url.split("#", 1)[0])}
-    if value := _query_id(numbers):
+    if value := _query_id(numbers, words):
         return Key(value, "id")
     parts = urlsplit(url)
     if match := _PATH_ID.search(parts.path):
@@ -211,22 +165,23 @@ def _href_key(url: str, base_url: str) -> Key | None:
     return None
 
 
-def _query_id(query: Mapping[str, str]) -> str | None:
-    for name in ID_PARAMS:
+def _query_id(query: Mapping[str, str], words: Vocabulary) -> str | None:
+    """A parameter that names a post, by preference; else the last numeric one that may."""
+    for name in words.id_params:
         if _DIGITS.match(query.get(name, "")):
             return query[name]
-    numeric = [v for k, v in query.items() if k not in NOT_ID_PARAMS and _DIGITS.match(v)]
+    numeric = [v for k, v in query.items() if k not in words.not_id_params and _DIGITS.match(v)]
     return numeric[-1] if numeric else None
 
 
-def query_id(href: str) -> str | None:
+def query_id(href: str, words: Vocabulary) -> str | None:
     """The post id in an address's query, if it has one."""
     query = urlsplit(href).query
-    return _query_id({k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)})
+    return _query_id({k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)}, words)
 
 
-def _fields_key(fields: Mapping[str, str]) -> Key | None:
-    value = _query_id({k.lower(): v for k, v in fields.items()})
+def _fields_key(fields: Mapping[str, str], words: Vocabulary) -> Key | None:
+    value = _query_id({k.lower(): v for k, v in fields.items()}, words)
     return Key(value, "id") if value else None
 
 
@@ -245,6 +200,7 @@ def url_of(
     base_url: str,
     template: str | None,
     scripts: Mapping[str, str],
+    words: Vocabulary,
 ) -> Address | None:
     """The post's own address (never the list page); None when it cannot be known. What the
     page says — its link, its own script, its form — comes before the profile's convention."""
@@ -258,7 +214,7 @@ def url_of(
     if found is None and link.fields and link.action and not (link.href or link.scripts):
         url = f"{link.action}?{urlencode(form_query(link.fields))}"
         found = Address(urljoin(base_url, url), f"its form → {link.action}")
-    if found is None and template and (url := _templated(template, key, base_url, link)):
+    if found is None and template and (url := _templated(template, key, base_url, link, words)):
         found = Address(url, f"the profile's link = {template!r}")
     return None if found is None or _same_page(found.url, base_url) else found
 
@@ -272,22 +228,22 @@ def _script_call(link: Link, scripts: Mapping[str, str]) -> tuple[str, list[str]
     return None
 
 
-def _templated(template: str, key: Key, base_url: str, link: Link) -> str | None:
+def _templated(template: str, key: Key, base_url: str, link: Link, words: Vocabulary) -> str | None:
     fields = dict(parse_qsl(urlsplit(base_url).query))
     fields.update(link.fields)
     for script in link.scripts:
         for _, args in calls(script):
-            fields.update(_script_fields(args))
+            fields.update(_script_fields(args, words))
     try:
         return urljoin(base_url, template.format(**{**fields, "key": key.value}))
     except (KeyError, IndexError, ValueError):
         return None
 
 
-def _script_fields(args: list[str]) -> dict[str, str]:
+def _script_fields(args: list[str], words: Vocabulary) -> dict[str, str]:
     """The link's fields a script's arguments carry (eGov's `BBSMSTR_…` board id: `bbsId`)."""
     found: dict[str, str] = {}
-    for name, prefix in SCRIPT_FIELDS:
+    for name, prefix in words.script_fields:
         matching = [a for a in args if a.startswith(prefix)]
         if matching:
             found[name] = matching[0]
@@ -305,14 +261,6 @@ def _query(url: str) -> str:
     return url.split("#", 1)[0].partition("?")[2]
 
 
-# Hidden fields that carry a post's own id on its page (its comment, reply or edit form), in
-# order of preference: the families' own (`Profile.id_fields`, in `ID_FIELD_ORDER`), then any
-# site's; and the query parameters that name an action on the post (gnuboard's `w=r` reply
-# link, XE's `act=`: `Profile.action_params`, and any site's), whose links carry its id.
-GENERIC_ID_FIELDS = ("article_no", "post_id")
-ID_FIELDS = (*pooled(lambda profile: profile.id_fields, ID_FIELD_ORDER), *GENERIC_ID_FIELDS)
-GENERIC_ACTION_PARAMS = frozenset({"mode", "mod"})
-ACTION_PARAMS = GENERIC_ACTION_PARAMS.union(pooled(lambda profile: profile.action_params))
 SELF_LINKS = (
     "//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"
     " | //link[@rel='shortlink']/@href"
@@ -320,38 +268,44 @@ SELF_LINKS = (
 
 
 def page_id(
-    root: Element, page_url: str, own: Callable[[str], bool] = lambda url: True
+    root: Element, page_url: str, words: Vocabulary, own: Callable[[str], bool] = lambda url: True
 ) -> str | None:
     """The id a post's own page carries — a hidden field of its forms, its canonical address or
     shortlink (on the board's own site, `own`: another site's address says nothing of it), the
     links of its own actions (reply, edit) — when it says so unambiguously."""
-    return _field_id(root) or _self_link_id(root, page_url, own) or _action_id(root)
+    return (
+        _field_id(root, words)
+        or _self_link_id(root, page_url, own, words)
+        or _action_id(root, words)
+    )
 
 
-def _field_id(root: Element) -> str | None:
+def _field_id(root: Element, words: Vocabulary) -> str | None:
     values: dict[str, set[str]] = {}
     for field_ in root.iter("input"):
         name, value = (field_.get("name") or "").lower(), (field_.get("value") or "").strip()
-        if name in ID_FIELDS and _DIGITS.match(value) and value.strip("0"):
+        if name in words.id_fields and _DIGITS.match(value) and value.strip("0"):
             values.setdefault(name, set()).add(value)
-    found = [next(iter(values[name])) for name in ID_FIELDS if len(values.get(name, ())) == 1]
+    found = [next(iter(values[n])) for n in words.id_fields if len(values.get(n, ())) == 1]
     return found[0] if found else None
 
 
-def _self_link_id(root: Element, page_url: str, own: Callable[[str], bool]) -> str | None:
+def _self_link_id(
+    root: Element, page_url: str, own: Callable[[str], bool], words: Vocabulary
+) -> str | None:
     for href in root.xpath(SELF_LINKS):
         url = _absolute(page_url, str(href).strip())
-        key = _href_key(url, "") if url.startswith("http") and own(url) else None
+        key = _href_key(url, "", words) if url.startswith("http") and own(url) else None
         if key is not None and key.kind == "id":
             return key.value
     return None
 
 
-def _action_id(root: Element) -> str | None:
+def _action_id(root: Element, words: Vocabulary) -> str | None:
     found = set()
     for link in root.iter("a"):
         query = {k.lower(): v for k, v in parse_qsl(urlsplit(link.get("href") or "").query)}
-        if ACTION_PARAMS & set(query) and (value := _query_id(query)):
+        if words.action_params & set(query) and (value := _query_id(query, words)):
             found.add(value)
     return found.pop() if len(found) == 1 else None
 

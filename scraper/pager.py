@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -20,6 +20,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 from scraper.keys import calls
 from scraper.navigation import build, script_urls
 from scraper.text import Element, classes, visible
+from scraper.vocabulary import Vocabulary
 
 # A pager's container says so in its class or id: paging, pagination, pg_wrap, page-numbers …
 _PAGERISH = re.compile(r"pag|(?:^|[-_])pg(?:$|[-_])|navi|pager|paginat|num_?box", re.IGNORECASE)
@@ -133,11 +134,11 @@ class _Link:
 
 
 def read_pager(
-    root: Element, base_url: str, page: int, rows: Iterable[Element] = ()
+    root: Element, base_url: str, page: int, rows: Iterable[Element], words: Vocabulary
 ) -> Pager | None:
     """The pager of a list page showing page `page` (None: the page shows none). `rows`: the
-    list's rows, whose links are posts, never pages."""
-    links = _candidates(root, base_url, set(rows))
+    list's rows, whose links are posts, never pages; `words`: the profile's (what is hidden)."""
+    links = _candidates(root, base_url, set(rows), words.hidden)
     holder, group = _pager_group([link for link in links if link.number is not None])
     found = {link.number: link.url for link in group if link.url and link.number}
     turn = _learn(found)
@@ -156,14 +157,14 @@ def read_pager(
     return Pager(page, found, turn, bool(beyond) or onward, next_url, furthest)
 
 
-def _candidates(root: Element, base_url: str, rows: set[Element]) -> list[_Link]:
+def _candidates(root: Element, base_url: str, rows: set[Element], unseen: Set[str]) -> list[_Link]:
     """Every link outside the list's rows that shows a page number or says it goes on."""
     scripts: dict[str, str] | None = None
     found = []
     for element in root.iter("a", "button"):
         if rows and any(ancestor in rows for ancestor in element.iterancestors()):
             continue
-        number, step = _meaning(element)
+        number, step = _meaning(element, unseen)
         if number is None and step is None:
             continue
         if scripts is None:
@@ -173,8 +174,8 @@ def _candidates(root: Element, base_url: str, rows: set[Element]) -> list[_Link]
     return found
 
 
-def _meaning(element: Element) -> tuple[int | None, str | None]:
-    text = visible([element]) if len(element) else " ".join((element.text or "").split())
+def _meaning(element: Element, unseen: Set[str]) -> tuple[int | None, str | None]:
+    text = visible([element], unseen) if len(element) else " ".join((element.text or "").split())
     match = _NUMBER.match(text)
     if match and int(match[1]) > 0:
         return int(match[1]), None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,14 +25,11 @@ from scraper.cards import Cards, find_cards
 from scraper.items import Row
 from scraper.navigation import script_urls
 from scraper.pager import Pager, read_pager
-from scraper.profiles import Profile, pooled, pooled_css
+from scraper.profiles import Profile
 from scraper.tables import Layout, find_layout
 from scraper.text import Element, below, classes, is_element, remove, visible
+from scraper.vocabulary import Vocabulary, vocabulary
 
-# Inside a title, not part of it, on any site; with the families' own (`Profile.clutter`), what
-# a profile that does not say (`drop`) takes out.
-GENERIC_DROP = ".comment_count, .category, .cate, .cmt, .comment, .blind, .sr-only"
-DROP = f"{pooled_css(lambda profile: profile.clutter)}, {GENERIC_DROP}"
 MARKER_WORDS = frozenset({"new", "n", "새글", "hot"})  # as their own element, never in the text
 # A comment count as an element of its own inside the title link (`<span>[3]</span>`): the
 # board's count, not the title's text (which keeps its `[2026]` or `(3)`).
@@ -42,22 +39,6 @@ _COUNT_ELEMENT = re.compile(r"^[\[(]\s*\d+\s*[\])]$")
 _TEMPLATE_COUNT = re.compile(r"[\t\r\n][ \t\r\n]*\[\d+\]\s*$")
 _NEW_CLASS = re.compile(r"(?:^|[-_])new(?:$|[-_])")
 _NEW_SRC = re.compile(r"(?:^|[/_\-.])new(?:[_\-.\d]|$)", re.IGNORECASE)
-# Beside a title, not it: links classed as a category, a comment count or a writer's menu (any
-# site's classes, and the families' own: `Profile.not_title`); links to a post's comments (an
-# anchor, a comment page, or a family's `comment_params`); category filters (`category=` or a
-# family's `category_params`) unless they name a post.
-GENERIC_NOT_TITLE = frozenset({"category", "cate", "comment", "cmt"})
-NOT_TITLE = GENERIC_NOT_TITLE.union(pooled(lambda profile: profile.not_title))
-GENERIC_COMMENT_LINKS = ("#comment", "_comment")
-COMMENT_LINKS = (
-    *GENERIC_COMMENT_LINKS,
-    *(f"{name}=" for name in pooled(lambda profile: profile.comment_params)),
-)
-GENERIC_CATEGORY_LINKS = ("category=",)
-CATEGORY_LINKS = (
-    *(f"{name}=" for name in pooled(lambda profile: profile.category_params)),
-    *GENERIC_CATEGORY_LINKS,
-)
 _COUNT = re.compile(r"^[\[(]?\d+[\])]?$")
 _YEAR = re.compile(r"\d{4}\s*[-./]|^\d{2}[-./]\d{1,2}[-./]\d{1,2}")
 
@@ -78,11 +59,12 @@ def find(node: Element, query: str | None) -> list[Element]:
 
 @dataclass
 class _Reading:
-    """One list page as it is being read: its address, the profile, the layout found, the
-    page's own scripts, and the cells already looked up."""
+    """One list page as it is being read: its address, the profile and its words, the layout
+    found, the page's own scripts, and the cells already looked up."""
 
     base_url: str
     profile: Profile
+    words: Vocabulary
     now: datetime
     layout: Layout | Cards | None
     scripts: dict[str, str]
@@ -156,7 +138,8 @@ class ListPage:
         """The page's pager, read as showing page `page` (its rows' links are posts)."""
         if self.root is None or self.context is None:
             return None
-        return read_pager(self.root, self.context.base_url, page, [s.node for s in self.skims])
+        context, rows = self.context, [s.node for s in self.skims]
+        return read_pager(self.root, context.base_url, page, rows, context.words)
 
     @property
     def keys(self) -> list[str]:
@@ -192,12 +175,15 @@ class ListPage:
 
 def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) -> ListPage:
     """The posts of one list page in the page's order, or the reason it cannot be read right."""
+    words = vocabulary(profile)
     hints = find(root.root, profile.row)
-    layout: Layout | Cards | None = find_layout(root.root, hints) if profile.headers else None
+    layout: Layout | Cards | None = None
+    if profile.headers:
+        layout = find_layout(root.root, hints, words)
     if layout is None and profile.headers and not hints:  # not a table: a list of cards?
-        layout = find_cards(root.root, base_url)
+        layout = find_cards(root.root, base_url, words)
     nodes = layout.rows if layout is not None else hints
-    context = _Reading(base_url, profile, now, layout, script_urls(root.root))
+    context = _Reading(base_url, profile, words, now, layout, script_urls(root.root))
     context.index_hints(nodes, ("title", "number", "notice"))
     page = ListPage(
         hinted=bool(hints) and (layout is None or layout.hinted),
@@ -207,7 +193,7 @@ def read_list(root: Selector, base_url: str, profile: Profile, now: datetime) ->
     )
     skims = [skim for node in nodes if (skim := _skim(node, context))]
     if not skims and isinstance(layout, Layout) and layout.header is not None:
-        page.empty = _says_empty(layout.header)
+        page.empty = _says_empty(layout.header, words)
     return _checked(page, skims)
 
 
@@ -218,10 +204,10 @@ _NO_POSTS = re.compile(
 )
 
 
-def _says_empty(header: Element) -> bool:
+def _says_empty(header: Element, words: Vocabulary) -> bool:
     """Does the list table whose header this is say it has no posts (`게시물이 없습니다`)?"""
     table = next(header.iterancestors("table"), None)
-    return table is not None and bool(_NO_POSTS.search(visible([table])))
+    return table is not None and bool(_NO_POSTS.search(visible([table], words.hidden)))
 
 
 _TITLE_CLASS = re.compile(r"(?:board|bo|page|container|post)[-_]?(?:title|name|tit)|tit_board")
@@ -229,12 +215,12 @@ _SEPARATORS = re.compile(r"\s+(?:\||>|<|::|-|–|—|:)\s+")
 _PAGE_NO = re.compile(r"\s*(?:\d*\s*페이지|목록|리스트|list)$", re.IGNORECASE)
 
 
-def board_title(root: Element) -> str:
+def board_title(root: Element, words: Vocabulary) -> str:
     """The board's name as its page shows it: a heading that says it is the board's (or the
     page's) title, else the page's <title> up to the site's name (`웹진 1 페이지 | 그누보드5`)."""
     for element in root.iter("h1", "h2", "h3", "h4", "strong", "p", "div", "span"):
         tokens = [*classes(element), element.get("id") or ""]
-        text = visible([element])
+        text = visible([element], words.hidden)
         if any(_TITLE_CLASS.search(t) for t in tokens) and 1 < len(text) <= 40:
             return _PAGE_NO.sub("", text).strip() or text
     head = root.find(".//title")
@@ -258,14 +244,14 @@ def _skim(node: Element, ctx: _Reading) -> Skim | None:
         return None
     number = _field(node, "number", ctx)
     link = keys.link_of(element, node, ctx.base_url)
-    key = keys.key_of(link, ctx.profile.key, ctx.base_url)
+    key = keys.key_of(link, ctx.profile.key, ctx.base_url, ctx.words)
     digits = number.replace(",", "").strip()
     if key is None and digits.isdigit():
         key = keys.Key(digits, "number")
     if key is None:
         return None
-    title, marked = _title(element, ctx.profile, card=isinstance(ctx.layout, Cards))
-    address = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts)
+    title, marked = _title(element, ctx, card=isinstance(ctx.layout, Cards))
+    address = keys.url_of(link, key, ctx.base_url, ctx.profile.link, ctx.scripts, ctx.words)
     notice = _is_notice(node, number, ctx)
     url, built = (address.url, address.built) if address else (None, None)
     return Skim(node, title_cell, key, title, marked, number, notice, url, built)
@@ -327,16 +313,16 @@ def _checked(page: ListPage, skims: list[Skim]) -> ListPage:
 def _title_element(node: Element, cell: Element | None, ctx: _Reading) -> Element | None:
     """The post's link: the profile's title selector where it matches, else the best link of
     the title column (not a category, comment-count or author link)."""
-    profile = ctx.profile
+    profile, words = ctx.profile, ctx.words
     hinted = ctx.hinted(node, "title")
     if hinted and not profile.headers:
         return hinted[0]
     scope = cell if cell is not None else (node if not profile.headers else None)
     candidates = hinted or ([] if scope is None else _links(scope))
     if len(candidates) == 1:  # the usual row: one link
-        text = _link_text(candidates[0])
-        return candidates[0] if _is_title_link(candidates[0], text) else None
-    usable = [(c, text) for c in candidates if _is_title_link(c, text := _link_text(c))]
+        text = _link_text(candidates[0], words)
+        return candidates[0] if _is_title_link(candidates[0], text, words) else None
+    usable = [(c, t) for c in candidates if _is_title_link(c, t := _link_text(c, words), words)]
     best = max(usable, key=lambda pair: _title_rank(pair[0], pair[1], node), default=None)
     return best[0] if best else None
 
@@ -355,8 +341,8 @@ def _title_rank(link: Element, text: str, row: Element) -> tuple[bool, bool, boo
     return (_points_somewhere(link), not pictured, titled, len(text))
 
 
-def _link_text(element: Element) -> str:
-    text = visible([element]) if len(element) else (element.text or "").strip()
+def _link_text(element: Element, words: Vocabulary) -> str:
+    text = visible([element], words.hidden) if len(element) else (element.text or "").strip()
     return text or element.get("value") or element.get("title") or ""
 
 
@@ -369,15 +355,17 @@ def _links(scope: Element) -> list[Element]:
 _PLACEHOLDER = re.compile(r"no[-_]?im(?:a)?ge?|no[-_]?img|no[-_]?thumb|no[-_]?photo")
 
 
-def _is_title_link(element: Element, text: str) -> bool:
-    if not NOT_TITLE.isdisjoint(classes(element)):
+def _is_title_link(element: Element, text: str, words: Vocabulary) -> bool:
+    """Is the link a post's title — not a category, a comment count or a writer's menu (by its
+    class), a link to comments, a category filter, a thumbnail's placeholder, a bare count?"""
+    if not words.not_title.isdisjoint(classes(element)):
         return False
     if any(_PLACEHOLDER.search(token) for e in element.iter() for token in classes(e)):
         return False  # a thumbnail's "no image" placeholder: never a title
     href = (element.get("href") or "").lower()
-    if any(part in href for part in COMMENT_LINKS):
+    if any(part in href for part in words.comment_links):
         return False
-    if any(part in href for part in CATEGORY_LINKS) and not keys.query_id(href):
+    if any(part in href for part in words.category_links) and not keys.query_id(href, words):
         return False  # a category filter, not a post
     text = text.strip()
     return bool(text) and not _COUNT.match(text)
@@ -389,28 +377,30 @@ def _points_somewhere(element: Element) -> bool:
     return usable or bool(element.get("onclick")) or element.tag == "input"
 
 
-def _title(element: Element, profile: Profile, *, card: bool = False) -> tuple[str, bool]:
+def _title(element: Element, ctx: _Reading, *, card: bool = False) -> tuple[str, bool]:
     """The link's text without markers, counts and categories; True when a marker was in it.
     A card's link may hold more than its title (a lead text, a date): its heading is the title."""
     if element.tag == "input":
         return clean_title(element.get("value") or ""), False
     if not len(element):  # text only: nothing inside to take out, every word is the title's
         return clean_title(element.text or element.get("title") or ""), False
-    link = copy.deepcopy(element)
+    link, unseen = copy.deepcopy(element), ctx.words.hidden
     marked = False
     for inner in list(link.iter()):
-        if inner is not link and (_is_marker(inner) or _is_badge(inner) or _is_count(inner)):
-            marked = marked or _is_marker(inner)
+        if inner is not link and (
+            _is_marker(inner, unseen) or _is_badge(inner, unseen) or _is_count(inner, unseen)
+        ):
+            marked = marked or _is_marker(inner, unseen)
             remove(inner)
-    for inner in find(link, DROP if profile.drop is None else profile.drop):
+    for inner in find(link, ctx.words.drop if ctx.profile.drop is None else ctx.profile.drop):
         if inner is not link and inner.getparent() is not None:
             remove(inner)
-    heading = _heading(link) if card else None
+    heading = _heading(link, unseen) if card else None
     if card and heading is None:  # the link's text, without its date badge or [category]
         for inner in list(link.iter()):
-            if inner is not link and _NOT_A_HEADING.match(visible([inner])):
+            if inner is not link and _NOT_A_HEADING.match(visible([inner], unseen)):
                 remove(inner)
-    text = visible([heading if heading is not None else link]) or element.get("title") or ""
+    text = visible([heading if heading is not None else link], unseen) or element.get("title") or ""
     return clean_title(text), marked
 
 
@@ -420,7 +410,7 @@ _HEADING_CLASS = re.compile(r"tit|subject|title|headline", re.IGNORECASE)
 _NOT_A_HEADING = re.compile(r"^(?:[\d\s.:/-]+|\[[^\]]*\]|\([^)]*\))$")  # a day, a [category]
 
 
-def _heading(link: Element) -> Element | None:
+def _heading(link: Element, unseen: Set[str]) -> Element | None:
     """The title element inside a card's link that holds more than its title (a lead text, a
     date): a heading or an element whose class says title, else a `strong`/`b` that is a block
     of its own (not a word emphasised in a sentence); never a date badge or a [category]; the
@@ -429,7 +419,7 @@ def _heading(link: Element) -> Element | None:
     for element in link.iter():
         if element is link or not isinstance(element.tag, str):
             continue
-        text = visible([element])
+        text = visible([element], unseen)
         if not text or _NOT_A_HEADING.match(text):
             continue
         if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or any(
@@ -455,7 +445,7 @@ def clean_title(text: str) -> str:
     return " ".join(_TEMPLATE_COUNT.sub("", text.rstrip()).split())
 
 
-def _is_marker(element: Element) -> bool:
+def _is_marker(element: Element, unseen: Set[str]) -> bool:
     """An element that says "New": an icon, a class that says so, or the word itself."""
     if not isinstance(element.tag, str):
         return False
@@ -467,7 +457,7 @@ def _is_marker(element: Element) -> bool:
         return True
     if len(element) > 1 or len(element.text or "") > 8:
         return False
-    own = visible([element]).casefold()
+    own = visible([element], unseen).casefold()
     return own in MARKER_WORDS and own != "hot"
 
 
@@ -477,30 +467,30 @@ _ICON_WORDS = re.compile(
 )
 
 
-def _is_count(element: Element) -> bool:
+def _is_count(element: Element, unseen: Set[str]) -> bool:
     """An element of its own inside the title link that shows a count: `<span>[3]</span>`."""
     if not isinstance(element.tag, str) or len(element) or element.getparent() is None:
         return False
-    return bool(_COUNT_ELEMENT.match(visible([element])))
+    return bool(_COUNT_ELEMENT.match(visible([element], unseen)))
 
 
-def _is_badge(element: Element) -> bool:
+def _is_badge(element: Element, unseen: Set[str]) -> bool:
     """An element that says "Hot": a badge beside the title, not part of it (nor a New mark)."""
     if not isinstance(element.tag, str) or len(element) > 1:
         return False
     if element.tag == "img":
         return "hot" in f"{element.get('alt') or ''} {element.get('title') or ''}".casefold()
-    return visible([element]).casefold() == "hot" or "hot" in classes(element)
+    return visible([element], unseen).casefold() == "hot" or "hot" in classes(element)
 
 
 def _new_marker(node: Element, cell: Element | None, ctx: _Reading) -> bool:
     """A New marker beside the title: the profile's, an icon, a class, or the word itself."""
     if ctx.hinted(node, "new_marker"):
         return True
-    scope = cell if cell is not None else node
+    scope, unseen = (cell if cell is not None else node), ctx.words.hidden
     inside_links = {e for a in scope.iter("a") for e in a.iter() if a is not scope}
     for element in scope.iter():
-        if element is not scope and element not in inside_links and _is_marker(element):
+        if element is not scope and element not in inside_links and _is_marker(element, unseen):
             return True
     return _bare_marker(scope)
 
@@ -515,9 +505,9 @@ def _field(node: Element, name: str, ctx: _Reading) -> str:
     """A cell's visible text: the profile's selector where it matches, else the header's column."""
     hinted = ctx.hinted(node, name)
     if hinted:
-        return visible(hinted)
+        return visible(hinted, ctx.words.hidden)
     cell = ctx.layout.cell(node, name) if ctx.layout else None
-    return visible([cell]) if cell is not None else ""
+    return visible([cell], ctx.words.hidden) if cell is not None else ""
 
 
 def _author(node: Element, ctx: _Reading) -> str:
@@ -536,8 +526,8 @@ def _int(text: str) -> int | None:
 
 def _is_notice(node: Element, number: str, ctx: _Reading) -> bool:
     """공지 / Notice in the number cell, a notice icon there, or a row the board marks notice."""
-    words = ctx.profile.notice_words
-    if number.strip().casefold() in words:
+    notice_words = ctx.profile.notice_words
+    if number.strip().casefold() in notice_words:
         return True
     if ctx.hinted(node, "notice"):
         return True
@@ -549,10 +539,10 @@ def _is_notice(node: Element, number: str, ctx: _Reading) -> bool:
         return True  # a card's notice badge (gnuboard's gallery: `is_notice` on the picture)
     cell = ctx.layout.cell(node, "number") if ctx.layout else None
     first = cell if cell is not None else next(iter(node), None)
-    return first is not None and _notice_mark(first, words)
+    return first is not None and _notice_mark(first, notice_words, ctx.words.hidden)
 
 
-def _notice_mark(cell: Element, words: tuple[str, ...]) -> bool:
+def _notice_mark(cell: Element, notice_words: tuple[str, ...], unseen: Set[str]) -> bool:
     for element in cell.iter():
         if not isinstance(element.tag, str):
             continue
@@ -564,4 +554,4 @@ def _notice_mark(cell: Element, words: tuple[str, ...]) -> bool:
         src = (element.get("src") or "").casefold()
         if element.tag == "img" and "notice" in src:
             return True
-    return visible([cell]).casefold() in words
+    return visible([cell], unseen).casefold() in notice_words

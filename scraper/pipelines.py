@@ -27,6 +27,7 @@ from scraper.keys import page_id
 from scraper.middlewares import ORIGINS
 from scraper.robots import Disallowed, robots_read
 from scraper.text import tree
+from scraper.vocabulary import any_board
 from storage import Store, StoreError, locks, posts, robots
 from storage.db import describe
 
@@ -120,8 +121,9 @@ class StorePipeline:
             root = tree(decode(response).text)
         except Exception:
             return False
-        there = not is_alert_page(root) and shows(root, old.title)
-        return not (there and page_id(root.root, response.url) in (None, old.key))
+        words = any_board()  # the walk's profile is not known here: read as `auto` reads any page
+        there = not is_alert_page(root, words) and shows(root, old.title, words)
+        return not (there and page_id(root.root, response.url, words) in (None, old.key))
 
     async def robots_read(self, site: str, body: str | None, ttl: float) -> None:
         if self.owner is not None:  # a dry run keeps nothing

@@ -9,10 +9,11 @@ where they match — a skin's class names — never a requirement. Every built-i
 What an engine says of itself — the query parameters that name a post, a board or an action,
 the hidden fields that carry a post's id, the header labels, the classes it hides text in or marks
 links and parts with, the clutter in its titles, its download links, its script arguments — is set
-by the built-ins only, and pooled (`pooled`): a board of one engine often carries another's
-pieces, and `auto` reads any board, so every profile reads with all of it. The generic modules
-(`keys`, `tables`, `text`, `parse`, `detail`, `cards`) hold only engine-neutral words besides the
-pool.
+by the built-ins only, and serves that family: a gnuboard board is read with gnuboard's words and
+the generic ones, never with XE's. `auto` and a user's `[profiles.NAME]` read a board of any
+engine (`any_engine`), so they read with every family's. `scraper.vocabulary` resolves a profile's
+words once; the generic modules (`keys`, `tables`, `text`, `parse`, `detail`, `cards`) are handed
+them and hold no engine word.
 
 Adding a family
 ---------------
@@ -23,10 +24,12 @@ Adding a family
    page's `body`/`department`/`organisation`/`attachments`, and what the engine says of itself:
    in its list, `id_params`, `not_id_params`, `board_params`, `labels`, `hidden`, `clutter`,
    `not_title`, `comment_params`, `category_params`, `card_parts`; on a post's page, `id_fields`,
-   `action_params`, `nav`, `downloads`, `writer`. Only what the engine really prints belongs
-   there; a word every board uses is generic. The pools follow `BUILTIN`'s order (`id_fields`:
-   `ID_FIELD_ORDER`'s), and `id_params`, `id_fields` and `labels` are preferences: a new family
-   goes last (`tests/scraper/test_profiles.py` holds the pooled tables to what they were).
+   `action_params`, `nav`, `downloads`, `writer`; and `any_engine=False`, so that it reads with
+   its own words. Only what the engine really prints belongs there (its pages read with no other
+   family's); a word every board uses is generic (`scraper.vocabulary`). Its words serve its own
+   boards and `auto`, whose pool follows `BUILTIN`'s order (`id_fields`: `ID_FIELD_ORDER`'s, then
+   the families it does not name): a new family goes last, and no other family reads
+   differently for it (`tests/scraper/test_profiles.py` checks that).
 2. Its name in `PROBE_ORDER`: where two profiles read a page equally well, the earlier wins.
 3. Real pages under `tests/fixtures/corpus/<family>/`, as the engine serves them (see the corpus
    README), each a case in `cases.json` with `family` set to the new name and one of `rows`
@@ -40,13 +43,11 @@ Adding a family
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from pydantic import AfterValidator
-
-T = TypeVar("T")
 
 # What any Korean board says, unless a profile says otherwise. Notice words are compared
 # case-folded; the first department label is the one a `department` element may start with.
@@ -56,7 +57,7 @@ DEPARTMENT_LABELS = ("담당부서", "소관부서", "담당과", "부서명", "
 
 def _built_in_only(value: object) -> object:
     """A user's `[profiles.NAME]` says where a board keeps things; what an engine says of
-    itself is pooled from the built-ins, so a user's value there would be read nowhere."""
+    itself comes from the built-in families (a user's profile reads with all of it)."""
     raise ValueError("is known from the built-in families only; it cannot be set here")
 
 
@@ -64,6 +65,7 @@ _ENGINE = AfterValidator(_built_in_only)  # checked on a user's config only, nev
 Words = Annotated[tuple[str, ...], _ENGINE]
 Pairs = Annotated[tuple[tuple[str, str], ...], _ENGINE]
 Css = Annotated[str | None, _ENGINE]
+Flag = Annotated[bool, _ENGINE]
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Profile:
     views: str | None = None
     new_marker: str | None = None  # present in the row = the New marker (icons are found anyway)
     notice: str | None = None  # present in the row = a pinned notice
-    drop: str | None = None  # inside the title: not part of it (None: `scraper.parse.DROP`)
+    drop: str | None = None  # inside the title: not part of it (None: `Vocabulary.drop`)
     link: str | None = None  # e.g. "view.do?bbsId={bbsId}&nttId={key}" for script-only links
     page_param: str = "page"
     signature: str | None = None  # on a page of this family's engine: `probe` prefers it
@@ -90,7 +92,10 @@ class Profile:
     organisation: str | None = None
     attachments: str | None = None
     department_labels: tuple[str, ...] = DEPARTMENT_LABELS  # beside the 담당부서, by preference
-    # what the engine says of itself: built-ins only, pooled into every profile's reading
+    # which engines' words it reads with: every family's (`auto`, a user's profile, which read a
+    # board of any engine), or — False, a built-in family — its own below, and the generic ones
+    any_engine: Flag = True
+    # what the engine says of itself: built-ins only, read on its boards and by `auto`
     id_params: Words = ()  # query parameters that name a post, preferred to the generic ones
     not_id_params: Words = ()  # numeric query parameters that never do (search, sorting)
     board_params: Words = ()  # query parameters that name a board (nor do they)
@@ -112,6 +117,7 @@ class Profile:
 BUILTIN: dict[str, Profile] = {
     "esg": Profile(  # the ESG 정책뉴스 board (a gnuboard-style table; see shared/seed)
         name="esg",
+        any_engine=False,
         signature=(
             "//a[contains(@href, 'bo_table=') and contains(@href, '&no=')]"
             " | //title[contains(., 'ESG')] | //h2[contains(., 'ESG')]"
@@ -129,9 +135,13 @@ BUILTIN: dict[str, Profile] = {
         department="p.view_dept",
         organisation="ul.view_info li.writer",
         attachments="div.view_file a",
+        # the board runs on gnuboard: its post pages are gnuboard5's view skin
+        downloads="a[href*='download.php'], a.view_file_download",
+        writer=".if_name, .sv_member",
     ),
     "gnuboard": Profile(  # gnuboard5 (basic skin) and gnuboard4
         name="gnuboard",
+        any_engine=False,
         signature=(
             "//*[@id='bo_list'] | //a[contains(@href, 'wr_id=')]"
             " | //script[contains(., 'g5_url') or contains(., 'g4_path')]"
@@ -149,7 +159,7 @@ BUILTIN: dict[str, Profile] = {
         id_params=("wr_id",),
         not_id_params=("sst", "sod", "sop", "spt", "sfl", "stx"),
         board_params=("bo_table",),
-        hidden=("sound_only", "sv", "sv_nojs"),  # `sv`: the member menu beside a name
+        hidden=("sv", "sv_nojs"),  # the member menu beside a name
         clutter=".cnt_cmt, .bo_cate_link, .bo_cate, .sound_only",
         not_title=("bo_cate_link", "cnt_cmt", "sv_member"),
         comment_params=("cwin",),  # view_comment.php?…&cwin=1
@@ -163,6 +173,7 @@ BUILTIN: dict[str, Profile] = {
     ),
     "xe": Profile(  # Rhymix / XE (default, xedition and sketchbook skins)
         name="xe",
+        any_engine=False,
         signature=(
             "//a[contains(@href, 'document_srl=')] | //table[contains(@class, 'bd_lst')]"
             " | //script[contains(., 'current_url') or contains(., 'request_uri')]"
@@ -191,6 +202,7 @@ BUILTIN: dict[str, Profile] = {
     ),
     "kboard": Profile(  # KBoard for WordPress, default skin
         name="kboard",
+        any_engine=False,
         signature="[class*='kboard']",
         headers=True,
         row=".kboard-list table tbody > tr",
@@ -211,6 +223,7 @@ BUILTIN: dict[str, Profile] = {
     ),
     "egov": Profile(  # eGovFrame boards: ids inside onclick, pageIndex
         name="egov",
+        any_engine=False,
         signature=(
             "a[onclick*='fn_egov'], a[href*='nttId'], input[name='nttId'], form[action*='Article']"
         ),
@@ -236,24 +249,7 @@ BUILTIN: dict[str, Profile] = {
 }
 
 
-def pooled(of: Callable[[Profile], Iterable[T]], order: Sequence[str] = ()) -> tuple[T, ...]:
-    """What every built-in family knows of one kind, in `BUILTIN` order (the families named in
-    `order` first, in that order), each once: the pool a generic reader uses whatever the
-    profile, as `auto` must."""
-    names = [*order, *(name for name in BUILTIN if name not in order)]
-    return tuple(dict.fromkeys(item for name in names for item in of(BUILTIN[name])))
-
-
-def pooled_css(of: Callable[[Profile], str | None]) -> str:
-    """Every built-in family's CSS selector of one kind, as one (it matches in page order)."""
-    return ", ".join(pooled(lambda profile: _parts(of(profile))))
-
-
-def _parts(css: str | None) -> list[str]:
-    return [part.strip() for part in (css or "").split(",") if part.strip()]
-
-
-# The order a post page's hidden id fields are preferred in (`keys.ID_FIELDS`), as it always was:
+# The order `auto` prefers the families' post-page id fields in (`Vocabulary.id_fields`):
 # eGov's `nttId` before KBoard's `uid` (a name a page's other forms may give a user), the other
 # way round from `id_params`. Families not named follow, in `BUILTIN` order.
 ID_FIELD_ORDER = ("esg", "gnuboard", "xe", "egov", "kboard")

@@ -10,47 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scraper.profiles import pooled
 from scraper.text import Element, visible
+from scraper.vocabulary import Vocabulary
 
-# The labels of each column any board may print (normalised: case-folded, without spaces or
-# punctuation), then those a family's engine prints (`Profile.labels`). The order is a
-# preference: a table may show 게시시작일 or 최근 수정일 beside 작성일.
-GENERIC_LABELS: dict[str, tuple[str, ...]] = {
-    "number": ("번호", "no", "num", "number", "순번", "연번", "글번호"),
-    "title": ("제목", "title", "subject", "글제목", "게시물제목"),
-    "author": (
-        "글쓴이",
-        "작성자",
-        "등록자",
-        "이름",
-        "작성",
-        "author",
-        "writer",
-        "name",
-        "postedby",
-    ),
-    "date": (
-        "작성일",
-        "등록일",
-        "날짜",
-        "date",
-        "작성일자",
-        "등록일자",
-        "게시일",
-        "일자",
-        "posted",
-    ),
-    "views": ("조회", "조회수", "hit", "hits", "views", "view", "readcount", "읽음"),
-}
-
-
-def _with_families(generic: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    family = pooled(lambda profile: profile.labels)
-    return {name: (*words, *(w for n, w in family if n == name)) for name, words in generic.items()}
-
-
-LABELS = _with_families(GENERIC_LABELS)
 _NOT_LABEL = re.compile(r"[\W_]+")
 HEADER_ROWS = 3  # a header is among a table's first rows
 
@@ -79,14 +41,14 @@ def label(text: str) -> str:
     return _NOT_LABEL.sub("", text.casefold())
 
 
-def columns_of(header: Element) -> dict[str, int]:
+def columns_of(header: Element, words: Vocabulary) -> dict[str, int]:
     """The fields a header row names, by column; needs a title column and one other."""
     labels: list[str] = []
     for cell in cells(header):
-        labels += [label(visible([cell]))] * span(cell)
+        labels += [label(visible([cell], words.hidden))] * span(cell)
     found: dict[str, int] = {}
-    for name, words in LABELS.items():
-        for word in words:  # the first label in `words` order wins
+    for name, said in words.labels.items():
+        for word in said:  # the first label in the vocabulary's order wins
             if word in labels:
                 found[name] = labels.index(word)
                 break
@@ -117,16 +79,16 @@ def table_rows(table: Element) -> list[Element]:
     ]
 
 
-def find_layout(root: Element, hint_rows: list[Element]) -> Layout | None:
+def find_layout(root: Element, hint_rows: list[Element], words: Vocabulary) -> Layout | None:
     """The list table: the one the profile's row selector points into when it has a header,
     else the table with a title column and the most rows that link somewhere."""
     hinted = _hinted_table(hint_rows)
     if hinted is not None:
-        layout = layout_of(hinted)
+        layout = layout_of(hinted, words)
         if layout is not None:
             layout.hinted = True
             return layout
-    layouts = [layout for table in root.iter("table") if (layout := layout_of(table))]
+    layouts = [layout for table in root.iter("table") if (layout := layout_of(table, words))]
     return max(layouts, key=_linked_rows, default=None)
 
 
@@ -138,22 +100,22 @@ def _hinted_table(rows: list[Element]) -> Element | None:
     return None
 
 
-def layout_of(table: Element) -> Layout | None:
+def layout_of(table: Element, words: Vocabulary) -> Layout | None:
     rows = table_rows(table)
     for index, row in enumerate(rows[:HEADER_ROWS]):
-        columns = columns_of(row)
+        columns = columns_of(row, words)
         if columns:
             body = [r for r in rows[index + 1 :] if r.find("td") is not None]
             if not _any_linked(Layout(body, columns)):
-                body = _split_header_rows(table, columns)
+                body = _split_header_rows(table, words)
             return Layout(body, columns, header=row)
     return None
 
 
-def _split_header_rows(table: Element, columns: dict[str, int]) -> list[Element]:
+def _split_header_rows(table: Element, words: Vocabulary) -> list[Element]:
     """Old skins (gnuboard4) put the header in a table of its own and the rows in the next."""
     for nxt in table.xpath("following::table[position() <= 3]"):
-        if not any(columns_of(r) for r in table_rows(nxt)[:HEADER_ROWS]):
+        if not any(columns_of(r, words) for r in table_rows(nxt)[:HEADER_ROWS]):
             return [r for r in table_rows(nxt) if r.find("td") is not None]
     return []
 

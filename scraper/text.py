@@ -4,13 +4,11 @@ script and menu text left out, whitespace folded."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lxml import etree
 from parsel import Selector
-
-from scraper.profiles import pooled
 
 if TYPE_CHECKING:  # lxml ships no type information
     Element: TypeAlias = Any
@@ -23,53 +21,35 @@ def is_element(item: object) -> bool:
 
 
 SPACE = re.compile(r"\s+")
-# Classes whose text a reader does not see as part of the cell (or sees twice): any site's,
-# and those the families' engines use (`Profile.hidden`).
-GENERIC_HIDDEN_CLASSES = frozenset(
-    {
-        "blind",
-        "sr-only",
-        "screen_out",
-        "visually-hidden",
-        "hidden",
-        "hide",
-        "mobile",
-        "m_only",
-        "mobile-only",
-        "visible-xs",
-        "skip",
-        "dropdown-menu",
-    }
-)
-HIDDEN_CLASSES = GENERIC_HIDDEN_CLASSES.union(pooled(lambda profile: profile.hidden))
 _MENU = re.compile(r"(?:^|[-_])menu$")  # a drop-down beside a name, a site menu
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "select", "option"})
 
 
-def visible(items: Iterable[object]) -> str:
-    """The visible text of elements (and strings, from XPath text()), whitespace folded."""
+def visible(items: Iterable[object], unseen: Set[str]) -> str:
+    """The visible text of elements (and strings, from XPath text()), whitespace folded;
+    `unseen`: the classes whose text a reader does not see (`Vocabulary.hidden`: the engine's)."""
     parts: list[str] = []
     for item in items:
         if isinstance(item, str):
             parts.append(item)
-        elif is_element(item) and not hidden(item):
-            _walk(item, parts)
+        elif is_element(item) and not hidden(item, unseen):
+            _walk(item, parts, unseen)
     return SPACE.sub(" ", " ".join(parts)).strip()
 
 
-def _walk(element: Element, parts: list[str]) -> None:
+def _walk(element: Element, parts: list[str], unseen: Set[str]) -> None:
     if element.text:
         parts.append(element.text)
     for child in element:
-        if isinstance(child.tag, str) and not hidden(child):
+        if isinstance(child.tag, str) and not hidden(child, unseen):
             if child.tag == "br":
                 parts.append("\n")
-            _walk(child, parts)
+            _walk(child, parts, unseen)
         if child.tail:
             parts.append(child.tail)
 
 
-def hidden(element: Element) -> bool:
+def hidden(element: Element, unseen: Set[str]) -> bool:
     if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
         return True
     if element.get("hidden") is not None or element.get("aria-hidden") == "true":
@@ -77,7 +57,7 @@ def hidden(element: Element) -> bool:
     if "display:none" in (element.get("style") or "").replace(" ", ""):
         return True
     tokens = (element.get("class") or "").split()
-    return not HIDDEN_CLASSES.isdisjoint(tokens) or any(_MENU.search(t) for t in tokens)
+    return not unseen.isdisjoint(tokens) or any(_MENU.search(t) for t in tokens)
 
 
 def classes(element: Element) -> list[str]:

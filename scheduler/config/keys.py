@@ -117,7 +117,7 @@ def known_keys(model: type[Any], loc: Loc) -> list[str]:
         return [name for name, f in kind.model_fields.items() if not f.exclude]
     if kind is profiles.Profile:  # a user's [profiles.NAME]: not what only engines say
         hints = get_type_hints(kind, include_extras=True)
-        engine = (profiles.Words, profiles.Pairs, profiles.Css)
+        engine = (profiles.Words, profiles.Pairs, profiles.Css, profiles.Flag)
         return [name for name, hint in hints.items() if name != "name" and hint not in engine]
     return []
 

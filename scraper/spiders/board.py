@@ -34,6 +34,7 @@ from scraper.parse import ListPage, board_title, choose, read_list
 from scraper.profiles import Profile
 from scraper.robots import Disallowed
 from scraper.text import tree
+from scraper.vocabulary import Vocabulary, any_board, vocabulary
 from scraper.walk import (
     Entry,
     Failed,
@@ -75,6 +76,11 @@ class _Walk:
     @property
     def end(self) -> WalkEnd | None:
         return self.state.end
+
+    @property
+    def words(self) -> Vocabulary:
+        """What its profile reads a page with (resolved once per profile)."""
+        return vocabulary(self.profile)
 
     @property
     def pages(self) -> int:
@@ -305,7 +311,7 @@ class BoardSpider(Spider):
         html = decode(response, walk.task.encoding)
         root, now = tree(html.text), self.now(walk)
         if page == 1 and walk.task.candidates:
-            walk.heading = board_title(root.root)
+            walk.heading = board_title(root.root, any_board())  # read before a profile is chosen
             found = choose(root, html.url, walk.task.candidates, now)
             if found is None:
                 return ListPage()
@@ -324,8 +330,11 @@ class BoardSpider(Spider):
             root = tree(page.text)
             vague = key in walk.vague_dates
             if identify:  # the page answered: what it says (or that it says no id) is the answer
+                words = walk.words
                 said = (
-                    None if is_alert_page(root) else page_id(root.root, page.url, walk.task.fetches)
+                    None
+                    if is_alert_page(root, words)
+                    else page_id(root.root, page.url, words, walk.task.fetches)
                 )
                 found, check = await self.claim(walk, key, said)
                 if found is None:
@@ -335,7 +344,7 @@ class BoardSpider(Spider):
                     out.append(check)
                 key = found
             row = walk.rows[key]
-            if key in walk.state.built and not shows(root, row["title"]):
+            if key in walk.state.built and not shows(root, row["title"], walk.words):
                 walk.doubt(key, response.url, "does not show the post")
             details = read_detail(root, page.url, walk.profile, row, ZoneInfo(walk.task.timezone))
             walk.rows[key] = with_details(row, details, vague_date=vague)
@@ -390,8 +399,12 @@ class BoardSpider(Spider):
         walk = self._walks[board]
         try:
             root = tree(decode(response, walk.task.encoding).text)
-            there = not is_alert_page(root) and shows(root, title)
-            there = there and page_id(root.root, response.url, walk.task.fetches) in (None, key)
+            words = walk.words
+            there = not is_alert_page(root, words) and shows(root, title, words)
+            there = there and page_id(root.root, response.url, words, walk.task.fetches) in (
+                None,
+                key,
+            )
         except Exception:  # unreadable: not shown to be that post
             there = False
         if path in walk.rows:

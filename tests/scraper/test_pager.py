@@ -14,6 +14,7 @@ from scraper.pager import Pager, read_pager
 from scraper.parse import read_list
 from scraper.profiles import BUILTIN
 from scraper.text import tree
+from scraper.vocabulary import vocabulary
 
 FOLDER = Path(__file__).parent.parent / "fixtures" / "pagers"
 CASES: list[dict[str, Any]] = json.loads((FOLDER / "cases.json").read_text("utf-8"))
@@ -22,7 +23,8 @@ CASES: list[dict[str, Any]] = json.loads((FOLDER / "cases.json").read_text("utf-
 def pager_of(case: dict[str, Any]) -> Pager | None:
     root = tree((FOLDER / case["file"]).read_text("utf-8"))
     listed = read_list(root, case["url"], BUILTIN["auto"], datetime(2026, 12, 6))
-    return read_pager(root.root, case["url"], case["page"], [s.node for s in listed.skims])
+    rows, words = [s.node for s in listed.skims], vocabulary(BUILTIN["auto"])
+    return read_pager(root.root, case["url"], case["page"], rows, words)
 
 
 def test_the_corpus_holds_the_pagers_of_every_kind_the_walk_must_follow() -> None:

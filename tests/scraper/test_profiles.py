@@ -1,274 +1,219 @@
-"""A family is one record: what the generic readers know of the engines is pooled from the
-built-in profiles, and reads exactly as the tables it replaced did (`auto` and `probe` read any
-board as before)."""
+"""A family is one record, and its words serve its own boards and `auto` (with a user's profile,
+which reads a board of any engine): another family's words never change how a family's page
+reads, so adding a family changes nothing for the others (`scraper.vocabulary`)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
+from datetime import datetime
 from typing import get_type_hints
 
 import pytest
 from parsel import Selector
 
-from scraper import cards, detail, keys, parse, profiles, tables, text
-from scraper.parse import compiled
-from scraper.profiles import BUILTIN, ID_FIELD_ORDER, Profile, pooled
+from scraper import keys, profiles
+from scraper import vocabulary as words
+from scraper.parse import compiled, read_list
+from scraper.profiles import BUILTIN, Profile
+from scraper.vocabulary import vocabulary
+from tests.support.corpus import CASES, case, response
 
-# The tables as they stood before the families held them (#21).
-ID_PARAMS_BEFORE = (
-    "wr_id",
-    "document_srl",
-    "uid",
-    "nttid",
-    "nttsn",
-    "no",
-    "newsid",
-    "idx",
-    "seq",
-    "articleno",
-    "article_no",
-    "articleseq",
-    "boardseq",
-    "board_seq",
-    "bbs_seq",
-    "post_id",
-    "num",
-    "id",
-    "p",
-)
-NOT_ID_PARAMS_BEFORE = frozenset(
-    [
-        "page",
-        "pageindex",
-        "pageid",
-        "page_id",
-        "cpage",
-        "npage",
-        "pagesize",
-        "pageunit",
-        "sst",
-        "sod",
-        "sop",
-        "spt",
-        "sfl",
-        "stx",
-        "sca",
-        "category",
-        "cate",
-        "mid",
-        "menuid",
-        "menu_id",
-        "bbsid",
-        "bo_table",
-        "year",
-        "month",
-        "tab",
-        "cwin",
+FAMILIES = [name for name, profile in BUILTIN.items() if not profile.any_engine]
+URL = "https://board.example.kr/bbs/list"
+NOW = datetime(2026, 1, 10)
+
+
+def board(*titles: str) -> Selector:
+    """A list table of one row per title link (HTML), read by its header labels."""
+    rows = "".join(
+        f"<tr><td>{n}</td><td>{title}</td><td>2026-01-0{n}</td></tr>"
+        for n, title in enumerate(titles, 1)
+    )
+    return Selector(text=f"<table><tr><th>번호</th><th>제목</th><th>날짜</th></tr>{rows}</table>")
+
+
+def keys_read(name: str | Profile, *hrefs: str) -> list[str]:
+    profile = BUILTIN[name] if isinstance(name, str) else name
+    page = read_list(
+        board(*(f'<a href="{h}">글 {n}</a>' for n, h in enumerate(hrefs))), URL, profile, NOW
+    )
+    assert page.problem is None
+    return page.keys
+
+
+def titles_read(name: str, title: str) -> list[str]:
+    page = read_list(board(f'<a href="view?no=1">{title}</a>'), URL, BUILTIN[name], NOW)
+    return [row["title"] for row in page.rows]
+
+
+def own_id(profile: Profile) -> str:
+    """The parameter a family's links name a post by (the generic `no` when it has none)."""
+    return profile.id_params[0] if profile.id_params else "no"
+
+
+def only_others(family: str) -> list[str]:
+    """Every id parameter another family uses and this one does not."""
+    mine = set(BUILTIN[family].id_params)
+    return [
+        p for name in FAMILIES if name != family for p in BUILTIN[name].id_params if p not in mine
     ]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_another_familys_id_parameter_does_not_change_how_a_familys_keys_are_read(
+    family: str,
+) -> None:
+    """A gnuboard link that also carries `document_srl=` or `nttId=` is read by its `wr_id`;
+    an XE link that carries `wr_id=` by its `document_srl`."""
+    foreign = "&".join(f"{param}=9" for param in only_others(family))
+    href = f"view?{foreign}&{own_id(BUILTIN[family])}=7"
+    assert keys_read(family, href) == ["7"]
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if BUILTIN[f].id_params])
+def test_a_familys_id_parameter_reads_its_boards_and_autos_before_the_generic_ones(
+    family: str,
+) -> None:
+    href = f"view?num=3&{BUILTIN[family].id_params[0]}=7"
+    assert keys_read(family, href) == ["7"]
+    assert keys_read("auto", href) == ["7"]
+    others = [f for f in FAMILIES if BUILTIN[family].id_params[0] in only_others(f)]
+    assert {other: keys_read(other, href) for other in others} == {o: ["3"] for o in others}
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if BUILTIN[f].hidden])
+def test_a_familys_hidden_classes_hide_text_on_its_boards_and_autos_only(family: str) -> None:
+    hidden = BUILTIN[family].hidden[0]
+    title = f'글 제목<span class="{hidden}">숨은 글</span>'
+    assert titles_read(family, title) == ["글 제목"]
+    assert titles_read("auto", title) == ["글 제목"]
+    for other in (f for f in FAMILIES if hidden not in BUILTIN[f].hidden):
+        assert titles_read(other, title) == ["글 제목 숨은 글"], other
+
+
+def test_a_post_pages_id_field_is_read_by_its_familys_preference() -> None:
+    """A page with KBoard's `uid` and eGov's `nttId`: each family reads its own field; `auto`
+    prefers eGov's (`ID_FIELD_ORDER`: `uid` is a name other forms give a user)."""
+    page = Selector(
+        text='<form><input type="hidden" name="uid" value="7">'
+        '<input type="hidden" name="nttId" value="251"></form>'
+    ).root
+    read = {name: keys.page_id(page, URL, vocabulary(BUILTIN[name])) for name in BUILTIN}
+    assert (read["kboard"], read["egov"], read["auto"], read["gnuboard"]) == (
+        "7",
+        "251",
+        "251",
+        None,
+    )
+
+
+def test_the_egov_board_id_fills_the_link_from_the_script_on_egov_boards_and_autos() -> None:
+    args = ["BBSMSTR_000000000012", "251"]
+    for name in ("egov", "auto"):
+        assert keys._script_fields(args, vocabulary(BUILTIN[name])) == {
+            "bbsId": "BBSMSTR_000000000012"
+        }
+    assert keys._script_fields(args, vocabulary(BUILTIN["gnuboard"])) == {}
+
+
+MADE_UP = Profile(  # a family whose words would change other boards' reading if pooled
+    name="made-up-in-test_profiles",  # no real family's name: it must not replace one
+    any_engine=False,
+    headers=True,
+    id_params=("tid",),
+    not_id_params=("no",),
+    hidden=("tiny-hidden",),
+    clutter=".tiny-count",
+    not_title=("tiny-cate",),
+    labels=(("title", "글"),),
+    id_fields=("tid",),
 )
-LABELS_BEFORE = {
-    "number": ("번호", "no", "num", "number", "순번", "연번", "글번호"),
-    "title": ("제목", "title", "subject", "글제목", "게시물제목"),
-    "author": (
-        "글쓴이",
-        "작성자",
-        "등록자",
-        "이름",
-        "작성",
-        "author",
-        "writer",
-        "name",
-        "postedby",
-    ),
-    "date": (
-        "작성일",
-        "등록일",
-        "날짜",
-        "date",
-        "작성일자",
-        "등록일자",
-        "게시일",
-        "일자",
-        "posted",
-        "게시시작일",
-    ),
-    "views": ("조회", "조회수", "hit", "hits", "views", "view", "readcount", "읽음"),
-}
-HIDDEN_BEFORE = frozenset(
-    [
-        "sound_only",
-        "blind",
-        "sr-only",
-        "screen_out",
-        "visually-hidden",
-        "hidden",
-        "hide",
-        "mobile",
-        "m_only",
-        "mobile-only",
-        "visible-xs",
-        "skip",
-        "sv",
-        "sv_nojs",
-        "dropdown-menu",
-        "kboard-mobile-contents",
-    ]
-)
-BODY_BEFORE = (
-    "#bo_v_con, .view_content, .view-body, .view_cont, .xe_content, .rd_body, "
-    ".kboard-content, td.cont, .board_view .cont, .bbs_view .view_text, .view_text"
-)
-FILES_BEFORE = (
-    "a[href*='download.php'], a[href*='download.do'], a[href*='fileDown'], "
-    "a[href*='FileDown'], a[href*='filedown'], a[href*='atchFileId'], "
-    "a[href*='procFileDownload'], a.view_file_download, a[href*='file_download']"
-)
-WRITER_BEFORE = ".if_name, li.writer, .writer, .sv_member, .author, .name"
-DROP_BEFORE = (
-    ".cnt_cmt, .replyNum, .comment_count, .kboard-comments-count, .kboard-mobile-contents, "
-    ".category, .bo_cate_link, .bo_cate, .cate, .cmt, .comment, .wrp, .speech, "
-    ".sound_only, .blind, .sr-only"
-)
-
-ID_FIELDS_BEFORE = ("wr_id", "document_srl", "nttid", "uid", "content_uid", "article_no", "post_id")
-ACTION_PARAMS_BEFORE = frozenset({"w", "act", "mode", "mod"})
-BOARD_PARAMS_BEFORE = (
-    "bo_table",
-    "mid",
-    "bbsid",
-    "board",
-    "bbs",
-    "code",
-    "bid",
-    "boardid",
-    "board_id",
-)
-NOT_TITLE_BEFORE = frozenset(
-    {"category", "cate", "bo_cate_link", "replynum", "cnt_cmt", "comment", "cmt", "sv_member"}
-)
-COMMENT_LINKS_BEFORE = ("#comment", "_comment", "cwin=")
-CATEGORY_LINKS_BEFORE = ("sca=", "category=")
-NAV_BEFORE = ("prev", "next", "bo_v_nb", "nav", "pager")
-PART_CLASSES_BEFORE = {
-    "date": r"date|time|regdate|day|when",
-    "author": r"writer|author|name|user|nick|sv_member|dept",
-    "views": r"view|hit|read|count",
-    "number": r"^(?:num|no|number)$",
-}
 
 
-def parts(css: str) -> set[str]:
-    return {part.strip() for part in css.split(",")}
+def test_adding_a_family_changes_nothing_for_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every other family reads with the words it had, and reads its corpus pages alike; only
+    `auto` (and a user's profile) learns the new family's words."""
+    assert MADE_UP.name not in BUILTIN
+    read_before = {c["file"]: page_rows(c) for c in one_page_per_family()}
+    before = {name: vocabulary(BUILTIN[name]) for name in FAMILIES}
+    monkeypatch.setitem(BUILTIN, MADE_UP.name, MADE_UP)
+    assert {name: vocabulary(BUILTIN[name]) for name in FAMILIES} == before
+    assert {c["file"]: page_rows(c) for c in one_page_per_family()} == read_before
+    assert keys_read("gnuboard", "view?tid=9&no=7") == ["7"]
+    assert keys_read("auto", "view?tid=9&no=7") == ["9"]
+    assert keys_read(Profile(name="mine", headers=True), "view?tid=9&no=7") == ["9"]
+    assert keys_read(MADE_UP, "view?tid=9&no=7") == ["9"]
 
 
-def test_id_parameters_keep_their_order_of_preference() -> None:
-    assert keys.ID_PARAMS == ID_PARAMS_BEFORE
-    assert keys.NOT_ID_PARAMS == NOT_ID_PARAMS_BEFORE
+def one_page_per_family() -> list[dict[str, object]]:
+    firsts = {c["family"]: c for c in reversed(CASES) if "rows" in c}
+    return list(firsts.values())
 
 
-def test_header_labels_keep_their_order_of_preference() -> None:
-    assert tables.LABELS == LABELS_BEFORE
-    assert list(tables.LABELS) == list(LABELS_BEFORE)
+def page_rows(c: dict[str, object]) -> list[dict[str, object]]:
+    html = response(case(str(c["file"])))
+    page = read_list(html.selector, html.url, BUILTIN[str(c["family"])], NOW)
+    return [dict(row) for row in page.rows]
 
 
-def test_hidden_classes_are_the_same() -> None:
-    assert text.HIDDEN_CLASSES == HIDDEN_BEFORE
+def test_only_auto_of_the_built_ins_reads_with_every_familys_words() -> None:
+    assert [name for name, profile in BUILTIN.items() if profile.any_engine] == ["auto"]
 
 
-@pytest.mark.parametrize(
-    ("pool", "before", "wider"),
-    [
-        (detail.BODY, BODY_BEFORE, {"div.view_content"}),  # esg's, within `.view_content`
-        # KBoard's buttons and MangBoard's script links, read since #28
-        (
-            detail.FILES,
-            FILES_BEFORE,
-            {"button[onclick*='file_download']", "a.file-download", "a.file_download"},
-        ),
-        (detail.WRITER, WRITER_BEFORE, set()),
-        (parse.DROP, DROP_BEFORE, set()),
-    ],
-    ids=["body", "files", "writer", "drop"],
-)
-def test_pooled_selectors_match_what_they_did(pool: str, before: str, wider: set[str]) -> None:
-    """A group selector matches in page order whatever its parts' order: the parts decide."""
-    assert parts(pool) == parts(before) | wider
-    compiled(pool)
+def test_a_users_profile_reads_with_every_familys_words_as_auto_does() -> None:
+    mine = Profile(name="mine", row="li", title="a", body="div.post")
+    assert vocabulary(mine) == vocabulary(BUILTIN["auto"])
+    assert keys_read(replace(mine, headers=True, row="", title=""), "view?num=3&wr_id=7") == ["7"]
 
 
-def test_the_egov_board_id_fills_the_link_from_the_script() -> None:
-    assert keys.SCRIPT_FIELDS == (("bbsId", "BBSMSTR"),)
-    assert keys._script_fields(["BBSMSTR_000000000012", "251"]) == {"bbsId": "BBSMSTR_000000000012"}
+def test_a_profiles_words_are_resolved_once() -> None:
+    for profile in BUILTIN.values():
+        assert vocabulary(profile) is vocabulary(profile)
+
+
+@pytest.mark.parametrize("name", [*BUILTIN, "mine"])
+def test_every_profiles_selectors_are_valid(name: str) -> None:
+    """A family with no clutter, body, download or writer of its own still has the generic."""
+    profile = BUILTIN.get(name) or Profile(name=name, row="li", title="a")
+    found = vocabulary(profile)
+    for css in (found.drop, found.body, found.files, found.writer):
+        assert css and not css.startswith(",")
+        compiled(css)
 
 
 def test_every_profile_reads_notices_and_departments_with_the_same_words() -> None:
     for profile in (*BUILTIN.values(), Profile(name="mine", row="li", title="a")):
         assert profile.notice_words == ("공지", "공지사항", "notice", "[공지]", "필독")
         assert profile.department_labels == ("담당부서", "소관부서", "담당과", "부서명", "부서")
-        assert profile.drop is None  # the pool, `parse.DROP`
+        assert profile.drop is None  # its vocabulary's: the generic clutter and its family's
 
 
 def test_a_family_labels_only_columns_the_reader_knows() -> None:
-    assert {column for column, _ in pooled(lambda p: p.labels)} <= set(tables.GENERIC_LABELS)
+    columns = {column for p in BUILTIN.values() for column, _ in (*p.labels, *p.card_parts)}
+    assert columns <= set(words.GENERIC_LABELS) | set(words.GENERIC_PART_CLASSES)
 
 
-def test_the_generic_tables_name_no_family_engine_word() -> None:
-    engine = {*pooled(lambda p: p.id_params), *pooled(lambda p: p.not_id_params)}
-    assert engine.isdisjoint(keys.GENERIC_ID_PARAMS)
-    assert engine.isdisjoint(keys.GENERIC_NOT_ID_PARAMS)
-    assert set(pooled(lambda p: p.hidden)).isdisjoint(text.GENERIC_HIDDEN_CLASSES)
-
-
-def test_a_post_pages_id_fields_keep_their_order_of_preference() -> None:
-    """Not `id_params`' order: eGov's `nttid` is preferred to KBoard's `uid` (`ID_FIELD_ORDER`)."""
-    assert keys.ID_FIELDS == ID_FIELDS_BEFORE
-    assert set(ID_FIELD_ORDER) <= set(BUILTIN)
-
-
-def test_id_fields_follow_their_order_where_a_page_carries_two() -> None:
-    page = Selector(
-        text='<form><input type="hidden" name="uid" value="7">'
-        '<input type="hidden" name="nttId" value="251"></form>'
-    )
-    assert keys.page_id(page.root, "https://example.org/view.do") == "251"
-
-
-def test_the_families_own_words_keep_what_they_were() -> None:
-    assert keys.ACTION_PARAMS == ACTION_PARAMS_BEFORE
-    assert cards.BOARD_PARAMS == BOARD_PARAMS_BEFORE
-    assert parse.NOT_TITLE == NOT_TITLE_BEFORE
-    assert parse.COMMENT_LINKS == COMMENT_LINKS_BEFORE
-    assert parse.CATEGORY_LINKS == CATEGORY_LINKS_BEFORE
-    assert set(detail.NAV) == set(NAV_BEFORE)  # any one of them marks a block as navigation
-
-
-def test_card_parts_are_named_by_the_same_class_words() -> None:
-    """An alternation matches whatever its words' order: the words decide."""
-    assert list(cards.PART_CLASSES) == list(PART_CLASSES_BEFORE)
-    for name, before in PART_CLASSES_BEFORE.items():
-        pattern = cards.PART_CLASSES[name]
-        assert set(pattern.pattern.split("|")) == set(before.split("|")), name
-        assert pattern.flags & re.IGNORECASE
-
-
-def test_the_new_generic_tables_name_no_family_engine_word() -> None:
-    engine = {
-        *pooled(lambda p: p.id_fields),
-        *pooled(lambda p: p.action_params),
-        *pooled(lambda p: p.board_params),
-        *pooled(lambda p: p.not_title),
-        *pooled(lambda p: p.nav),
-    }
-    assert engine.isdisjoint(keys.GENERIC_ID_FIELDS)
-    assert engine.isdisjoint(keys.GENERIC_ACTION_PARAMS)
-    assert engine.isdisjoint(cards.GENERIC_BOARD_PARAMS)
-    assert engine.isdisjoint(parse.GENERIC_NOT_TITLE)
-    assert engine.isdisjoint(detail.GENERIC_NAV)
-    assert {part for part, _ in pooled(lambda p: p.card_parts)} <= set(cards.GENERIC_PART_CLASSES)
+def test_the_generic_words_name_no_familys_engine_word() -> None:
+    """A word of one family only is that family's; a word every board uses is generic, once."""
+    for p in BUILTIN.values():
+        params = {*p.id_params, *p.not_id_params, *p.board_params, *p.id_fields, *p.action_params}
+        assert params.isdisjoint(
+            {
+                *words.GENERIC_ID_PARAMS,
+                *words.GENERIC_NOT_ID_PARAMS,
+                *words.GENERIC_BOARD_PARAMS,
+                *words.GENERIC_ID_FIELDS,
+                *words.GENERIC_ACTION_PARAMS,
+            }
+        ), p.name
+        assert set(p.hidden).isdisjoint(words.GENERIC_HIDDEN_CLASSES), p.name
+        assert set(p.not_title).isdisjoint(words.GENERIC_NOT_TITLE), p.name
+        assert set(p.nav).isdisjoint(words.GENERIC_NAV), p.name
 
 
 def test_adding_a_family_names_every_field_an_engine_sets() -> None:
     hints = get_type_hints(Profile, include_extras=True)
-    engine = [n for n, h in hints.items() if h in (profiles.Words, profiles.Pairs, profiles.Css)]
-    assert len(engine) == 16
+    kinds = (profiles.Words, profiles.Pairs, profiles.Css, profiles.Flag)
+    engine = [n for n, h in hints.items() if h in kinds]
+    assert "id_params" in engine and "any_engine" in engine
     assert [name for name in engine if f"`{name}`" not in (profiles.__doc__ or "")] == []
