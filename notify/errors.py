@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from records.errors import BoardwatchError
+
 
 class Cause(StrEnum):
     """Why a target did not take a message, as a user fixes it."""
@@ -60,7 +62,7 @@ def cause_of(text: str) -> Cause:
     return Cause.OTHER
 
 
-class DeliveryError(Exception):
+class DeliveryError(BoardwatchError):
     """A target did not accept a message. `target` is always the masked URL; `reason` starts
     with the cause in our words."""
 
@@ -72,8 +74,8 @@ class DeliveryError(Exception):
         subscriber: str = "",
         cause: Cause = Cause.OTHER,
     ) -> None:
-        super().__init__(reason)
-        self.target, self.reason, self.hint, self.subscriber = target, reason, hint, subscriber
+        super().__init__(reason, hint)
+        self.target, self.reason, self.subscriber = target, reason, subscriber
         self.cause = cause
 
     @classmethod

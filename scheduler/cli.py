@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from notify.errors import DeliveryError
+from records.errors import BoardwatchError
 from scheduler.config import ConfigError
 from scheduler.config import file as config_file
 from scheduler.config.arguments import parse
@@ -37,7 +37,6 @@ from scheduler.readouts import (
     say,
     subscriber_named,
 )
-from scraper.errors import CrawlError
 from storage.errors import StoreError
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -67,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `scrape posts | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
-    except (StoreError, CrawlError, DeliveryError) as exc:
+    except BoardwatchError as exc:  # a board, the store, a target: ours, with what to do
         hint = f" (hint: {exc.hint})" if exc.hint else ""
         return _fail(FAILED, f"error: {exc}{hint}", args.verbose)
     except Exception as exc:  # a bug: one clear line (no SQL text), -v for the traceback
@@ -232,7 +231,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     failed = False
     for sub in subs:
         for report in notify_test(ctx, sub):
-            result = f"FAILED: {report.error}" if report.error else "ok"
+            result = f"FAILED: {report.error.reason}" if report.error else "ok"
             print(f"{sub.name}\t{report.target}\t{result}")
             failed |= report.error is not None
     return FAILED if failed else OK

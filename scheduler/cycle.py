@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from notify.errors import DeliveryError
 from notify.views import BoardAlert
+from records.errors import BoardwatchError
 from scheduler import delivery
 from scheduler.config import BoardConfig, Config, ConfigError
 from scheduler.config.values import interval_seconds
@@ -36,8 +38,8 @@ if TYPE_CHECKING:
 class CycleReport:
     crawls: list[CrawlReport] = field(default_factory=list)
     deliveries: list[delivery.DeliveryReport] = field(default_factory=list)
-    alert_errors: list[str] = field(default_factory=list)
-    output_errors: list[str] = field(default_factory=list)  # feeds or metrics not written
+    alert_errors: list[DeliveryError] = field(default_factory=list)
+    output_errors: list[BoardwatchError] = field(default_factory=list)  # feeds, metrics unwritten
 
     @property
     def failed(self) -> bool:
@@ -111,13 +113,13 @@ async def run_once(
     return report
 
 
-def _write_metrics(ctx: Context) -> list[str]:
+def _write_metrics(ctx: Context) -> list[BoardwatchError]:
     path = ctx.cfg.metrics.textfile
     try:
         metrics.write_textfile(path, ctx.store)
     except OSError as exc:
         LOG.error("metrics: could not write %s: %s", path, exc.strerror or exc)
-        return [f"metrics {path}: {exc}"]
+        return [BoardwatchError(f"metrics {path}: {exc}")]
     return []
 
 
@@ -130,7 +132,7 @@ async def crawl_guarded(
     announce: bool = True,
     stopped: Callable[[], bool] = lambda: False,
     on_board: Callable[[CrawlReport], None] = lambda _: None,
-) -> tuple[list[CrawlReport], list[str]]:
+) -> tuple[list[CrawlReport], list[DeliveryError]]:
     """Crawl `boards` now (`scrape once`): the sites no other run holds, each held for the
     crawl (see `storage.claims`), in one crawl, and record their health. A board whose site
     another run holds is skipped with a log line. Returns the reports and the errors of admin
@@ -170,7 +172,7 @@ async def crawl_claimed(
     announce: bool = True,
     stopped: Callable[[], bool] = lambda: False,
     on_board: Callable[[CrawlReport], None] = lambda _: None,
-) -> tuple[list[CrawlReport], list[str]]:
+) -> tuple[list[CrawlReport], list[DeliveryError]]:
     """Crawl the boards of a claim while holding its sites, record each board's run and when it
     was crawled, then give the sites back (lingering for the crawl's delay). Each board's line
     is logged as the board finishes (a long run tells as it goes), and `on_board` hears of it."""
@@ -248,14 +250,21 @@ def record_health(
     crawls: Sequence[CrawlReport],
     announce: bool = True,
     taken: claims.Claim | None = None,
-) -> list[str]:
+) -> list[DeliveryError]:
     """Store the runs (an interrupted one is no run) and, with the claim they were crawled under
     (`taken`), when each was crawled: by the database's clock, when its own list page answered
     (a board whose page never did: when the claim was taken); alert the admins once when a board
     starts failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
         runs.RunRecord(
-            c.board, c.started_at, c.finished_at, c.pages, len(c.new), c.error, c.alarm, c.warning
+            c.board,
+            c.started_at,
+            c.finished_at,
+            c.pages,
+            len(c.new),
+            _shown(c.error),
+            c.alarm,
+            c.warning,
         )
         for c in crawls
         if not c.interrupted
@@ -266,7 +275,7 @@ def record_health(
         if taken is not None:
             done = {c.board: taken.when(c.fetched) for c in crawls if not c.interrupted}
             claims.crawled(session, done)
-    errors: list[str] = []
+    errors: list[DeliveryError] = []
     reports = {crawl.board: crawl for crawl in crawls}
     for change in changes:
         board = ctx.cfg.board(change.board)
@@ -274,7 +283,7 @@ def record_health(
             kind=change.change,
             board=board.name,
             title=board.display_title,
-            error=reports[change.board].error,
+            error=_shown(reports[change.board].error),
             streak=change.streak,
         )
         errors += send_alert(ctx, alert)
@@ -294,7 +303,7 @@ def record_health(
 
 def _log_crawl(crawl: CrawlReport, dry_run: bool) -> None:
     pages = f"{crawl.pages} page{'s' if crawl.pages != 1 else ''}"
-    result = f"error: {crawl.error}" if crawl.error else "ok"
+    result = f"error: {crawl.error.shown()}" if crawl.error else "ok"
     kind = "baseline (first crawl: only `backfill` sent), " if crawl.baseline else ""
     queued = f"{'would queue' if dry_run else 'queued'} {crawl.queued}"
     line = f"{crawl.board}: {kind}{pages}, {_found(crawl, dry_run)}, {queued}"
@@ -315,3 +324,7 @@ def _found(crawl: CrawlReport, dry_run: bool) -> str:
     if crawl.quiet:
         news += f", {crawl.quiet} older {stored} silently (the rest of the first crawl)"
     return news
+
+
+def _shown(error: BoardwatchError | None) -> str | None:
+    return error.shown() if error else None

@@ -78,8 +78,8 @@ class DeliveryReport:
     subscriber: str
     target: str  # masked
     entries: int
-    error: str | None
-    alert_errors: tuple[str, ...] = ()
+    error: DeliveryError | None  # the target's refusal (None: it accepted)
+    alert_errors: tuple[DeliveryError, ...] = ()  # admin alerts that could not be delivered
 
 
 def due_batches(
@@ -191,7 +191,7 @@ def _send_batch(
             )
             session.rollback()
             refused = len(chunk.entries)
-            return DeliveryReport(batch.subscriber, batch.masked, 0, error.reason), refused, True
+            return DeliveryReport(batch.subscriber, batch.masked, 0, error), refused, True
         reason = error.reason if error else None
         ledger.mark(session, chunk, reason and logs.SECRETS.mask(reason), now)
         session.commit()  # the target's answer is recorded the moment it came: the crash window
@@ -199,9 +199,7 @@ def _send_batch(
         change = ledger.record_health(session, chunk, reason, now, threshold)
     _log_send(ctx, chunk, reason, now, spaced)
     alert_errors = _alert(ctx, chunk, change, reason)
-    report = DeliveryReport(
-        chunk.subscriber, chunk.masked, len(chunk.entries), reason, alert_errors
-    )
+    report = DeliveryReport(chunk.subscriber, chunk.masked, len(chunk.entries), error, alert_errors)
     return report, 0, more
 
 
@@ -247,7 +245,7 @@ def _log_send(
 
 def _alert(
     ctx: Context, batch: ledger.Batch, change: str | None, error: str | None
-) -> tuple[str, ...]:
+) -> tuple[DeliveryError, ...]:
     if not change:
         return ()
     alert = DeliveryAlert(
@@ -263,7 +261,7 @@ def _alert(
 def _record_rounds(ctx: Context, reports: list[DeliveryReport], now: datetime) -> None:
     errors: dict[str, list[str]] = {}
     for r in reports:
-        said = [logs.SECRETS.mask(f"{r.target}: {r.error}")] if r.error else []
+        said = [logs.SECRETS.mask(f"{r.target}: {r.error.reason}")] if r.error else []
         errors.setdefault(r.subscriber, []).extend(said)
     with ctx.store.write() as session:
         ledger.record_rounds(session, errors, now)
@@ -281,7 +279,7 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     reports = []
     for url in sub.urls:
         error = _sent(url, lambda: message)
-        reports.append(DeliveryReport(sub.name, mask_url(url), 0, error.reason if error else None))
+        reports.append(DeliveryReport(sub.name, mask_url(url), 0, error))
     return reports
 
 
@@ -301,20 +299,22 @@ def _sent(url: str, message: Callable[[], Message]) -> DeliveryError | None:
     return None
 
 
-def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[str]:
-    """Send one alert to every admin target; returns the targets' errors (masked)."""
+def send_alert(ctx: Context, alert: BoardAlert | DeliveryAlert) -> list[DeliveryError]:
+    """Send one alert to every admin target; returns the targets' refusals (masked)."""
     from notify.digest import TemplateFailed
 
     try:
         message = ctx.renderer.alert(alert, ctx.now())
     except TemplateFailed as failed:  # a user's alert.txt.j2 that fails: said, not raised
         LOG.error("admin alert not sent: the template failed: %s", failed)
-        return [f"the alert template failed: {failed}"]
+        reason = f"{Cause.TEMPLATE}: the alert template failed: {failed}"
+        hint = HINTS[Cause.TEMPLATE]
+        return [DeliveryError("[notify] admin_urls", reason, hint, cause=Cause.TEMPLATE)]
     LOG.warning("%s", message.title)
     errors = []
     for url in ctx.cfg.notify.admin_urls:
         error = _sent(url, lambda: message)
         if error is not None:  # the next admin target is alerted all the same
-            errors.append(str(error))
+            errors.append(error)
             LOG.error("admin alert to %s failed: %s", error.target, error.reason)
     return errors

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from records.errors import BoardwatchError
 
-class CrawlError(Exception):
+
+class CrawlError(BoardwatchError):
     """A board's walk could not be done (or read right); names the board and the URL.
 
     Raised where it happens (a page that cannot be requested, read, or read right); the spider
@@ -14,6 +16,6 @@ class CrawlError(Exception):
     def __init__(
         self, board: str, url: str, reason: str, hint: str = "", *, refused: bool = False
     ) -> None:
-        super().__init__(f"{reason} ({url})" if url and url not in reason else reason)
-        self.board, self.url, self.reason, self.hint = board, url, reason, hint
+        super().__init__(f"{reason} ({url})" if url and url not in reason else reason, hint)
+        self.board, self.url, self.reason = board, url, reason
         self.refused = refused

@@ -14,6 +14,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Protocol
 
+from records.errors import BoardwatchError
 from records.post import Details, ReadPost
 from scraper.errors import CrawlError
 from scraper.origins import origins, within
@@ -160,4 +161,4 @@ class StoredWalk:
     quiet: int = 0  # the last of `new`, stored silently (a failed first walk's rest, re-keyed)
     moved: int = 0  # stored posts that came back under new links (a re-keyed board), not news
     unsure: int = 0  # rows like stored posts, but not one alone: stored again, unsent
-    error: str | None = None  # the store refused the walk
+    error: BoardwatchError | None = None  # the store refused the walk (a `StoreError`)

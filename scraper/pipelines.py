@@ -38,7 +38,7 @@ LEASES = "BOARDWATCH_LEASES"  # board -> the lease its walk is stored under (its
 QUIET_ENDS = (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES)
 
 
-class LeaseLost(Exception):
+class LeaseLost(StoreError):
     """Another run took the board over: this walk must not be stored."""
 
 
@@ -155,8 +155,9 @@ class StorePipeline:
                 )
         except Exception as exc:  # that board's run fails; the others are stored
             LOG.debug("%s: could not store the walk", walk.board, exc_info=True)
-            reason = exc if isinstance(exc, StoreError | LeaseLost) else describe(exc)
-            return StoredWalk(walk, error=f"could not store the walk: {reason}")
+            hint = exc.hint if isinstance(exc, StoreError) else ""
+            said = exc if isinstance(exc, StoreError) else describe(exc)
+            return StoredWalk(walk, error=StoreError(f"could not store the walk: {said}", hint))
         new = {post["key"] for post in result.new}
         rows = tuple(row for row in walk.rows if row["key"] in new)
         return StoredWalk(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from records.errors import BoardwatchError
 
-class StoreError(Exception):
+
+class StoreError(BoardwatchError):
     """The database could not be opened, upgraded, read or written.
 
     `hint` says what the operator should check; the message never carries SQL text.
     """
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint

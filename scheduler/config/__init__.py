@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from notify.masking import mask_url
+from records.errors import BoardwatchError
 from scheduler.config.values import (
     check_address,
     check_cron,
@@ -73,12 +74,14 @@ SELECTORS = (
 )
 
 
-class ConfigError(Exception):
+class ConfigError(BoardwatchError):
     """Bad configuration (exit 2): the file, the key (or line) and what is wrong."""
 
-    def __init__(self, path: str | Path, key: str, reason: str, *, line: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, key: str, reason: str, *, line: int | None = None, hint: str = ""
+    ) -> None:
         where = f"{path}: {key}: " if key else (f"{path}: line {line}: " if line else f"{path}: ")
-        super().__init__(where + reason)
+        super().__init__(where + reason, hint)
         self.path, self.key, self.reason, self.line = str(path), key, reason, line
 
 

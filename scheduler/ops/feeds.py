@@ -11,13 +11,16 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from notify import atom
+from records.errors import BoardwatchError
 from scheduler.config import Config
 from scheduler.ops.logs import LOG
 from scheduler.policy.verdict import CrawlReport
 from storage import Store, ledger, posts
 
 
-def write_feeds(config: Config, store: Store, crawls: Sequence[CrawlReport]) -> list[str]:
+def write_feeds(
+    config: Config, store: Store, crawls: Sequence[CrawlReport]
+) -> list[BoardwatchError]:
     """Write the feeds the crawl changed; returns the errors (each logged, one line a feed)."""
     cfg = config.feeds
     if not cfg.folder:
@@ -35,7 +38,7 @@ def write_feeds(config: Config, store: Store, crawls: Sequence[CrawlReport]) -> 
         if (changed and (s.boards is None or changed & set(s.boards)))
         or not _path(folder, "subscribers", s.name).exists()
     ]
-    errors: list[str] = []
+    errors: list[BoardwatchError] = []
     with store.read() as session:
         wanted = [
             (
@@ -71,7 +74,7 @@ def write_feeds(config: Config, store: Store, crawls: Sequence[CrawlReport]) -> 
         try:
             atom.write(path, atom.atom(feed, now))
         except OSError as exc:
-            errors.append(f"feed {path}: {exc.strerror or exc}")
+            errors.append(BoardwatchError(f"feed {path}: {exc.strerror or exc}"))
             LOG.error("feed %s could not be written: %s", path, exc.strerror or exc)
     return errors
 

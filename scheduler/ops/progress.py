@@ -19,7 +19,7 @@ class Answered(Protocol):
     """A target's answer, as `scheduler.delivery` reports it: `error` None when it accepted."""
 
     @property
-    def error(self) -> str | None: ...
+    def error(self) -> object: ...
 
 
 Sending = Literal["no", "later", "now", "done"]

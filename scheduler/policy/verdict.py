@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from records.errors import BoardwatchError
+from scraper.errors import CrawlError
 from scraper.items import Row, StoredWalk, WalkEnd
 
 LAYOUT = (
@@ -39,7 +41,7 @@ class CrawlReport:
     pages: int = 0
     new: tuple[Row, ...] = ()
     queued: int = 0
-    error: str | None = None
+    error: BoardwatchError | None = None  # why it failed (or was interrupted); shown as text
     alarm: bool = False  # a layout change: alert at once
     baseline: bool = False
     quiet: int = 0  # the last of `new`, stored silently (a failed first walk's rest, re-keyed)
@@ -69,9 +71,9 @@ def judge(
     report = CrawlReport(board, started_at, finished_at, seconds)
     if stored is None:
         if closed == "shutdown":
-            return replace(report, error="interrupted", interrupted=True)
-        return replace(report, error=UNFINISHED)
-    error, alarm = _problem(stored, url)
+            return replace(report, error=CrawlError(board, "", "interrupted"), interrupted=True)
+        return replace(report, error=CrawlError(board, "", UNFINISHED))
+    error, alarm = _problem(stored, board, url)
     return replace(
         report,
         pages=stored.walk.pages,
@@ -98,17 +100,16 @@ def _warning(stored: StoredWalk, board: str) -> str | None:
     return "; ".join(found) or None
 
 
-def _problem(stored: StoredWalk, url: str) -> tuple[str | None, bool]:
+def _problem(stored: StoredWalk, board: str, url: str) -> tuple[BoardwatchError | None, bool]:
     walk = stored.walk
     if stored.error:
         return stored.error, False
     if walk.error is not None:
-        hint = f"; {walk.error.hint}" if walk.error.hint else ""
-        return f"{walk.error}{hint}", False
+        return walk.error, False
     if not walk.end.complete:
-        return UNFINISHED, False
+        return CrawlError(board, "", UNFINISHED), False
     if walk.end in (WalkEnd.EMPTY, WalkEnd.NO_POSTS_YET) and stored.had_posts:
-        return LAYOUT.format(url=url), True
+        return CrawlError(board, "", LAYOUT.format(url=url)), True
     if walk.end is WalkEnd.EMPTY:  # a first crawl that read nothing: refuse, don't baseline
-        return UNREAD.format(profile=walk.profile, url=url), False
+        return CrawlError(board, "", UNREAD.format(profile=walk.profile, url=url)), False
     return None, False

@@ -48,8 +48,9 @@ def test_a_refusing_admin_target_is_reported_masked_and_the_others_still_get_it(
     down = refusing.url("ops@example.com")
     ctx = desk.context([subscriber("team", smtp.url())], [down, smtp.url("oncall@example.com")])
     with caplog.at_level(logging.WARNING, logger="boardwatch"):
-        (error,) = send_alert(ctx, FAILING)
+        (refused,) = send_alert(ctx, FAILING)
     (mail,) = smtp.wait_for(1)
+    error = refused.shown()  # what an operator reads: the masked target, the cause, what to do
     assert mail["To"] == "oncall@example.com" and mail["Subject"] == TITLE
     assert error.startswith(f"{mask_url(down)}: ") and "451" in error
     assert PASSWORD not in error and PASSWORD not in caplog.text
@@ -73,6 +74,6 @@ def test_slack_secrets_never_reach_the_report(
         monkeypatch.setenv(name, value)
     slack.status = 500
     ctx = desk.context([subscriber("team", smtp.url())], [slack.url("ops"), smtp.url("a@b.kr")])
-    (error,) = send_alert(ctx, FAILING)
+    error = send_alert(ctx, FAILING)[0].shown()
     assert "500" in error and not any(token in error for token in TOKENS[1:])
     assert [m["To"] for m in smtp.wait_for(1)] == ["a@b.kr"]

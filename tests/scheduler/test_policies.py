@@ -12,6 +12,7 @@ from scheduler.policy import due, retries, verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, Row, StoredWalk, WalkEnd
 from storage import health
+from storage.errors import StoreError
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -216,7 +217,7 @@ def walk(end: WalkEnd, rows: int = 0, error: CrawlError | None = None) -> BoardW
         (StoredWalk(walk(WalkEnd.EMPTY), had_posts=True), "finished", "parsed to 0 posts", False),
         (StoredWalk(walk(WalkEnd.EMPTY), had_posts=False), "finished", "found no post", False),
         (
-            StoredWalk(walk(WalkEnd.END, 1), error="could not store"),
+            StoredWalk(walk(WalkEnd.END, 1), error=StoreError("could not store")),
             "finished",
             "could not store",
             False,
@@ -230,5 +231,6 @@ def test_a_boards_run_is_judged_by_its_walk_and_why_the_crawl_closed(
         "esg", "http://b/list", stored, closed=closed, started_at=T, finished_at=T, seconds=0.1
     )
     assert report.interrupted is interrupted
-    assert (report.error is None) if error is None else (error in (report.error or ""))
+    shown = report.error.shown() if report.error else None
+    assert (shown is None) if error is None else (error in (shown or ""))
     assert report.failed is (error is not None and not interrupted)

@@ -11,6 +11,7 @@ import pytest
 from scheduler.policy import verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, StoredWalk, WalkEnd
+from storage.errors import StoreError
 
 URL = "https://esg.example.kr/board.php?bo_table=esg"
 AT = datetime(2026, 12, 2, tzinfo=UTC)
@@ -52,7 +53,7 @@ CASES = [
     ),
     Case(
         "the store refused the walk",
-        StoredWalk(walk(WalkEnd.CAUGHT_UP), error="could not store the walk: locked"),
+        StoredWalk(walk(WalkEnd.CAUGHT_UP), error=StoreError("could not store the walk: locked")),
         error="could not store the walk",
     ),
     Case(
@@ -98,7 +99,7 @@ def test_a_runs_verdict(case: Case) -> None:
     if case.error is None:
         assert report.error is None and not report.failed
     else:
-        assert report.error is not None and case.error in report.error, report.error
+        assert report.error is not None and case.error in report.error.shown(), report.error
         assert report.failed is not case.interrupted
     assert report.alarm is case.alarm and report.interrupted is case.interrupted
     assert report.moved is case.moved
