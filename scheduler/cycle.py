@@ -257,14 +257,14 @@ def record_health(
     starts failing and once when it recovers. Returns the alerts' delivery errors."""
     records = [
         runs.RunRecord(
-            c.board,
-            c.started_at,
-            c.finished_at,
-            c.pages,
-            len(c.new),
-            _shown(c.error),
-            c.alarm,
-            c.warning,
+            board=c.board,
+            started_at=c.started_at,
+            finished_at=c.finished_at,
+            pages=c.pages,
+            new_posts=len(c.new),
+            error=_shown(c.error),
+            alarm=c.alarm,
+            warning=c.warning,
         )
         for c in crawls
         if not c.interrupted

@@ -73,7 +73,7 @@ class Sends:
 SENDS = Sends()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeliveryReport:
     subscriber: str
     target: str  # masked
@@ -191,7 +191,10 @@ def _send_batch(
             )
             session.rollback()
             refused = len(chunk.entries)
-            return DeliveryReport(batch.subscriber, batch.masked, 0, error), refused, True
+            report = DeliveryReport(
+                subscriber=batch.subscriber, target=batch.masked, entries=0, error=error
+            )
+            return report, refused, True
         reason = error.reason if error else None
         ledger.mark(session, chunk, reason and logs.SECRETS.mask(reason), now)
         session.commit()  # the target's answer is recorded the moment it came: the crash window
@@ -199,7 +202,13 @@ def _send_batch(
         change = ledger.record_health(session, chunk, reason, now, threshold)
     _log_send(ctx, chunk, reason, now, spaced)
     alert_errors = _alert(ctx, chunk, change, reason)
-    report = DeliveryReport(chunk.subscriber, chunk.masked, len(chunk.entries), error, alert_errors)
+    report = DeliveryReport(
+        subscriber=chunk.subscriber,
+        target=chunk.masked,
+        entries=len(chunk.entries),
+        error=error,
+        alert_errors=alert_errors,
+    )
     return report, 0, more
 
 
@@ -279,7 +288,8 @@ def notify_test(ctx: Context, sub: SubscriberConfig) -> list[DeliveryReport]:
     reports = []
     for url in sub.urls:
         error = _sent(url, lambda: message)
-        reports.append(DeliveryReport(sub.name, mask_url(url), 0, error))
+        target = mask_url(url)
+        reports.append(DeliveryReport(subscriber=sub.name, target=target, entries=0, error=error))
     return reports
 
 

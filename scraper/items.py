@@ -8,7 +8,7 @@ The scheduler learns each board's result from that item (Scrapy's `item_scraped`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from functools import cached_property
@@ -16,6 +16,7 @@ from typing import Protocol
 
 from records.errors import BoardwatchError
 from records.post import Details, ReadPost
+from records.walk import IngestResult
 from scraper.errors import CrawlError
 from scraper.origins import origins, within
 from scraper.profiles import Profile
@@ -129,7 +130,7 @@ class WalkEnd(Enum):
         return self in (WalkEnd.CAUGHT_UP, WalkEnd.END, WalkEnd.MAX_PAGES, WalkEnd.NO_POSTS_YET)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoardWalk:
     """The item a board's walk ends as: its rows in the board's order, and how it ended."""
 
@@ -149,16 +150,12 @@ class BoardWalk:
     fetched: float | None = None  # when its first list page answered (monotonic clock; None: no)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StoredWalk:
-    """A walk after the store pipeline: what storing it did (or why it could not)."""
+    """A walk after the store pipeline: what storing it did (the store's own `IngestResult`,
+    unchanged; a quiet walk stores nothing), or why it could not."""
 
     walk: BoardWalk
-    new: tuple[Row, ...] = ()  # rows first seen by this walk
-    queued: int = 0  # ledger entries queued
-    baseline: bool = False  # this walk was the board's baseline
-    had_posts: bool = True  # the board had stored posts (a walk that found none: a layout change?)
-    quiet: int = 0  # the last of `new`, stored silently (a failed first walk's rest, re-keyed)
-    moved: int = 0  # stored posts that came back under new links (a re-keyed board), not news
-    unsure: int = 0  # rows like stored posts, but not one alone: stored again, unsent
+    result: IngestResult = field(default_factory=IngestResult)
+    new: tuple[Row, ...] = ()  # the walk's rows that `result.new` holds: first seen by this walk
     error: BoardwatchError | None = None  # the store refused the walk (a `StoreError`)

@@ -75,7 +75,7 @@ class StorePipeline:
         if not isinstance(item, BoardWalk):
             return item
         if not item.rows and not item.baseline and item.end in QUIET_ENDS:
-            return StoredWalk(item)  # quiet: stored, settled, unchanged — nothing to write
+            return StoredWalk(walk=item)  # quiet: stored, settled, unchanged — nothing to write
         gone = await self.old_links_gone(item)
         return await asyncio.to_thread(self.store_walk, item, gone)
 
@@ -157,16 +157,9 @@ class StorePipeline:
             LOG.debug("%s: could not store the walk", walk.board, exc_info=True)
             hint = exc.hint if isinstance(exc, StoreError) else ""
             said = exc if isinstance(exc, StoreError) else describe(exc)
-            return StoredWalk(walk, error=StoreError(f"could not store the walk: {said}", hint))
+            return StoredWalk(
+                walk=walk, error=StoreError(f"could not store the walk: {said}", hint)
+            )
         new = {post["key"] for post in result.new}
         rows = tuple(row for row in walk.rows if row["key"] in new)
-        return StoredWalk(
-            walk,
-            rows,
-            result.queued,
-            result.baseline,
-            result.had_posts,
-            quiet=result.quiet,
-            moved=result.moved,
-            unsure=result.unsure,
-        )
+        return StoredWalk(walk=walk, result=result, new=rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple, TypeVar
 
@@ -13,27 +13,13 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from records.post import POST_FIELDS, ReadPost, Retitled, StoredPost
+from records.walk import IngestResult
 from storage import dialect, ledger
 from storage.db import Store
 from storage.models import Alias, Board, Post, Revision, post_dict
 
 CHUNK = 500
 T = TypeVar("T")
-
-
-@dataclass
-class IngestResult:
-    """What storing one walk did: posts first seen, posts retitled, ledger entries queued."""
-
-    new: list[StoredPost] = field(default_factory=list)
-    retitled: list[Retitled] = field(default_factory=list)
-    queued: int = 0
-    baseline: bool = False
-    had_posts: bool = False  # the board had stored posts before this walk
-    quiet: int = 0  # the last of `new`, stored silently: the rest of a failed first walk, and
-    # rows that matched stored posts not certainly enough to take their new keys (see `Moved`)
-    moved: int = 0  # stored posts that took new keys: a board whose links were re-keyed
-    unsure: int = 0
 
 
 class Known(NamedTuple):  # a tuple: a crawl reads thousands of them ahead, cheaply
@@ -256,19 +242,18 @@ def ingest(
     """
     record = session.scalars(select(Board).where(Board.name == board)).one()
     before = count(session, record.id)
-    result = IngestResult(baseline=record.baselined_at is None, had_posts=bool(rows) or before > 0)
-    resumed = result.baseline and before > 0
+    baseline = record.baselined_at is None
+    resumed = baseline and before > 0
     stored = _existing(session, record.id, [row["key"] for row in rows])
     _follow(session, record.id, rows, stored)
     moved = None
-    if links_gone and not result.baseline:
+    if links_gone and not baseline:
         moved = _moved(session, record.id, rows, stored, listed)
     aliases = {} if moved is None else _adopt(moved, rows, stored)
-    if moved is not None:
-        result.moved, result.unsure = len(moved.posts), len(moved.unsure)
     known, past = set(stored), False  # past: below a post stored before this walk
     fresh: list[Post] = []
     quiet: list[Post] = []  # the rest of a failed first walk; stored posts under new keys
+    changed: list[Retitled] = []  # stored posts whose titles changed
     for row in rows:
         past = past or (row["key"] in known and not row["notice"])
         post = stored.get(row["key"])
@@ -277,15 +262,31 @@ def ingest(
             silent = (resumed and past) or (moved is not None and row["key"] in moved.unsure)
             (quiet if silent else fresh).append(post)
         else:
-            _refresh(session, post, row, result, record, settled=complete, now=now)
+            _refresh(session, post, row, changed, record, settled=complete, now=now)
     session.flush()
     _keep_aliases(session, record.id, aliases | _listed(rows, stored))
-    result.new = [post_dict(post, record) for post in fresh + quiet]
-    result.quiet = len(quiet)
-    result.queued = _route(session, record, result, backfill=backfill, resumed=resumed, now=now)
-    if complete and result.baseline:
+    new = [post_dict(post, record) for post in fresh]
+    queued = _route(
+        session,
+        record,
+        new,
+        changed,
+        baseline=baseline and not resumed,
+        backfill=backfill,
+        now=now,
+    )
+    if complete and baseline:
         record.baselined_at = now
-    return result
+    return IngestResult(
+        new=(*new, *(post_dict(post, record) for post in quiet)),
+        retitled=tuple(changed),
+        queued=queued,
+        baseline=baseline,
+        had_posts=bool(rows) or before > 0,
+        quiet=len(quiet),
+        moved=len(moved.posts) if moved is not None else 0,
+        unsure=len(moved.unsure) if moved is not None else 0,
+    )
 
 
 def _follow(session: Session, bid: int, rows: Sequence[ReadPost], stored: dict[str, Post]) -> None:
@@ -453,7 +454,7 @@ def _refresh(
     session: Session,
     post: Post,
     row: ReadPost,
-    result: IngestResult,
+    changed: list[Retitled],
     board: Board,
     *,
     settled: bool,
@@ -477,23 +478,24 @@ def _refresh(
         session.add(revision)
         post.title = title
         session.flush()
-        result.retitled.append(Retitled(**post_dict(post, board), revision=revision.id))
+        changed.append(Retitled(**post_dict(post, board), revision=revision.id))
 
 
 def _route(
     session: Session,
     board: Board,
-    result: IngestResult,
+    fresh: list[StoredPost],
+    changed: Sequence[Retitled],
     *,
+    baseline: bool,
     backfill: int,
-    resumed: bool,
     now: datetime,
 ) -> int:
-    fresh = result.new[: len(result.new) - result.quiet]
-    if result.baseline and not resumed:
+    """Queue the fresh posts (a baseline's newest `backfill` only) and the title changes."""
+    if baseline:
         fresh = [post for post in fresh if not post["notice"]][:backfill]
     queued = ledger.queue_new(session, board.name, fresh, now)
-    return queued + ledger.queue_updates(session, board.name, result.retitled, now)
+    return queued + ledger.queue_updates(session, board.name, changed, now)
 
 
 def listing(session: Session, board: str | None, limit: int | None) -> list[StoredPost]:

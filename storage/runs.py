@@ -16,7 +16,7 @@ from storage.models import Board, Post, Run, Subscriber, Target
 WARNING_DAYS = 7  # how long `status` shows what a run noticed without failing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunRecord:
     board: str
     started_at: datetime

@@ -32,7 +32,7 @@ UNSURE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrawlReport:
     board: str
     started_at: datetime
@@ -68,7 +68,9 @@ def judge(
     """The report of one board's run in a crawl (`stored` None: its walk never ended). `closed`
     is why the crawl closed: only a stop signal ("shutdown") interrupts a walk; a walk cut short
     by anything else failed."""
-    report = CrawlReport(board, started_at, finished_at, seconds)
+    report = CrawlReport(
+        board=board, started_at=started_at, finished_at=finished_at, seconds=seconds
+    )
     if stored is None:
         if closed == "shutdown":
             return replace(report, error=CrawlError(board, "", "interrupted"), interrupted=True)
@@ -78,13 +80,13 @@ def judge(
         report,
         pages=stored.walk.pages,
         new=stored.new,
-        queued=stored.queued,
+        queued=stored.result.queued,
         error=error,
         alarm=alarm,
-        baseline=stored.baseline,
-        quiet=stored.quiet,
+        baseline=stored.result.baseline,
+        quiet=stored.result.quiet,
         warning=_warning(stored, board),
-        moved=bool(stored.moved or stored.unsure),
+        moved=bool(stored.result.moved or stored.result.unsure),
         fetched=stored.walk.fetched,
     )
 
@@ -93,10 +95,10 @@ def _warning(stored: StoredWalk, board: str) -> str | None:
     """What the run noticed without failing, in one line: links re-keyed, built links that
     lead nowhere."""
     found = list(stored.walk.warnings)
-    if stored.moved or stored.unsure:
-        unsure = UNSURE.format(unsure=stored.unsure, board=board) if stored.unsure else ""
-        rows = stored.moved + stored.unsure
-        found.append(MOVED.format(rows=rows, moved=stored.moved) + unsure)
+    done = stored.result
+    if done.moved or done.unsure:
+        unsure = UNSURE.format(unsure=done.unsure, board=board) if done.unsure else ""
+        found.append(MOVED.format(rows=done.moved + done.unsure, moved=done.moved) + unsure)
     return "; ".join(found) or None
 
 
@@ -108,7 +110,7 @@ def _problem(stored: StoredWalk, board: str, url: str) -> tuple[BoardwatchError 
         return walk.error, False
     if not walk.end.complete:
         return CrawlError(board, "", UNFINISHED), False
-    if walk.end in (WalkEnd.EMPTY, WalkEnd.NO_POSTS_YET) and stored.had_posts:
+    if walk.end in (WalkEnd.EMPTY, WalkEnd.NO_POSTS_YET) and stored.result.had_posts:
         return CrawlError(board, "", LAYOUT.format(url=url)), True
     if walk.end is WalkEnd.EMPTY:  # a first crawl that read nothing: refuse, don't baseline
         return CrawlError(board, "", UNREAD.format(profile=walk.profile, url=url)), False

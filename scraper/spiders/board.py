@@ -144,20 +144,20 @@ class _Walk:
         if state.elsewhere:
             self.warnings["elsewhere"] = _elsewhere(state.elsewhere)
         return BoardWalk(
-            task.name,
-            rows,
-            self.end,
-            self.pages,
-            task.baseline,
-            task.backfill,
-            state.error,
-            self.profile.name,
-            tuple(self.warnings.values()),
-            self.heading,
-            state.seen,
-            self.paging,
-            task.origins,
-            self.fetched,
+            board=task.name,
+            rows=rows,
+            end=self.end,
+            pages=self.pages,
+            baseline=task.baseline,
+            backfill=task.backfill,
+            error=state.error,
+            profile=self.profile.name,
+            warnings=tuple(self.warnings.values()),
+            heading=self.heading,
+            listed=state.seen,
+            paging=self.paging,
+            origins=task.origins,
+            fetched=self.fetched,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from notify.errors import DeliveryError
 from scheduler import cli
 from scheduler.config.arguments import parse, parser
 from scheduler.delivery import DeliveryReport
@@ -121,11 +122,14 @@ def test_ctrl_c_exits_130_saying_what_was_committed(
 
 def crawled(board: str, interrupted: bool = False) -> CrawlReport:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    return CrawlReport(board, at, at, 0.1, interrupted=interrupted)
+    return CrawlReport(
+        board=board, started_at=at, finished_at=at, seconds=0.1, interrupted=interrupted
+    )
 
 
 def sent(error: str | None = None) -> DeliveryReport:
-    return DeliveryReport("team", "mailto://…", 2, error)
+    refused = DeliveryError("mailto://…", error) if error else None
+    return DeliveryReport(subscriber="team", target="mailto://…", entries=2, error=refused)
 
 
 # What Ctrl-C leaves said: the progress a command made, and the line that tells of it.

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from records.walk import IngestResult
 from scheduler.policy import due, retries, verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, Row, StoredWalk, WalkEnd
@@ -197,7 +198,9 @@ def walk(end: WalkEnd, rows: int = 0, error: CrawlError | None = None) -> BoardW
         new_marker=False,
         notice=False,
     )
-    return BoardWalk("esg", (row,) * rows, end, 1, False, 0, error)
+    return BoardWalk(
+        board="esg", rows=(row,) * rows, end=end, pages=1, baseline=False, backfill=0, error=error
+    )
 
 
 @pytest.mark.parametrize(
@@ -207,17 +210,27 @@ def walk(end: WalkEnd, rows: int = 0, error: CrawlError | None = None) -> BoardW
         (None, "finished", verdict.UNFINISHED, False),  # the crawl ended without this walk
         (None, "", verdict.UNFINISHED, False),  # cut off without a stop signal: a failure
         (None, "cancelled", verdict.UNFINISHED, False),
-        (StoredWalk(walk(WalkEnd.CAUGHT_UP, 1)), "finished", None, False),
+        (StoredWalk(walk=walk(WalkEnd.CAUGHT_UP, 1)), "finished", None, False),
         (
-            StoredWalk(walk(WalkEnd.FAILED, 1, CrawlError("esg", "u", "HTTP 503"))),
+            StoredWalk(walk=walk(WalkEnd.FAILED, 1, CrawlError("esg", "u", "HTTP 503"))),
             "finished",
             "HTTP 503 (u)",
             False,
         ),
-        (StoredWalk(walk(WalkEnd.EMPTY), had_posts=True), "finished", "parsed to 0 posts", False),
-        (StoredWalk(walk(WalkEnd.EMPTY), had_posts=False), "finished", "found no post", False),
         (
-            StoredWalk(walk(WalkEnd.END, 1), error=StoreError("could not store")),
+            StoredWalk(walk=walk(WalkEnd.EMPTY), result=IngestResult(had_posts=True)),
+            "finished",
+            "parsed to 0 posts",
+            False,
+        ),
+        (
+            StoredWalk(walk=walk(WalkEnd.EMPTY), result=IngestResult(had_posts=False)),
+            "finished",
+            "found no post",
+            False,
+        ),
+        (
+            StoredWalk(walk=walk(WalkEnd.END, 1), error=StoreError("could not store")),
             "finished",
             "could not store",
             False,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from records.walk import IngestResult
 from scheduler.policy import verdict
 from scraper.errors import CrawlError
 from scraper.items import BoardWalk, StoredWalk, WalkEnd
@@ -20,7 +21,17 @@ AT = datetime(2026, 12, 2, tzinfo=UTC)
 def walk(
     end: WalkEnd, error: CrawlError | None = None, warnings: tuple[str, ...] = ()
 ) -> BoardWalk:
-    return BoardWalk("esg", (), end, 1, False, 0, error, "esg", warnings)
+    return BoardWalk(
+        board="esg",
+        rows=(),
+        end=end,
+        pages=1,
+        baseline=False,
+        backfill=0,
+        error=error,
+        profile="esg",
+        warnings=warnings,
+    )
 
 
 @dataclass(frozen=True)
@@ -36,56 +47,64 @@ class Case:
 
 
 CASES = [
-    Case("caught up", StoredWalk(walk(WalkEnd.CAUGHT_UP))),
-    Case("walked to the end", StoredWalk(walk(WalkEnd.END))),
-    Case("walked max_pages", StoredWalk(walk(WalkEnd.MAX_PAGES))),
+    Case("caught up", StoredWalk(walk=walk(WalkEnd.CAUGHT_UP))),
+    Case("walked to the end", StoredWalk(walk=walk(WalkEnd.END))),
+    Case("walked max_pages", StoredWalk(walk=walk(WalkEnd.MAX_PAGES))),
     Case("stopped by a shutdown", None, closed="shutdown", error="interrupted", interrupted=True),
     Case("cut short otherwise", None, closed="finished", error="did not finish"),
     Case(
         "a list page failed",
-        StoredWalk(walk(WalkEnd.FAILED, CrawlError("esg", URL, "list page failed: HTTP 503"))),
+        StoredWalk(walk=walk(WalkEnd.FAILED, CrawlError("esg", URL, "list page failed: HTTP 503"))),
         error="HTTP 503",
     ),
     Case(
         "a page that cannot be read right, with its hint",
-        StoredWalk(walk(WalkEnd.REFUSED, CrawlError("esg", URL, "two rows share", "try probe"))),
+        StoredWalk(
+            walk=walk(WalkEnd.REFUSED, CrawlError("esg", URL, "two rows share", "try probe"))
+        ),
         error=f"two rows share ({URL}); try probe",  # the page named, the hint after
     ),
     Case(
         "the store refused the walk",
-        StoredWalk(walk(WalkEnd.CAUGHT_UP), error=StoreError("could not store the walk: locked")),
+        StoredWalk(
+            walk=walk(WalkEnd.CAUGHT_UP), error=StoreError("could not store the walk: locked")
+        ),
         error="could not store the walk",
     ),
     Case(
         "a board with posts now shows none",
-        StoredWalk(walk(WalkEnd.EMPTY), had_posts=True),
+        StoredWalk(walk=walk(WalkEnd.EMPTY), result=IngestResult(had_posts=True)),
         error="layout changed",
         alarm=True,
     ),
     Case(
         "a board with posts now says it has none",
-        StoredWalk(walk(WalkEnd.NO_POSTS_YET), had_posts=True),
+        StoredWalk(walk=walk(WalkEnd.NO_POSTS_YET), result=IngestResult(had_posts=True)),
         error="layout changed",
         alarm=True,
     ),
     Case(
         "a first crawl that read no post",
-        StoredWalk(walk(WalkEnd.EMPTY), had_posts=False, baseline=True),
+        StoredWalk(walk=walk(WalkEnd.EMPTY), result=IngestResult(had_posts=False, baseline=True)),
         error="first crawl found no post",
     ),
     Case(
         "a new board that says it has no posts yet",
-        StoredWalk(walk(WalkEnd.NO_POSTS_YET), had_posts=False, baseline=True),
+        StoredWalk(
+            walk=walk(WalkEnd.NO_POSTS_YET), result=IngestResult(had_posts=False, baseline=True)
+        ),
     ),
     Case(
         "links re-keyed: ok, said once",
-        StoredWalk(walk(WalkEnd.CAUGHT_UP), moved=12, unsure=1),
+        StoredWalk(walk=walk(WalkEnd.CAUGHT_UP), result=IngestResult(moved=12, unsure=1)),
         moved=True,
         warning="13 listed post(s) came back under new links",
     ),
     Case(
         "a built link that leads nowhere: ok, noticed",
-        StoredWalk(walk(WalkEnd.CAUGHT_UP, warnings=("post links built from x lead nowhere",))),
+        StoredWalk(
+            walk=walk(WalkEnd.CAUGHT_UP, warnings=("post links built from x lead nowhere",))
+        ),
         warning="lead nowhere",
     ),
 ]

@@ -94,7 +94,11 @@ def test_healthz_is_503_with_the_reasons_until_all_is_well(port: Port) -> None:
     assert (answer.code, answer.text) == (503, "CRITICAL board esg: never run\n")
     with port.ctx.store.write() as session:
         now = datetime.now(UTC)
-        runs.record_runs(session, [runs.RunRecord("esg", now, now, 1, 0)], 3)
+        runs.record_runs(
+            session,
+            [runs.RunRecord(board="esg", started_at=now, finished_at=now, pages=1, new_posts=0)],
+            3,
+        )
     answer = port.ask("/healthz")
     assert answer.code == 200 and answer.text.startswith("OK 1 board(s) ran on time")
 
