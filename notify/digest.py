@@ -24,6 +24,7 @@ from notify.views import (
     BoardView,
     DeliveryAlert,
     DigestContext,
+    PostView,
 )
 from records.post import Entry
 
@@ -93,9 +94,9 @@ def _pills(board: BoardView) -> None:
     marks = [bool(post["new_marker"]) for post in board["posts"]]
     board["mixed"] = any(marks) and not all(marks)
     for post in board["posts"]:
-        post["pill"] = board["mixed"] and bool(post["new_marker"])  # type: ignore[index]
+        post["pill"] = board["mixed"] and bool(post["new_marker"])
     for post in board["updated"]:
-        post["pill"] = bool(post["new_marker"])  # type: ignore[index]
+        post["pill"] = bool(post["new_marker"])
 
 
 def _label(titles: list[str]) -> str:
@@ -118,22 +119,19 @@ def _board(entry: Entry, url: str | None) -> BoardView:
     )
 
 
-def _post(entry: Entry, compact: bool, now: datetime) -> dict[str, object]:
+def _post(entry: Entry, compact: bool, now: datetime) -> PostView:
     """Plain post data with titles capped; links that are not http(s) are dropped, so no
     template can emit them."""
     limit = COMPACT_TITLE_CHARS if compact else TITLE_CHARS
-    post: dict[str, object] = {
-        **entry,
-        "when": _when(entry, now),
-        "title": cap(entry["title"], limit),
-        "url": safe_url(entry["url"]) or "",
-        "source_url": safe_url(entry["source_url"]),
-        "attachments": [
-            {"name": cap(a.get("name") or "", limit), "url": safe_url(a.get("url"))}
-            for a in ([] if compact else entry["attachments"] or [])
-        ],
-    }
-    if "old_title" in entry:
+    post = PostView(**entry, when=_when(entry, now), pill=False)  # `_pills` sets it, board-wide
+    post["title"] = cap(entry["title"], limit)
+    post["url"] = safe_url(entry["url"]) or ""
+    post["source_url"] = safe_url(entry["source_url"])
+    post["attachments"] = [
+        {"name": cap(a.get("name") or "", limit), "url": safe_url(a.get("url")) or ""}
+        for a in ([] if compact else entry["attachments"] or [])
+    ]
+    if entry["old_title"] is not None:
         post["old_title"] = cap(entry["old_title"], limit)
     if compact:
         post["summary"] = None

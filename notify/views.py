@@ -3,14 +3,20 @@ an admin alert says. Cheap to import (no Jinja2, no Apprise)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal, TypedDict
 
-# A post as templates see it: its entry with every link made safe (see `_post`), `when` (its
-# date, with the time where its page showed one, in the digest's zone) and `pill` (show its New
-# mark: the board marks it New and that tells the reader something here).
-PostView = Mapping[str, object]
+from records.post import Entry
+
+
+class PostView(Entry):
+    """A post as templates see it: its entry with titles capped and every link made safe (an
+    unsafe one is "": see `notify.digest`), `when` (its date, with the time where its page
+    showed one, in the digest's zone) and `pill` (show its New mark: the board marks it New and
+    that tells the reader something here)."""
+
+    when: str
+    pill: bool
 
 
 class BoardView(TypedDict):

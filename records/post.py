@@ -77,7 +77,7 @@ class Entry(StoredPost):
     entry_id: int
     attempts: int
     updated: bool
-    old_title: NotRequired[str]
+    old_title: str | None  # a title change's title before (None: a new post)
 
 
 POST_FIELDS: tuple[str, ...] = tuple(Post.__annotations__)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -427,12 +427,18 @@ def claim(store: Store, session: Session, target_id: int) -> Batch | None:
 
 
 def _entry(delivery: Delivery, post: Post, board: Board, rev: Revision | None) -> Entry:
-    entry = cast(Entry, post_dict(post, board))  # completed to an Entry right below
-    entry["entry_id"], entry["attempts"] = delivery.id, delivery.attempts
-    entry["updated"] = rev is not None
-    if rev is not None:
-        entry["title"], entry["old_title"] = rev.new_title, rev.old_title
-    return entry
+    stored = post_dict(post, board)
+    changed = rev is not None
+    ledger = Entry(
+        **stored,
+        entry_id=delivery.id,
+        attempts=delivery.attempts,
+        updated=changed,
+        old_title=rev.old_title if rev else None,
+    )
+    if rev is not None:  # a title change: the entry says what it was
+        ledger["title"] = rev.new_title
+    return ledger
 
 
 def mark(session: Session, batch: Batch, error: str | None, now: datetime) -> None:

@@ -72,6 +72,7 @@ def _sample() -> list:  # type: ignore[type-arg]
         "entry_id": 1,
         "attempts": 0,
         "updated": False,
+        "old_title": None,
     }
     update = {**post, "id": 2, "key": "2", "entry_id": 2, "updated": True, "old_title": "옛 제목"}
     return [post, update]

@@ -46,6 +46,7 @@ def entry(key: int, title: str, **extra: object) -> Entry:
         "attachments": [{"name": "보도자료.pdf", "url": "https://esg.example.kr/d.php?no=1"}],
         "first_seen": AT,
         "updated": False,
+        "old_title": None,
         **extra,
     }
 
