@@ -63,10 +63,35 @@ def _preload() -> None:
     for name in PRELOAD:
         with contextlib.suppress(ImportError):  # a module renamed: the child imports it itself
             importlib.import_module(name)
+    _crawl_components()
     if "twisted.internet.reactor" in sys.modules:  # the child must install its own reactor
         raise SystemExit("zygote: a preloaded module installed a reactor")
     if threading.active_count() != 1:  # forking a process with threads copies their locks held
         raise SystemExit(f"zygote: {threading.active_count()} threads after the imports")
+
+
+def _crawl_components() -> None:
+    """Every component a crawl's settings name, as the crawl loads them (switched off or not:
+    Scrapy imports them all to build its lists, `scraper/settings.py` says why)."""
+    with contextlib.suppress(Exception):  # the child loads them itself
+        from scrapy.settings import Settings
+
+        from scraper.settings import crawl_settings
+
+        settings = Settings(
+            crawl_settings(
+                user_agent="-",
+                obey_robots=True,
+                concurrency=1,
+                delay=0,
+                timeout=1,
+                retries=0,
+                retry_backoff=0,
+                max_size=1,
+            )
+        )
+        for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS"):
+            settings.get_component_priority_dict_with_base(name)
 
 
 def _child(request: dict[str, Any]) -> None:
