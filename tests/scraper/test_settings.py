@@ -67,7 +67,7 @@ def test_what_a_walk_does_not_use_is_off() -> None:
 
 
 def test_scrapy_still_imports_the_components_it_is_told_to_leave_off() -> None:
-    """What switching components off costs (BENCHMARKS.md "Scrapy's way"): the day this fails,
+    """What switching components off costs (BENCHMARKS.md, "The crawl Scrapy's way"): the day this fails,
     that cost is gone and the note there goes with it."""
     code = (
         "import sys\n"
