@@ -208,7 +208,7 @@ class BoardSpider(Spider):
             callback=self.parse_list,
             errback=self.list_failed,
             cb_kwargs={"board": walk.task.name, "page": page},
-            meta={ORIGINS: walk.task.origins},
+            meta=_meta(walk.task, url),
             dont_filter=True,
         )
 
@@ -298,7 +298,7 @@ class BoardSpider(Spider):
                 callback=self.parse_detail,
                 errback=self.detail_failed,
                 cb_kwargs={"board": walk.task.name, "key": fetch.key, "identify": fetch.identify},
-                meta={ORIGINS: walk.task.origins},
+                meta=_meta(walk.task, fetch.url),
                 dont_filter=True,
             )
         for page, url in done.pages:
@@ -375,7 +375,7 @@ class BoardSpider(Spider):
             callback=self.claim_checked,
             errback=self.claim_failed,
             cb_kwargs={"board": walk.task.name, "path": path, "key": said, "title": stored.title},
-            meta={ORIGINS: walk.task.origins},
+            meta=_meta(walk.task, stored.url),
             dont_filter=True,
         )
         return path, check
@@ -469,6 +469,15 @@ def _listing(listed: ListPage, page: int) -> Listing:
 
     url = listed.context.base_url if listed.context else ""
     return Listing(entries, read, listed.empty, url, lambda: listed.pager(page))
+
+
+def _meta(task: BoardTask, url: str) -> dict[str, object]:
+    """A request's meta: the origins its board may fetch from. robots.txt is asked of the
+    board's own site only: an `also_fetch` origin is the operator's word."""
+    meta: dict[str, object] = {ORIGINS: task.origins}
+    if site_of(url) != site_of(task.url):
+        meta["dont_obey_robotstxt"] = True
+    return meta
 
 
 def _elsewhere(origins: frozenset[str]) -> str:

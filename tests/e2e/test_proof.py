@@ -126,6 +126,23 @@ def test_a_board_whose_pages_name_another_site_never_requests_it(
     assert any(scripted in body for body in bodies)  # reported, with its link as the page gives it
 
 
+def test_an_origin_the_operator_allows_is_read_without_asking_its_robots_txt(
+    workspace: Workspace, smtp: SmtpSink, elsewhere: Elsewhere
+) -> None:
+    """`also_fetch` is the operator's word for that origin: its post pages are read, and its
+    robots.txt is not asked (the board's own site's is)."""
+    board = AgencyBoard(posts=15, per_page=10)
+    board.elsewhere = elsewhere.base
+    with AgencyServer(board) as server:
+        allowed = f'also_fetch = ["{elsewhere.base}"]'
+        workspace.write(agency_config(server, smtp, "auto", board=allowed))
+        workspace.run("-q", "once", check=0)
+        news = board.add_many(2, "기관 소식")
+        board.offsite = {news[0].id: "script"}
+        workspace.run("-q", "once", check=0)
+    assert elsewhere.requests == [f"/view.do?nttId={news[0].id}"]
+
+
 def test_a_list_page_redirected_to_another_port_is_not_followed(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, elsewhere: Elsewhere
 ) -> None:
