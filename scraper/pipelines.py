@@ -2,8 +2,8 @@
 done, in a worker thread (never on the reactor's), and comes out as a `StoredWalk`; a robots.txt
 read now (`scraper.robots`) is kept for the runs that follow.
 
-The pipeline owns its store from `open_spider` to `close_spider`, opened from a setting (the
-database's URL: its schema is the caller's to have brought up to date, as every command does).
+The pipeline takes its store in `open_spider`, from a setting (the database's URL: its schema is
+the caller's to have brought up to date, as every command does).
 
 The walk's end decides whether its posts count as settled (see `storage.posts.ingest`). One
 board's failure to store is that board's error, never the others'.
@@ -25,10 +25,10 @@ from scraper.encoding import decode
 from scraper.items import BoardWalk, StoredWalk, WalkEnd
 from scraper.keys import page_id
 from scraper.middlewares import ORIGINS
-from scraper.robots import Disallowed, robots_read
+from scraper.robots import robots_read
 from scraper.text import tree
 from scraper.vocabulary import any_board
-from storage import Store, StoreError, locks, posts, robots
+from storage import Store, StoreError, locks, open_store, posts, robots
 from storage.db import describe
 
 LOG = logging.getLogger(__name__)
@@ -66,10 +66,13 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = Store(self.url)
+        """The process's store for the URL (`storage.open_store`): the one the command that
+        crawls holds, so this process's SQLite writers — walks stored, leases renewed, digests
+        marked — take turns in one queue rather than in SQLite's busy handler."""
+        self.store = open_store(self.url)
 
     def close_spider(self) -> None:
-        self.store.close()
+        """Nothing to close: the store outlives the crawl (the command closes it as it ends)."""
 
     async def process_item(self, item: object) -> object:
         if not isinstance(item, BoardWalk):
@@ -107,8 +110,6 @@ class StorePipeline:
         request = Request(old.url, meta={ORIGINS: walk.origins}, dont_filter=True)
         try:
             response = await self.crawler.engine.download_async(request)
-        except Disallowed:
-            return False  # robots.txt closes it now: that proves nothing
         except IgnoreRequest:
             return True  # it leads off the site now: not that post's address any more
         except Exception:

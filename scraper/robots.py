@@ -1,5 +1,6 @@
-"""robots.txt, Scrapy's way: Scrapy's `RobotsTxtMiddleware` decides every request a walk makes
-(list pages, post pages, redirect hops), subclassed for what a watcher needs besides.
+"""robots.txt, Scrapy's way: Scrapy's `RobotsTxtMiddleware` decides every request a walk makes to
+its board's own site (list pages, post pages, redirect hops there), subclassed for what a watcher
+needs besides. An `also_fetch` origin is the operator's word: its robots.txt is not asked.
 
 - **The store is its cache.** The robots.txt an earlier run read and is still fresh comes in a
   setting (`ROBOTS_KNOWN`); one read now goes out with the `robots_read` signal, which the store
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -31,8 +33,8 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
-from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from w3lib.url import safe_url_string
 
 from scraper.failures import Words, in_words
 from scraper.middlewares import ORIGINS
@@ -45,9 +47,20 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 ROBOTS_KNOWN = "BOARDWATCH_ROBOTS_KNOWN"  # site -> body (None: all allowed), fresh in the store
 ROBOTS_TTL = "BOARDWATCH_ROBOTS_TTL"  # how long one read now is trusted, unless its headers say
+ROBOTS_SITE = "robots_site"  # a request's meta: its board's site as configured (`site_of`)
 robots_read = object()  # signal: site, body (None: all allowed), ttl — a robots.txt read now
 
 UNREACHABLE = (DownloadConnectionRefusedError, CannotResolveHostError, DownloadTimeoutError)
+
+
+@functools.cache
+def _origin(site: str) -> str:
+    return origin_of(safe_url_string(site))  # as Scrapy writes a request's address (IDN, case)
+
+
+def on_site(url: str, site: str) -> bool:
+    """Is `url` on `site` (a board's site as its config writes it), so its robots.txt rules?"""
+    return origin_of(url) == _origin(site)
 
 
 class Disallowed(IgnoreRequest):
@@ -63,15 +76,17 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         self._unreachable: dict[str, Exception] = {}  # site -> why it could not be reached
         # the requests that wait for a site's robots.txt, each to hear the rules: Scrapy's own
         # has them all await one Deferred (since scrapy/scrapy#6802), which hands the rules to
-        # the first only — the others get None and go ahead as if all were allowed
+        # the first two only — the others get None and go ahead as if all were allowed
         # (tests/e2e/test_once.py, "every board that waits", fails that way)
         self._reading: dict[str, asyncio.Future[RobotParser | None]] = {}
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
-        if request.meta.get("dont_obey_robotstxt"):
+        """A request to its board's own site obeys that site's robots.txt; one elsewhere (an
+        `also_fetch` origin, the operator's word; a stored post's old address) is not asked."""
+        if request.meta.get("dont_obey_robotstxt") or not self._own_site(request):
             return
         parser = await self.robot_parser(request)
-        failed = self._unreachable.get(_site(request))
+        failed = self._unreachable.get(request.meta[ROBOTS_SITE])
         if failed is not None:  # its robots.txt said why: the same, now, without retrying
             request.meta["dont_retry"] = True
             raise failed
@@ -83,20 +98,28 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         except IgnoreRequest:
             raise Disallowed(f"robots.txt disallows {request.url}") from None
 
+    def _own_site(self, request: Request) -> bool:
+        site = request.meta.get(ROBOTS_SITE)
+        return site is not None and on_site(request.url, site)
+
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        """The rules of the request's site — by scheme, host and port, as a site is everywhere
-        here (Scrapy's own keeps them by host and port: http:// and https:// on one port are
-        two sites, one of which may not answer)."""
-        site = _site(request)
+        """The rules of the request's board's site — by scheme, host and port as its config
+        writes them, the key the store keeps them under (Scrapy's own keeps them by host and
+        port: http:// and https:// on one port are two sites, one of which may not answer)."""
+        site = request.meta[ROBOTS_SITE]
         if site in self._parsers:
             return self._parsers[site]  # type: ignore[return-value]  # never a Deferred here
-        if site not in self._reading:
-            self._reading[site] = asyncio.get_running_loop().create_future()
+        if site in self._reading:
+            return await self._reading[site]
+        reading = self._reading[site] = asyncio.get_running_loop().create_future()
+        parser = None
+        try:
             parser = await self._read(request, site)
+        finally:  # whatever happened, the requests waiting for it go on (allowed, at worst)
             self._parsers[site] = parser
-            self._reading.pop(site).set_result(parser)
-            return parser
-        return await self._reading[site]
+            reading.set_result(parser)
+            del self._reading[site]
+        return parser
 
     async def _read(self, request: Request, site: str) -> RobotParser | None:
         """The site's rules: known from the store, else read now (and told to the store)."""
@@ -105,7 +128,13 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         robots = Request(
             f"{site}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True, ORIGINS: {origin_of(site)}},
+            # its own answer, as it comes: a redirect is not followed (a 3xx allows all, as
+            # before), and only its site may answer (`OriginMiddleware`)
+            meta={
+                "dont_obey_robotstxt": True,
+                "handle_httpstatus_all": True,
+                ORIGINS: {_origin(site)},
+            },
             callback=NO_CALLBACK,
             dont_filter=True,
         )
@@ -148,11 +177,6 @@ class RobotsMiddleware(RobotsTxtMiddleware):
         settings = self.crawler.settings
         timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 180)
         return in_words(error, url, timeout=timeout, max_size=settings.getint("DOWNLOAD_MAXSIZE"))
-
-
-def _site(request: Request) -> str:
-    url = urlparse_cached(request)
-    return f"{url.scheme}://{url.netloc}"
 
 
 def _unreachable(words: Words) -> bool:

@@ -32,7 +32,7 @@ from scraper.origins import shown
 from scraper.pager import paging_for
 from scraper.parse import ListPage, board_title, choose, read_list
 from scraper.profiles import Profile
-from scraper.robots import Disallowed
+from scraper.robots import ROBOTS_SITE, Disallowed, on_site
 from scraper.text import tree
 from scraper.vocabulary import Vocabulary, any_board, vocabulary
 from scraper.walk import (
@@ -179,7 +179,7 @@ class BoardSpider(Spider):
         return spider
 
     def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
-        self._robots[site_of(request.url)] = robotparser
+        self._robots[request.meta[ROBOTS_SITE]] = robotparser
 
     async def start(self) -> AsyncIterator[Request | BoardWalk]:
         for walk in self._walks.values():
@@ -199,7 +199,11 @@ class BoardSpider(Spider):
         return in_words(error or Exception("failed"), url, timeout=timeout, max_size=size)
 
     def allowed(self, walk: _Walk, url: str) -> bool:
-        rules = self._robots.get(site_of(url)) if walk.task.obey_robots else None
+        """robots.txt's word on `url`: its board's site's rules, on that site only."""
+        site = site_of(walk.task.url)
+        if not walk.task.obey_robots or not on_site(url, site):
+            return True
+        rules = self._robots.get(site)
         return rules is None or rules.allowed(url, walk.task.user_agent)
 
     def list_request(self, walk: _Walk, page: int, url: str) -> Request:
@@ -208,7 +212,7 @@ class BoardSpider(Spider):
             callback=self.parse_list,
             errback=self.list_failed,
             cb_kwargs={"board": walk.task.name, "page": page},
-            meta=_meta(walk.task, url),
+            meta=_meta(walk.task),
             dont_filter=True,
         )
 
@@ -298,7 +302,7 @@ class BoardSpider(Spider):
                 callback=self.parse_detail,
                 errback=self.detail_failed,
                 cb_kwargs={"board": walk.task.name, "key": fetch.key, "identify": fetch.identify},
-                meta=_meta(walk.task, fetch.url),
+                meta=_meta(walk.task),
                 dont_filter=True,
             )
         for page, url in done.pages:
@@ -375,7 +379,7 @@ class BoardSpider(Spider):
             callback=self.claim_checked,
             errback=self.claim_failed,
             cb_kwargs={"board": walk.task.name, "path": path, "key": said, "title": stored.title},
-            meta=_meta(walk.task, stored.url),
+            meta=_meta(walk.task),
             dont_filter=True,
         )
         return path, check
@@ -471,13 +475,10 @@ def _listing(listed: ListPage, page: int) -> Listing:
     return Listing(entries, read, listed.empty, url, lambda: listed.pager(page))
 
 
-def _meta(task: BoardTask, url: str) -> dict[str, object]:
-    """A request's meta: the origins its board may fetch from. robots.txt is asked of the
-    board's own site only: an `also_fetch` origin is the operator's word."""
-    meta: dict[str, object] = {ORIGINS: task.origins}
-    if site_of(url) != site_of(task.url):
-        meta["dont_obey_robotstxt"] = True
-    return meta
+def _meta(task: BoardTask) -> dict[str, object]:
+    """A request's meta: the origins its board may fetch from, and its board's site, whose
+    robots.txt rules the board's own pages (redirects carry it along; see `scraper.robots`)."""
+    return {ORIGINS: task.origins, ROBOTS_SITE: site_of(task.url)}
 
 
 def _elsewhere(origins: frozenset[str]) -> str:

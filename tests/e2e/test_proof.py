@@ -129,8 +129,9 @@ def test_a_board_whose_pages_name_another_site_never_requests_it(
 def test_an_origin_the_operator_allows_is_read_without_asking_its_robots_txt(
     workspace: Workspace, smtp: SmtpSink, elsewhere: Elsewhere
 ) -> None:
-    """`also_fetch` is the operator's word for that origin: its post pages are read, and its
-    robots.txt is not asked (the board's own site's is)."""
+    """`also_fetch` is the operator's word for that origin: its post pages are read — linked by
+    a script, or redirected to from the board's own site — and its robots.txt is not asked (the
+    board's own site's is)."""
     board = AgencyBoard(posts=15, per_page=10)
     board.elsewhere = elsewhere.base
     with AgencyServer(board) as server:
@@ -138,9 +139,9 @@ def test_an_origin_the_operator_allows_is_read_without_asking_its_robots_txt(
         workspace.write(agency_config(server, smtp, "auto", board=allowed))
         workspace.run("-q", "once", check=0)
         news = board.add_many(2, "기관 소식")
-        board.offsite = {news[0].id: "script"}
+        board.offsite = {news[0].id: "script", news[1].id: "redirect"}
         workspace.run("-q", "once", check=0)
-    assert elsewhere.requests == [f"/view.do?nttId={news[0].id}"]
+    assert sorted(elsewhere.requests) == sorted(f"/view.do?nttId={post.id}" for post in news)
 
 
 def test_a_list_page_redirected_to_another_port_is_not_followed(
