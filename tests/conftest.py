@@ -28,6 +28,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * (cores or 1)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: a test marked `long(seconds)` (a daemon's cycles, a benchmark's smoke
+    version, several processes) starts before every other, the longest first, so no worker is
+    left running one alone at the end while the others wait. With `--maxschedchunk 1`
+    (pyproject) a worker takes its next test when it is free, not a fixed run of the list. The
+    seconds are what the test took quiet on 2 cores: an order, never a limit."""
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("long")
+        return -float(mark.args[0]) if mark else 0.0
+
+    items.sort(key=seconds)  # stable: every other test keeps pytest's order
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database URL: SQLite by default; tests parametrized over BACKENDS also

@@ -44,11 +44,13 @@ def in_flight(out: str) -> list[tuple[int, int]]:
     return [(int(n), int(limit)) for n, limit in found]
 
 
+@pytest.mark.long(16)
 def test_soak_smoke_runs_clean() -> None:
     out = smoke("soak.py")
     assert "0 failed runs, 0 error lines in the log; exit code after SIGTERM: 0" in out, out
 
 
+@pytest.mark.long(11)
 def test_quiet_run_smoke_fetches_one_list_page_per_board_and_no_heavy_imports() -> None:
     pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
     out = smoke("quiet_run.py")
@@ -57,17 +59,20 @@ def test_quiet_run_smoke_fetches_one_list_page_per_board_and_no_heavy_imports() 
     assert "list pages: 1.00" in out and "floor" in out, out
 
 
+@pytest.mark.long(4)
 def test_backfill_smoke_walks_every_page() -> None:
     out = smoke("backfill.py")
     # 20 full, 1 empty: the end (on loopback and, in backfill.py's newer form, far away too)
     assert "21 list pages, 400 posts stored" in out, out
 
 
+@pytest.mark.long(7)
 def test_store_scale_smoke_runs() -> None:
     out = smoke("store_scale.py")
     assert "1,000 posts:" in out and "20,000 posts:" in out, out
 
 
+@pytest.mark.long(9)
 def test_fanout_smoke_sends_every_digest() -> None:
     out = smoke("fanout.py")
     assert "50 subscribers: 50 digests in" in out, out
@@ -80,6 +85,7 @@ def test_floor_smoke_reads_every_board_once_and_finds_nothing_new() -> None:
     assert code == 0, out
 
 
+@pytest.mark.long(12)
 def test_latency_smoke_keeps_the_site_limit_and_stays_quiet() -> None:
     pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
     code, out = smoke_run("latency.py")
@@ -91,6 +97,7 @@ def test_latency_smoke_keeps_the_site_limit_and_stays_quiet() -> None:
     assert code == 0, out
 
 
+@pytest.mark.long(20)
 def test_daemon_cycle_smoke_quiet_cycles_read_no_robots_and_keep_the_limit() -> None:
     pytest.importorskip("urlwatch", reason="urlwatch (the comparison) is in the test extra")
     code, out = smoke_run("daemon_cycle.py")
@@ -104,6 +111,7 @@ def test_daemon_cycle_smoke_quiet_cycles_read_no_robots_and_keep_the_limit() -> 
     assert code == 0, out
 
 
+@pytest.mark.long(28)
 def test_politeness_smoke_keeps_concurrency_and_reads_robots_once_per_site() -> None:
     code, out = smoke_run("politeness.py")
     flights = in_flight(out)
@@ -114,6 +122,7 @@ def test_politeness_smoke_keeps_concurrency_and_reads_robots_once_per_site() -> 
     assert code == 0, out
 
 
+@pytest.mark.long(7)
 def test_kill_soak_smoke_loses_nothing() -> None:
     code, out = smoke_run("kill_soak.py")
     assert code == 0 and "lost pairs: 0" in out and "result: PASS" in out, out
@@ -125,6 +134,7 @@ needs_pg = pytest.mark.skipif(
 )
 
 
+@pytest.mark.long(44)
 @needs_pg
 def test_workers_smoke_crawl_each_board_once_per_interval_and_split_them() -> None:
     code, out = smoke_run("workers.py")
@@ -137,6 +147,7 @@ def test_workers_smoke_crawl_each_board_once_per_interval_and_split_them() -> No
     assert code == 0, out
 
 
+@pytest.mark.long(20)
 @needs_pg
 def test_remote_db_smoke_asks_at_most_once_per_quiet_board() -> None:
     code, out = smoke_run("remote_db.py")

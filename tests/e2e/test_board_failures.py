@@ -68,6 +68,7 @@ def ports() -> Iterator[dict[str, int]]:
         closed.close()
 
 
+@pytest.mark.long(5)
 def test_each_kind_of_board_failure_is_one_line_in_our_words(
     workspace: Workspace, ports: dict[str, int]
 ) -> None:

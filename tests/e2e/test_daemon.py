@@ -17,6 +17,7 @@ from tests.support.workspace import Workspace, esg_config, log_of, received, wai
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
+@pytest.mark.long(5)
 def test_daemon_delivers_within_10s_once_and_exits_0_on_sigterm(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -61,6 +62,7 @@ def test_two_runs_started_together_deliver_each_post_once(
     assert received(smtp, new) == Counter({p.id: 1 for p in new})
 
 
+@pytest.mark.long(5)
 def test_once_while_the_daemon_crawls_delivers_each_post_once(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -131,6 +133,7 @@ def test_a_daemon_whose_store_cannot_be_opened_yet_starts_and_takes_it_up_when_i
     assert "Traceback" not in log and "unable to open database file" in log
 
 
+@pytest.mark.long(11)
 @pytest.mark.backends("sqlite")
 @pytest.mark.parametrize("stall", [6.0, 20.0], ids=["answers in time", "answers too late"])
 def test_sigterm_while_a_digest_is_sent_waits_for_the_servers_answer_within_10s(

@@ -47,6 +47,7 @@ def test_quiet_run_prints_each_failure_in_one_line_naming_it(
     no_trace(down.all)
 
 
+@pytest.mark.long(14)
 def test_a_run_whose_lease_was_taken_over_stores_nothing(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -113,6 +114,7 @@ def test_secrets_stay_out_of_every_output_and_the_store_and_each_error_is_its_ow
     assert not any(secret in dump for secret in secrets)
 
 
+@pytest.mark.long(4)
 @pytest.mark.backends("sqlite")
 def test_a_long_title_and_many_boards_still_make_a_deliverable_digest(
     workspace: Workspace, smtp: SmtpSink
@@ -244,6 +246,7 @@ def test_a_relative_sqlite_path_is_beside_the_config_file(
     assert (folder / "state" / "bw.db").exists() and not (workspace.path / "state").exists()
 
 
+@pytest.mark.long(6)
 def test_sigterm_mid_crawl_is_an_interruption_not_a_failure(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -266,6 +269,7 @@ def test_sigterm_mid_crawl_is_an_interruption_not_a_failure(
     no_trace(log)
 
 
+@pytest.mark.long(4)
 def test_sighup_reloads_the_config_and_a_bad_one_is_refused_while_the_daemon_goes_on(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:
@@ -293,6 +297,7 @@ def test_sighup_reloads_the_config_and_a_bad_one_is_refused_while_the_daemon_goe
     assert post.title in smtp.messages[0].get_body(("html",)).get_content()
 
 
+@pytest.mark.long(9)
 @pytest.mark.backends("postgresql")  # needs a database server to take away and bring back
 def test_a_database_outage_is_one_line_per_cycle_and_a_database_recreated_empty_is_upgraded(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink

@@ -47,6 +47,7 @@ def test_version_is_the_installed_one(workspace: Workspace) -> None:
     assert result.out.strip() == f"scrape (boardwatch) {version('boardwatch')}"
 
 
+@pytest.mark.long(5)
 def test_status_check_is_ok_only_while_every_board_and_target_is_healthy(
     workspace: Workspace, board_server: BoardServer, board: EsgBoard, smtp: SmtpSink
 ) -> None:

@@ -42,6 +42,7 @@ def many_boards(gen: BoardGenerator, n: int, extra: str = "") -> str:
     return f"[crawl]\nconcurrency = 3\n{extra}\n{boards}"
 
 
+@pytest.mark.long(5)
 def test_the_daemon_walks_boards_due_together_in_one_crawl_within_the_site_limit(
     workspace: Workspace,
 ) -> None:

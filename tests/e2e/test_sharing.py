@@ -32,6 +32,7 @@ def config(sites: Sites, concurrency: int) -> str:
     return f"[crawl]\nconcurrency = {concurrency}\nretries = 0\n\n{boards}"
 
 
+@pytest.mark.long(22)
 def test_three_workers_started_apart_crawl_each_board_once_per_interval_and_share_them(
     workspace: Workspace,
 ) -> None:
@@ -71,6 +72,7 @@ def test_three_workers_started_apart_crawl_each_board_once_per_interval_and_shar
     assert most <= 2  # one site's concurrency across all three workers
 
 
+@pytest.mark.long(9)
 def test_a_cron_once_beside_two_daemons_keeps_each_sites_limit(workspace: Workspace) -> None:
     boards = Boards(8, posts=30, delay=(0.1, 0.2))
     with Sites(boards, 2) as sites, ExitStack() as stack:

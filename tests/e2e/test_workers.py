@@ -30,6 +30,7 @@ def subscribers(smtp: SmtpSink, *names: str) -> str:
     )
 
 
+@pytest.mark.long(21)
 def test_three_workers_on_twenty_boards_deliver_every_post_exactly_once(
     workspace: Workspace, smtp: SmtpSink
 ) -> None:
@@ -65,6 +66,7 @@ def test_three_workers_on_twenty_boards_deliver_every_post_exactly_once(
         assert received(smtp, published, f"{name}@example.com") == want
 
 
+@pytest.mark.long(4)
 @pytest.mark.parametrize("round_", range(2))
 def test_runs_started_together_on_a_new_database_all_succeed(
     workspace: Workspace, smtp: SmtpSink, round_: int

@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+from tests.support.serving import quiet_when_the_client_left
+
 SEED_TITLES = [
     "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다.",
     "건설노동자 산재예방과 고용개선을 위해 협력",
@@ -332,6 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many crawlers connect at once; the default backlog is 5
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        quiet_when_the_client_left(self, request, client_address)
 
 
 class BoardServer:

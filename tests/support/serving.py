@@ -11,6 +11,8 @@ own that runs while a `with` block does.
 
 from __future__ import annotations
 
+import socketserver
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -37,13 +39,31 @@ class PageHandler(BaseHTTPRequestHandler):
         pass
 
 
+def quiet_when_the_client_left(
+    server: socketserver.BaseServer, request: Any, client_address: Any
+) -> None:
+    """A server's `handle_error`: a client that hung up before its answer was written (a crawl
+    that stopped reading, a test that ended) is no error of the server's, and its traceback —
+    printed by a handler thread that may outlive its test — must not land in the output the
+    next test on that worker captures. Anything else is printed as before."""
+    if isinstance(sys.exc_info()[1], ConnectionError):
+        return
+    socketserver.BaseServer.handle_error(server, request, client_address)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        quiet_when_the_client_left(self, request, client_address)
+
+
 class LocalServer:
     """`handler` on a free loopback port; each keyword becomes an attribute of the server its
     handlers see (`self.server.board`)."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], **attached: object) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         for name, value in attached.items():
             setattr(self.httpd, name, value)
         self.thread = threading.Thread(

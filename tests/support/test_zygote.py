@@ -64,6 +64,7 @@ def test_a_forked_run_answers_as_the_console_script_does(ws: Workspace) -> None:
     assert [r.code for r in forked] == [0, 2, 2, 2]
 
 
+@pytest.mark.long(4)
 def test_an_abandoned_run_leaves_no_command_running_and_the_next_run_its_own_answer(
     ws: Workspace, board_server: BoardServer
 ) -> None:
