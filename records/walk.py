@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from records.post import Retitled, StoredPost
+from records.post import Retitled
 
 
 @dataclass(frozen=True, kw_only=True)
 class IngestResult:
-    """Posts first seen, posts retitled, ledger entries queued, and what the walk showed of the
-    board besides."""
+    """Posts first seen (their keys), posts retitled, ledger entries queued, and what the walk
+    showed of the board besides."""
 
-    new: tuple[StoredPost, ...] = ()
+    new: tuple[str, ...] = ()  # the keys of the posts first seen, in the walk's order (the walk
+    # holds their rows; a baseline's thousands of stored posts are not kept twice till it ends)
     retitled: tuple[Retitled, ...] = ()
     queued: int = 0
     baseline: bool = False  # this walk was the board's baseline (its first complete one)

@@ -161,6 +161,6 @@ class StorePipeline:
             return StoredWalk(
                 walk=walk, error=StoreError(f"could not store the walk: {said}", hint)
             )
-        new = {post["key"] for post in result.new}
+        new = set(result.new)
         rows = tuple(row for row in walk.rows if row["key"] in new)
         return StoredWalk(walk=walk, result=result, new=rows)

@@ -278,7 +278,7 @@ def ingest(
     if complete and baseline:
         record.baselined_at = now
     return IngestResult(
-        new=(*new, *(post_dict(post, record) for post in quiet)),
+        new=(*(post["key"] for post in new), *(post.key for post in quiet)),
         retitled=tuple(changed),
         queued=queued,
         baseline=baseline,
