@@ -7,11 +7,12 @@ checks, feeds, throttling, and the schemes a board is never on. The origin check
 and the per-site limit are ours; robots.txt is Scrapy's middleware, subclassed with the store as
 its cache (`scraper.robots`).
 
-What that costs: Scrapy (2.15 to 2.19 at least; scrapy/scrapy#8005) imports every component it
-is given, None or not, to normalise the lists, so switching remote control and cookies off
-imports aiohttp and tldextract into every run that crawls — measured here (2026-12-06, 11
-alternated pairs of a 1-board quiet `scrape once` against the same lists given whole as the
-`*_BASE` settings, which Scrapy's docs say to leave alone): ×1.20 the CPU of a 1-board run,
+What that costs: Scrapy (2.15 to 2.19 at least; scrapy/scrapy#8005) imports every component it is
+given, None or not, to normalise the lists — and every one its `*_BASE` lists leave on, to build it
+(a component a setting turns off says NotConfigured only once imported) — so remote control and
+cookies, on or off, import aiohttp and tldextract into every run that crawls — measured here
+(2026-12-06, 11 alternated pairs of a 1-board quiet `scrape once` against the same lists given whole
+as the `*_BASE` settings, which Scrapy's docs say to leave alone): ×1.20 the CPU of a 1-board run,
 ×1.07 of a 300-board one, +12 MiB (BENCHMARKS.md, "The crawl Scrapy's way").
 """
 
