@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ import pytest
 
 from tests.support.board import BoardServer, EsgBoard
 from tests.support.mail import SmtpSink
+from tests.support.serving import LocalServer
 from tests.support.workspace import Workspace, esg_config
 
 # These read boards; where the posts are stored is not their subject: SQLite only.
@@ -59,10 +59,8 @@ class _Corpus(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def corpus_server() -> Iterator[str]:
     handler = functools.partial(_Corpus, directory=str(CORPUS))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with LocalServer(handler) as server:
+        yield server.base
 
 
 def served(server: str, name: str) -> str:
