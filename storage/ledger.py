@@ -71,6 +71,7 @@ class Batch:
     failures: int = 0  # the target's consecutive failed sends
     last_failure_at: datetime | None = None
     identity: str | None = None  # what its URL names apart from its secrets (hashed)
+    alerting: bool = False  # an alert said the target is failing, and no recovery since
     entries: list[Entry] = field(default_factory=list)
 
     @property
@@ -321,6 +322,7 @@ def pending(
                 row["failures"],
                 row["last_failure_at"],
                 row["identity"],
+                row["alerting"],
             )
         batch.entries.append(_entry(row))
     return list(batches.values())
@@ -346,6 +348,7 @@ _PENDING_COLUMNS: dict[str, Any] = {
     "url_hash": Target.url_hash,
     "masked": Target.masked,
     "failures": Target.failures,
+    "alerting": Target.alerting,
     "last_failure_at": Target.last_failure_at,
     "identity": Target.identity,
 }
@@ -498,16 +501,21 @@ def record_health(
     session: Session, batch: Batch, error: str | None, now: datetime, threshold: int = 3
 ) -> health.Change | None:
     """The target's failure streak and the subscriber's last delivery after one send; returns
-    the target's health change."""
+    the target's health change. A target its claim read as healthy that accepted stays so: its
+    row is neither read again nor written (most digests). Otherwise the streak is read afresh —
+    the claim's lock ended with the commit of the answer, and another worker may have sent to it
+    since — and written."""
     # plain statements, not ORM objects: this runs once per digest, thousands of times a run
-    failures, alerting = session.execute(
-        select(Target.failures, Target.alerting).where(Target.id == batch.target_id)
-    ).one()
-    state, change = health.step(health.Health(failures, alerting), error is not None, threshold)
-    fields: dict[str, object] = {"failures": state.streak, "alerting": state.alerting}
-    if error:
-        fields["last_failure_at"] = now
-    session.execute(update(Target).where(Target.id == batch.target_id).values(**fields))
+    change: health.Change | None = None
+    if error or batch.failures or batch.alerting:
+        failures, alerting = session.execute(
+            select(Target.failures, Target.alerting).where(Target.id == batch.target_id)
+        ).one()
+        state, change = health.step(health.Health(failures, alerting), bool(error), threshold)
+        fields: dict[str, object] = {"failures": state.streak, "alerting": state.alerting}
+        if error:
+            fields["last_failure_at"] = now
+        session.execute(update(Target).where(Target.id == batch.target_id).values(**fields))
     if not error:
         session.execute(
             update(Subscriber)
