@@ -15,12 +15,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.support.serving import quiet_when_the_client_left
+from tests.support.serving import QuietServer
 
 SEED_TITLES = [
     "8월 부산에서 모이는 40여개국 에너지장관들, 의전차로 수소차 탄다.",
@@ -331,12 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
+class _Server(QuietServer):
     request_queue_size = 256  # many crawlers connect at once; the default backlog is 5
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        quiet_when_the_client_left(self, request, client_address)
 
 
 class BoardServer:

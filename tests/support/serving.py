@@ -11,7 +11,6 @@ own that runs while a `with` block does.
 
 from __future__ import annotations
 
-import socketserver
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,23 +38,18 @@ class PageHandler(BaseHTTPRequestHandler):
         pass
 
 
-def quiet_when_the_client_left(
-    server: socketserver.BaseServer, request: Any, client_address: Any
-) -> None:
-    """A server's `handle_error`: a client that hung up before its answer was written (a crawl
-    that stopped reading, a test that ended) is no error of the server's, and its traceback —
-    printed by a handler thread that may outlive its test — must not land in the output the
-    next test on that worker captures. Anything else is printed as before."""
-    if isinstance(sys.exc_info()[1], ConnectionError):
-        return
-    socketserver.BaseServer.handle_error(server, request, client_address)
+class QuietServer(ThreadingHTTPServer):
+    """A threaded local server whose handler threads die with the process, and for which a
+    client that hung up before its answer was written (a crawl that stopped reading, a test that
+    ended) is no error: its traceback, printed by a handler thread that may outlive its test,
+    would land in the output the next test on that worker captures. Anything else is printed as
+    before."""
 
-
-class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        quiet_when_the_client_left(self, request, client_address)
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class LocalServer:
@@ -63,7 +57,7 @@ class LocalServer:
     handlers see (`self.server.board`)."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], **attached: object) -> None:
-        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), handler)
         for name, value in attached.items():
             setattr(self.httpd, name, value)
         self.thread = threading.Thread(
