@@ -240,6 +240,18 @@ class Lock(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Mirror(Base):
+    """The configuration the store last mirrored (`storage.mirror`): a digest of the boards'
+    titles and the subscribers' routing data, written by the sync that made the tables match it.
+    One row; a migration that changes what a sync writes deletes it (the next start syncs)."""
+
+    __tablename__ = "mirror"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class KnownUrl(Base):
     """A target URL (by hash; the URL itself stays in the config) Apprise has read before."""
 
