@@ -34,6 +34,8 @@ class Context:
     store: Store
     urls: dict[str, str] = field(default_factory=dict)  # url hash -> the real URL (never stored)
     store_down: str | None = None  # why the store could not be opened at start (the daemon's)
+    # the store mirrored this config when it was opened (`storage.mirror`): the first sync skips
+    mirrored: bool = False
 
     @property
     def lease_ttl(self) -> float:
@@ -76,9 +78,9 @@ def open_context(cfg: Config, *, read_only: bool = False, waiting: bool = False)
         if not waiting:
             raise
         store, down = Store(cfg.storage.url), str(exc)
-    check_targets(cfg, None if down else store, remember=not read_only)
+    mirrored = check_targets(cfg, None if down else store, remember=not read_only)
     urls = {url_hash(u): u for s in cfg.subscribers for u in s.urls if not unset_variables(u)}
-    return Context(cfg, store, urls, down)
+    return Context(cfg, store, urls, down, mirrored)
 
 
 def load_context(
@@ -118,23 +120,33 @@ def not_set(url: str) -> str:
     return f"{names} not set"
 
 
-def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) -> None:
+def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) -> bool:
     """Every target URL is one Apprise reads (scheme and form): a config error before any board
     is crawled. URLs checked before (by hash, in the store's `known_urls`) are not checked again,
     so a run whose targets are known never loads Apprise for it (loading it: ×1.15 the CPU of a
-    1-board quiet `once`, +12 MiB; BENCHMARKS.md); `remember` records the new ones."""
+    1-board quiet `once`, +12 MiB; BENCHMARKS.md); `remember` records the new ones.
+
+    True when the store mirrors `cfg` already (`storage.mirror`): the sync that made it so
+    checked every subscriber's URL, so only the others are looked up — with 10,000
+    subscribers, one row read instead of 10,000 hashes sent and read back."""
     urls = [(key, url) for key, url in target_urls(cfg) if not unset_variables(url)]
     hashes = [url_hash(url) for _, url in urls]
     known: set[str] = set()
+    mirrored = False
     if store is not None:
+        digest, subscribers, targets = mirrored_as(cfg)
         with store.read() as session:
-            known = ledger.known_urls(session, hashes)
+            mirrored = mirror.mirrors(session, digest, subscribers=subscribers, targets=targets)
+            if mirrored:
+                known = {url_hash(url) for s in cfg.subscribers for url in s.urls}
+            known |= ledger.known_urls(session, [h for h in hashes if h not in known])
     for (key, url), digest in zip(urls, hashes, strict=True):
         if digest not in known and not known_scheme(url):
             raise ConfigError(cfg.path, key, unreadable(url))
     if store is not None and remember and set(hashes) - known:
         with store.write() as session:
             ledger.remember_urls(session, hashes, datetime.now(ZoneInfo("UTC")))
+    return mirrored
 
 
 def configured(ctx: Context, session: Session) -> runs.Configured:
@@ -184,6 +196,9 @@ def sync(ctx: Context) -> None:
     send do: read-only ones show `configured` without writing it). A config the store mirrors
     already costs one read (`storage.mirror`): with 10,000 subscribers, the whole sync was
     0.74 s of a 1.9 s quiet `once` (BENCHMARKS.md)."""
+    if ctx.mirrored:  # found so as the context was opened, a moment ago
+        ctx.mirrored = False  # once: a later sync (the daemon's, hours on) looks again
+        return
     digest, subscribers, targets = mirrored_as(ctx.cfg)
     with ctx.store.read() as session:
         if mirror.mirrors(session, digest, subscribers=subscribers, targets=targets):
