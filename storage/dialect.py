@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, cast, event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 Bind = Session | Connection | Engine
@@ -36,18 +37,22 @@ def _name(bind: Bind) -> str:
 BUSY_TIMEOUT = 30.0  # seconds a connection waits for another's write before "database is locked"
 
 
+IDLE_PING = 10.0  # seconds a server's pooled connection may idle and be used again unpinged
+
+
 def engine_options(url: str) -> dict[str, Any]:
-    """`create_engine`'s options: SQLite waits for the file's lock; a server's pooled connections
-    are pinged first (the server may have dropped them)."""
+    """`create_engine`'s options: SQLite waits for the file's lock. (A server's pooled
+    connections are pinged when they have idled: `prepare`.)"""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    return {}
 
 
 def prepare(engine: Engine, *, immediate: bool) -> None:
     """Set up SQLite's connections (pragmas, WAL) and how its transactions begin: IMMEDIATE in
-    turns for a writer's engine, deferred for a reader's. PostgreSQL needs nothing."""
+    turns for a writer's engine, deferred for a reader's. A server's: `_ping_after_idle`."""
     if engine.dialect.name != "sqlite":
+        _ping_after_idle(engine)
         return
     event.listen(engine, "connect", _sqlite_pragmas)
     if immediate:
@@ -57,6 +62,30 @@ def prepare(engine: Engine, *, immediate: bool) -> None:
         event.listen(engine, "rollback", turn.end)
     else:
         event.listen(engine, "begin", _sqlite_deferred)
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """A pooled connection that idled over IDLE_PING seconds is pinged as it is taken, and
+    replaced when the server dropped it meanwhile (a restart, an idle timeout, a firewall);
+    one used a moment ago is not. `pool_pre_ping` pinged before every transaction: 7 of a quiet
+    1-board `once`'s 56 round trips, each a round trip to a database away (BENCHMARKS.md). The
+    price: a server restarted within those seconds fails the transaction that follows it, as
+    one restarted during a transaction always did (the daemon tries again; `once` exits 1)."""
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def taken(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool drops this connection and takes a new one
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", taken)
 
 
 def reads_apart(engine: Engine) -> bool:

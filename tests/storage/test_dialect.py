@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 import storage
 from storage import Store, dialect
@@ -53,3 +55,26 @@ def test_the_database_clock_is_utc(store: Store) -> None:
         moment = dialect.clock(session)
     assert moment.tzinfo is UTC
     assert abs(moment - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_connection_the_server_dropped_while_it_idled_is_replaced(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server restarted, or an idle timeout, between two transactions: the next transaction
+    gets a new connection, not an error — a connection that idled past IDLE_PING is pinged as it
+    is taken (seconds here: none)."""
+    if not dialect.row_locks(store.engine):
+        pytest.skip("SQLite: a file, no connection a server could drop")
+    monkeypatch.setattr(dialect, "IDLE_PING", 0.0)
+    with store.read() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(store.engine.url.render_as_string(hide_password=False))
+    gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        deadline = time.monotonic() + 30
+        while conn.execute(gone, {"pid": pid}).scalar() and time.monotonic() < deadline:
+            conn.rollback()  # a new snapshot of pg_stat_activity each turn
+    admin.dispose()
+    with store.read() as session:
+        assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
