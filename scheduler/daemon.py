@@ -45,12 +45,8 @@ STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit
 SEND_WITHIN = 8.5  # … but a digest being sent is waited for up to this (exit within 10 s)
 LANES = 2  # crawls a daemon runs at once, each on sites of its own (one's slow site holds no other)
 MOST_SITES = 16  # the most sites one claim takes
-# a twentieth of the shortest interval: a lane claims the boards due within it (they walk in one
-# crawl, however their own crawls' moments drifted apart), and wakes that much after the next
-# board falls due (so that those due just after it come too): never a crawl more than a
-# twentieth of its interval early or late
-SLACK_SHARE = 20
-MOST_SLACK = 30.0  # seconds, whatever the interval
+SLACK = 1.0  # seconds: boards falling due this close together are claimed together (at most
+# a twentieth of the shortest interval: never a crawl much sooner than its interval)
 HELD_POLL = 1.0  # seconds: how soon a due board whose site another run holds is looked at again
 IDLE_POLL = 30.0  # seconds: the longest a lane sleeps (another worker's config may differ)
 FAILED_PAUSE = 5.0  # seconds a lane waits after a failed claim or crawl (the database away) …
@@ -199,7 +195,7 @@ class Daemon:
             return 0.0 if await self.crawl(taken) else self._failed()
         wait = IDLE_POLL
         if taken.next_due is not None:
-            wait = min(wait, (taken.next_due - taken.at).total_seconds() + self.slack)
+            wait = min(wait, (taken.next_due - taken.at).total_seconds())
         if taken.waiting:
             wait = min(wait, HELD_POLL)
         return max(wait, 0.05)
@@ -303,7 +299,7 @@ def _owner(lane: int) -> str:
 
 def _slack(ctx: Context) -> float:
     shortest = min((interval_seconds(b.interval) for b in ctx.cfg.boards if not b.cron), default=60)
-    return min(MOST_SLACK, shortest / SLACK_SHARE)
+    return min(SLACK, shortest / 20)
 
 
 def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:
