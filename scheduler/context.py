@@ -207,6 +207,7 @@ def sync(ctx: Context) -> None:
         config = configured(ctx, session)
         posts.sync_boards(session, config.boards)
         ledger.sync_subscribers(session, config.subscribers, ctx.now())
+        # after the sync: its lock (PostgreSQL) makes syncs starting together take turns here
         mirror.remember(session, digest, ctx.now())
 
 

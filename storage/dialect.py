@@ -67,10 +67,10 @@ def prepare(engine: Engine, *, immediate: bool) -> None:
 def _ping_after_idle(engine: Engine) -> None:
     """A pooled connection that idled over IDLE_PING seconds is pinged as it is taken, and
     replaced when the server dropped it meanwhile (a restart, an idle timeout, a firewall);
-    one used a moment ago is not. `pool_pre_ping` pinged before every transaction: 7 of a quiet
-    1-board `once`'s 56 round trips, each a round trip to a database away (BENCHMARKS.md). The
-    price: a server restarted within those seconds fails the transaction that follows it, as
-    one restarted during a transaction always did (the daemon tries again; `once` exits 1)."""
+    one used a moment ago is not. `pool_pre_ping` pinged before every transaction but the
+    first: 6 of a quiet 1-board `once`'s 56 round trips to a database away (BENCHMARKS.md).
+    The price: a server restarted within those seconds fails the transaction that follows
+    it, as one restarted during a transaction always did."""
 
     def checked_in(dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()

@@ -10,6 +10,9 @@ The digest is written in the sync's own transaction, so it never names a configu
 did not finish. Two workers with different configurations each find the other's digest and sync
 (correct, only slower). A subscriber or target deleted by hand is noticed by the counts of active
 ones. A migration that changes what a sync writes deletes the row, so the next start syncs.
+Only subscribers and targets are counted: a board row or a subscriber's keywords changed by
+hand in SQL stay as they are until the config changes (`DELETE FROM mirror` makes the next
+start sync).
 """
 
 from __future__ import annotations

@@ -78,3 +78,24 @@ def test_a_connection_the_server_dropped_while_it_idled_is_replaced(
     admin.dispose()
     with store.read() as session:
         assert session.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
+@pytest.mark.parametrize(("idle_ping", "pings"), [(3600.0, 0), (0.0, 3)])
+def test_a_connection_is_pinged_only_after_it_idled(
+    store: Store, monkeypatch: pytest.MonkeyPatch, idle_ping: float, pings: int
+) -> None:
+    """Three transactions one after another on one connection (the store's upgrade used it
+    before): pinged as it is taken only when it idled past IDLE_PING — a ping before every
+    transaction was a round trip each."""
+    if not dialect.row_locks(store.engine):
+        pytest.skip("SQLite: a file, no connection to ping")
+    monkeypatch.setattr(dialect, "IDLE_PING", idle_ping)
+    pinged: list[object] = []
+    real = store.engine.dialect.do_ping
+    monkeypatch.setattr(
+        store.engine.dialect, "do_ping", lambda conn: pinged.append(conn) or real(conn)
+    )
+    for _ in range(3):
+        with store.read() as session:
+            session.execute(text("SELECT 1"))
+    assert len(pinged) == pings
