@@ -134,9 +134,9 @@ def check_targets(cfg: Config, store: Store | None, *, remember: bool = True) ->
     known: set[str] = set()
     mirrored = False
     if store is not None:
-        digest, subscribers, targets = mirrored_as(cfg)
+        synced, subscribers, targets = mirrored_as(cfg)
         with store.read() as session:
-            mirrored = mirror.mirrors(session, digest, subscribers=subscribers, targets=targets)
+            mirrored = mirror.mirrors(session, synced, subscribers=subscribers, targets=targets)
             if mirrored:
                 known = {url_hash(url) for s in cfg.subscribers for url in s.urls}
             known |= ledger.known_urls(session, [h for h in hashes if h not in known])
