@@ -2,7 +2,9 @@
 
 Method: 300 generated ESG-style boards on 30 sites (loopback addresses 127.0.0.2, …, one server
 each; every answer after a uniform 50–150 ms); boardwatch's default [crawl] (8 in flight per
-site), every board `interval = "30s"`, so all fall due together and walk in one crawl per cycle.
+site), every board `interval = "30s"`: all fall due together at first, then each an interval
+after its own page answered, so a long first crawl spreads them apart until they draw together
+again (the crawls a cycle are counted from the runs table, whose rows of one crawl share a start).
 `scrape run` starts on an empty database: its first cycle takes the baselines and reads each
 site's robots.txt; the cycles after it are quiet. The benchmark watches the server: a cycle starts
 with the first request after at least a second without any (and after a whole cycle's list pages).
@@ -86,6 +88,7 @@ class Boundary:
     robots: int
     at: float
     done: float | None = None  # CPU read GAP seconds after the cycle's last request
+    wall: float = 0.0  # the time of day (crawls recorded in the runs table are dated by it)
 
 
 def watch(
@@ -116,7 +119,9 @@ def watch(
             whole = bounds and previous_lists - bounds[-1].lists >= n
             if not bounds or (whole and now - last_change >= GAP):
                 # the previous reading's CPU and counts: the daemon still idle
-                bounds.append(Boundary(cpu, previous_lists, previous_robots, now))
+                bounds.append(
+                    Boundary(cpu, previous_lists, previous_robots, now, None, time.time())
+                )
             last, last_change = total, now
         elif bounds and bounds[-1].done is None and now - last_change >= GAP:
             bounds[-1].done = reading
@@ -131,6 +136,39 @@ def runs_recorded(db: Path) -> tuple[int, int]:
             "SELECT count(*), coalesce(sum(result = 'error'), 0) FROM runs"
         ).fetchone()
     return int(total), int(failed)
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """One crawl of the daemon's (its boards' runs share a start)."""
+
+    started: float  # the time of day
+    boards: int
+    spread: float  # seconds between its first and its last board's end
+
+
+def crawls_recorded(db: Path) -> list[Crawl]:
+    from datetime import UTC, datetime
+
+    def at(text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    with sqlite3.connect(db, timeout=10) as conn:
+        rows = conn.execute("SELECT started_at, finished_at FROM runs ORDER BY started_at, id")
+        crawls: dict[str, list[datetime]] = {}
+        for started, finished in rows:
+            crawls.setdefault(started, []).append(at(finished))
+    return [
+        Crawl(at(started).timestamp(), len(ends), (max(ends) - min(ends)).total_seconds())
+        for started, ends in crawls.items()
+    ]
+
+
+def crawls_per_cycle(crawls: list[Crawl], bounds: list[Boundary]) -> list[list[Crawl]]:
+    """The crawls of each quiet cycle (a crawl starts a little before its first request)."""
+    edges = [b.wall - GAP / 2 for b in bounds]
+    return [[c for c in crawls if a <= c.started < b] for a, b in itertools.pairwise(edges[1:])]
 
 
 def main() -> int:
@@ -185,6 +223,7 @@ def main() -> int:
             text = log.read()
         flight = sites.most_in_flight()
         recorded, failed = runs_recorded(run_dir / "bw.db")
+        cycle_crawls = crawls_per_cycle(crawls_recorded(run_dir / "bw.db"), bounds)
         bad = [ln for ln in text.splitlines() if "Traceback" in ln or "ERROR" in ln]
 
     # cycle k runs from bounds[k - 1] to bounds[k]; cycle 1 is the first (baselines)
@@ -221,6 +260,15 @@ def main() -> int:
         f"idle until the next cycle (scheduler, due-digest job): {cpu_quiet - busy:.3f} s"
     )
     print(f"  robots.txt requests per cycle after the first: {max(robots_after)}")
+    crawled = [c for cycle in cycle_crawls for c in cycle]
+    if crawled:
+        sizes = sorted(c.boards for c in crawled)
+        print(
+            f"  crawls per quiet cycle: {', '.join(str(len(c)) for c in cycle_crawls)}; boards "
+            f"each: median {statistics.median(sizes):.0f} (fewest {sizes[0]}, most {sizes[-1]}); "
+            f"from a crawl's first board's end to its last: median "
+            f"{statistics.median(c.spread for c in crawled):.2f} s"
+        )
     print(
         f"  peak RSS {peak:.0f} MiB (now {rss:.0f} MiB); most in flight per site: {flight} "
         f"(limit {LIMIT}); runs recorded: {recorded}, failed: {failed}; error lines in the "

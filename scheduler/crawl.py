@@ -72,7 +72,12 @@ def settings_for(
 
 
 def task_for(
-    cfg: Config, board: BoardConfig, *, baseline: bool, resumed: bool = False
+    cfg: Config,
+    board: BoardConfig,
+    *,
+    baseline: bool,
+    resumed: bool = False,
+    not_before: float = 0.0,
 ) -> BoardTask:
     return BoardTask(
         name=board.name,
@@ -88,6 +93,7 @@ def task_for(
         resumed=resumed,
         backfill=board.backfill,
         also_fetch=tuple(board.also_fetch),
+        not_before=not_before,
     )
 
 
@@ -167,18 +173,27 @@ async def crawl_boards(
     *,
     owner: str | None,
     leases: Mapping[str, str] | None = None,
+    not_before: Mapping[str, float] | None = None,
     stopped: Callable[[], bool] = lambda: False,
     on_board: Callable[[CrawlReport], None] = lambda _: None,
 ) -> list[CrawlReport]:
     """Walk `boards` in one crawl, store each walk (None: a dry run), judge each board's run —
     a board whose walk is stored at once (`on_board` hears of it then: a long crawl tells of
     each board as it finishes), the others when the crawl ends. `stopped` says whether a stop
-    signal came (the daemon's SIGTERM): only that interrupts."""
+    signal came (the daemon's SIGTERM): only that interrupts. A board in `not_before` is asked
+    for no sooner than its moment (the monotonic clock): the daemon's boards not yet due."""
     lookups = posts.Lookups(store)
     sites = {site_of(b.url) for b in boards} if cfg.crawl.obey_robots_txt else set()
     ahead = await asyncio.to_thread(_read_ahead, store, [b.name for b in boards], sites, lookups)
+    starts = not_before or {}
     tasks = [
-        task_for(cfg, b, baseline=b.name not in ahead.baselined, resumed=b.name in ahead.begun)
+        task_for(
+            cfg,
+            b,
+            baseline=b.name not in ahead.baselined,
+            resumed=b.name in ahead.begun,
+            not_before=starts.get(b.name, 0.0),
+        )
         for b in boards
     ]
     started, clock = datetime.now(UTC), time.monotonic()

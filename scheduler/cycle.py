@@ -185,6 +185,10 @@ async def crawl_claimed(
 
     boards = [ctx.cfg.board(name) for name in taken.boards]
     leases = {name: claims.lease_name(plans[name].site) for name in taken.boards}
+    not_before = {
+        name: taken.clock + (start - taken.at).total_seconds()
+        for name, start in taken.starts.items()
+    }
     async with holding(
         ctx.store, taken.owner, len(taken.sites), ttl=ctx.lease_ttl, linger=ctx.cfg.crawl.delay
     ):
@@ -196,6 +200,7 @@ async def crawl_claimed(
                 ctx.store,
                 owner=taken.owner,
                 leases=leases,
+                not_before=not_before,
                 stopped=stopped,
                 on_board=told,
             )
@@ -206,9 +211,24 @@ async def crawl_claimed(
     return crawls, alert_errors
 
 
+SLACK = 20  # a board may be crawled up to a twentieth of its interval before it falls due …
+MOST_SLACK = 300.0  # … and at most this many seconds before
+CRON_SLACK = 1.0  # seconds: a board crawled at cron times is crawled at most this much sooner
+
+
 def plans_for(ctx: Context, boards: Sequence[BoardConfig]) -> dict[str, claims.Plan]:
-    """Each board's site, and when it falls due again after a crawl that began at a moment."""
-    return {board.name: claims.Plan(site_of(board.url), _due_after(board, ctx)) for board in boards}
+    """Each board's site, when it falls due again after a crawl at a given moment, and how much
+    sooner it may be crawled (so that boards falling due close together walk together)."""
+    return {
+        board.name: claims.Plan(site_of(board.url), _due_after(board, ctx), _slack(board))
+        for board in boards
+    }
+
+
+def _slack(board: BoardConfig) -> float:
+    if board.cron:
+        return CRON_SLACK
+    return min(interval_seconds(board.interval) / SLACK, MOST_SLACK)
 
 
 def _due_after(board: BoardConfig, ctx: Context) -> Callable[[datetime], datetime]:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from scheduler import delivery
 from scheduler.config import ConfigError
-from scheduler.config.values import interval_seconds
 from scheduler.context import Context, sync
 from scheduler.cycle import crawl_claimed, deliver_guarded, plans_for, select_boards
 from scheduler.ops import systemd
@@ -45,8 +44,6 @@ STOP_WITHIN = 3.5  # seconds from SIGTERM to return, whatever a crawl does (exit
 SEND_WITHIN = 8.5  # … but a digest being sent is waited for up to this (exit within 10 s)
 LANES = 2  # crawls a daemon runs at once, each on sites of its own (one's slow site holds no other)
 MOST_SITES = 16  # the most sites one claim takes
-SLACK = 1.0  # seconds: boards falling due this close together are claimed together (at most
-# a twentieth of the shortest interval: never a crawl much sooner than its interval)
 HELD_POLL = 1.0  # seconds: how soon a due board whose site another run holds is looked at again
 IDLE_POLL = 30.0  # seconds: the longest a lane sleeps (another worker's config may differ)
 FAILED_PAUSE = 5.0  # seconds a lane waits after a failed claim or crawl (the database away) …
@@ -60,7 +57,6 @@ class Daemon:
         self.ctx, self.reload = ctx, reload
         self.runner: AsyncCrawlerRunner = AsyncCrawlerRunner()
         self.plans = plans_for(ctx, select_boards(ctx, []))
-        self.slack = _slack(ctx)
         self.wakes = [asyncio.Event() for _ in range(LANES)]  # a lane's sleep ends early
         self.stopping = asyncio.Event()
         # a cycle failed (or the store could not be opened at start): open it, check its
@@ -183,7 +179,6 @@ class Daemon:
                 owner,
                 self.ctx.lease_ttl,
                 lane=self.lane(owner),
-                slack=self.slack,
             )
         except Exception as exc:  # the database away, and the like: one line, not a traceback
             self.recheck = True
@@ -252,7 +247,6 @@ class Daemon:
             LOG.error("SIGHUP: could not reload, keeping the running config: %s", describe(exc))
             return
         self.ctx, self.plans = ctx, plans_for(ctx, select_boards(ctx, []))
-        self.slack = _slack(ctx)
         self._wake_all()  # sleeping lanes look at the new boards now
         self.scheduler.remove_all_jobs()
         self._add_jobs(self.scheduler)
@@ -295,11 +289,6 @@ class Daemon:
 def _owner(lane: int) -> str:
     """Who a lane is, in its claims and leases (the same for the process's life)."""
     return locks.owner_id(f"lane{lane}")
-
-
-def _slack(ctx: Context) -> float:
-    shortest = min((interval_seconds(b.interval) for b in ctx.cfg.boards if not b.cron), default=60)
-    return min(SLACK, shortest / 20)
 
 
 def _cron_subscribers(ctx: Context) -> list[tuple[str, str]]:

@@ -89,6 +89,7 @@ class BoardTask:
     identify: bool = True  # read the id of a post linked by a path alone from its page
     candidates: tuple[Profile, ...] = ()  # `probe`: read page 1 with each, keep the best
     also_fetch: tuple[str, ...] = ()  # other origins the board's pages live on (its config's)
+    not_before: float = 0.0  # its first page is asked for no sooner (monotonic clock; 0: at once)
 
     @cached_property
     def origins(self) -> frozenset[str]:

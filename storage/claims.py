@@ -1,11 +1,12 @@
 """Whose turn it is: which run crawls which boards, so that workers share boards and sites.
 
-A board is due an interval after its last crawl began (`boards.crawled_at`, by the database's
-clock, whoever crawled it). A run does not take boards, it takes their *sites*: holding the lease
-`site:<scheme://host>` keeps every other run off that site for the crawl, so a site's concurrency
-(held in each crawl by its per-site limit) and delay hold across all workers together. When a
-lease is given back, it lingers for the site's delay, so the next holder's first request never
-follows the last one sooner than that.
+A board is due an interval after its own list page last answered (`boards.crawled_at`, by the
+database's clock, whoever crawled it), and may be crawled up to its slack sooner (`Plan.slack`).
+A run does not take boards, it takes their *sites*: holding the lease `site:<scheme://host>`
+keeps every other run off that site for the crawl, so a site's concurrency (held in each crawl by
+its per-site limit) and delay hold across all workers together. When a lease is given back, it
+lingers for the site's delay, so the next holder's first request never follows the last one
+sooner than that.
 
 `claim` is one transaction: read which boards are due, take free leases of their sites, and read
 again which of those sites' boards are still due (another run may have crawled them and let go of
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -44,6 +45,10 @@ class Plan:
 
     site: str
     due_after: Callable[[datetime], datetime]
+    # seconds it may be crawled before it falls due, so that boards falling due close together
+    # walk in one crawl: a claim takes the boards due within twice this, and a board not yet due
+    # within it is requested no sooner than this before it falls due (`Claim.starts`)
+    slack: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class Claim:
     waiting: dict[str, str]  # boards wanted whose site another run holds -> its holder
     next_due: datetime | None  # the earliest a board not claimed falls due (None: no board)
     clock: float = 0.0  # this process's monotonic clock when `at` was read
+    # boards claimed before they may be crawled -> when they may (their due time less their
+    # slack); the others may be crawled at once
+    starts: Mapping[str, datetime] = field(default_factory=dict)
 
     def when(self, moment: float | None) -> datetime:
         """A moment of this process's monotonic clock, on the database's clock (`at` then)."""
@@ -83,20 +91,28 @@ def claim(
     *,
     lane: Lane | None = None,
     due_only: bool = True,
-    slack: float = 0.0,
 ) -> Claim:
-    """Take sites for `owner`: those of the boards due (within `slack` seconds; all of `plans`
+    """Take sites for `owner`: those of the boards due (within twice their slack; all of `plans`
     when not `due_only`) whose lease is free, expired or held by a process of this host that has
-    ended — every such site, or a `lane`'s share of them, the longest due first."""
+    ended — every such site, or a `lane`'s share of them, the longest due first.
+
+    A board due within its slack is crawled at once; one due later in the claim's reach waits
+    until its slack before it (`Claim.starts`). So the boards a crawl fetched one after another,
+    each due an interval after its own page answered, walk together again — and a group of them
+    that fell behind another (a long first crawl) draws nearer it by the slack each interval,
+    while no board is ever crawled more than its slack before it is due."""
+
+    def reached(name: str, due: datetime) -> bool:
+        return due <= at + timedelta(seconds=2 * plans[name].slack) or not due_only
+
     with store.write() as session:
         at, clock = now(session), time.monotonic()
         lanes = _present(session, lane, at) if lane else 1
-        horizon = at + timedelta(seconds=slack)
         crawled = crawled_at(session, plans)
         wanted = {
             name: due
             for name, plan in plans.items()
-            if (due := _due(plan, crawled.get(name))) <= horizon or not due_only
+            if reached(name, due := _due(plan, crawled.get(name)))
         }
         sites: dict[str, datetime] = {}
         for name, due in wanted.items():
@@ -108,12 +124,14 @@ def claim(
         chosen = sorted(free[:share])  # in one order: no two takers deadlock
         held = _take(session, chosen, owner, at, at + timedelta(seconds=ttl))
         again = crawled_at(session, {n: plans[n] for n in wanted if plans[n].site in held})
-        mine = tuple(
-            name
-            for name in wanted
-            if plans[name].site in held
-            and (not due_only or _due(plans[name], again.get(name)) <= horizon)
-        )
+        dues = {n: _due(plans[n], again.get(n)) for n in wanted if plans[n].site in held}
+        mine = tuple(name for name in wanted if name in dues and reached(name, dues[name]))
+        early = {name: timedelta(seconds=plans[name].slack) for name in mine}
+        starts = {
+            name: dues[name] - early[name]
+            for name in mine
+            if due_only and dues[name] > at + early[name]
+        }
         idle = held - {plans[name].site for name in mine}
         if idle:  # crawled by another run between the two reads: nothing left to do there
             session.execute(delete(Lock).where(Lock.name.in_([lease_name(s) for s in idle])))
@@ -131,6 +149,7 @@ def claim(
             },
             next_due=min(later, default=None),
             clock=clock,
+            starts=starts,
         )
 
 

@@ -182,7 +182,10 @@ class BoardSpider(Spider):
         self._robots[request.meta[ROBOTS_SITE]] = robotparser
 
     async def start(self) -> AsyncIterator[Request | BoardWalk]:
-        for walk in self._walks.values():
+        # a board not yet due waits for its moment (the daemon's claim): the others go at once
+        for walk in sorted(self._walks.values(), key=lambda walk: walk.task.not_before):
+            if (wait := walk.task.not_before - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             try:
                 _requestable(walk.task)
             except CrawlError as error:  # that board alone fails

@@ -119,3 +119,33 @@ def test_a_due_time_in_the_past_or_none_is_due(store: Store) -> None:
         posts.sync_boards(session, {"x": "x"})
     never = {"x": claims.Plan(A, lambda at: datetime.max.replace(tzinfo=at.tzinfo))}
     assert claims.claim(store, never, "w", 60).boards == ("x",)  # never crawled: due now
+
+
+def test_a_board_falling_due_within_twice_its_slack_is_claimed_to_start_its_slack_early(
+    store: Store,
+) -> None:
+    """Boards a crawl fetched one after another fall due one after another: a claim takes with
+    the boards due (or due within their slack: at once) those due within twice their slack, each
+    to be crawled no sooner than its slack before it is due; a board due later is not taken."""
+    names = ("due", "within", "twice", "beyond")
+    with store.write() as session:
+        posts.sync_boards(session, {n: n for n in names})
+        at = now(session)
+        ahead = {"due": 0, "within": 8, "twice": 15, "beyond": 25}  # seconds until it is due
+        claims.crawled(
+            session, {n: at - EVERY_MINUTE + timedelta(seconds=s) for n, s in ahead.items()}
+        )
+    slack = 10.0
+    boards = {
+        n: claims.Plan(A if n != "beyond" else B, lambda at: at + EVERY_MINUTE, slack)
+        for n in names
+    }
+    taken = claims.claim(store, boards, "w1", 60)
+    assert sorted(taken.boards) == ["due", "twice", "within"]
+    assert set(taken.starts) == {"twice"}  # the others may be crawled at once
+    with store.read() as session:
+        crawled_at = claims.crawled_at(session, ["twice"])["twice"]
+    assert crawled_at is not None
+    assert taken.starts["twice"] == crawled_at + EVERY_MINUTE - timedelta(seconds=slack)
+    assert taken.next_due is not None
+    assert timedelta(seconds=20) < taken.next_due - taken.at <= timedelta(seconds=25)
