@@ -35,6 +35,7 @@ from storage.db import describe
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerRunner
 
+    from scheduler.policy.verdict import CrawlReport
     from scheduler.web.server import Served
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
@@ -64,6 +65,8 @@ class Daemon:
         self.recheck = ctx.store_down is not None
         self.failures = 0  # cycles failed in a row: the pause before the next one grows
         self.scheduler: Any = None
+        self.sending: asyncio.Task[None] | None = None  # immediate digests of posts just found …
+        self.send_again = False  # … and more found while they were being sent
 
     async def serve(self) -> None:
         """Run until SIGTERM or SIGINT, then stop scheduling, finish or stop crawls, return."""
@@ -202,22 +205,47 @@ class Daemon:
         return float(min(FAILED_PAUSE * 2 ** (self.failures - 1), MOST_PAUSE))
 
     async def crawl(self, taken: claims.Claim) -> bool:
-        """One crawl of a claim's boards; immediate digests right after a crawl that found posts.
-        False when it failed (the database away)."""
+        """One crawl of a claim's boards; immediate digests as soon as a board's walk stored
+        posts — not when the crawl ends, which may wait for boards not yet due — and the crawl
+        ends once they are sent. False when it failed (the database away)."""
         names = ", ".join(taken.boards)
+
+        def found(crawl: CrawlReport) -> None:
+            if crawl.queued:
+                self._send_soon()
+
         try:
             crawls, _ = await crawl_claimed(
-                self.ctx, self.runner, taken, self.plans, stopped=self.stopping.is_set
+                self.ctx,
+                self.runner,
+                taken,
+                self.plans,
+                stopped=self.stopping.is_set,
+                on_board=found,
             )
             await asyncio.to_thread(write_feeds, self.ctx.cfg, self.ctx.store, crawls)
-            if any(crawl.queued for crawl in crawls):
-                await deliver_guarded(self.ctx, spaced=True)
+            if self.sending is not None:
+                await asyncio.shield(self.sending)
         except Exception as exc:  # the database away, and the like: one line, not a traceback
             self.recheck = True
             LOG.error("crawl of %s failed: %s", names, describe(exc))
             LOG.debug("the crawl's traceback", exc_info=True)
             return False
         return True
+
+    def _send_soon(self) -> None:
+        """Send the immediate digests now — or, if they are being sent, once more after."""
+        if self.sending is not None and not self.sending.done():
+            self.send_again = True
+            return
+        self.sending = asyncio.ensure_future(self._send_found())
+
+    async def _send_found(self) -> None:
+        again = True
+        while again:
+            self.send_again = False
+            await self.deliver(None)
+            again = self.send_again
 
     async def deliver(self, names: list[str] | None) -> None:
         try:

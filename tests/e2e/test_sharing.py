@@ -10,10 +10,12 @@ import signal
 import sys
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.support.mail import SmtpSink
 from tests.support.workspace import Workspace, log_of, wait_until
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
@@ -88,3 +90,75 @@ def test_a_cron_once_beside_two_daemons_keeps_each_sites_limit(workspace: Worksp
         most = sites.most_in_flight()
     assert [r.code for r in ran] == [0, 0, 0], [r.all for r in ran]
     assert most <= 2
+
+
+@pytest.mark.long(14)
+def test_boards_falling_due_one_after_another_walk_in_one_crawl_none_sooner_than_its_slack(
+    workspace: Workspace,
+) -> None:
+    """Each board is due an interval after its own page answered, so a crawl's boards fall due
+    one after another: the daemon takes with a board due the boards of its site due within
+    twice their slack (a twentieth of the interval), in one crawl, and asks for each no sooner
+    than its slack before it is due."""
+    boards = Boards(2, posts=30)
+    with Sites(boards, 1) as sites:
+        workspace.write(config(sites, concurrency=2).replace(f'"{INTERVAL:.0f}s"', '"20s"'))
+        workspace.run("once", check=0)
+        clock = time.monotonic()
+        due = {"b0": 8.0, "b1": 9.6}  # seconds from now; slack 1 s: b1 is not due within it
+        falls_due(workspace, due, every=20)
+        before = workspace.runs()
+        with workspace.started("run") as daemon:
+            wait_until(lambda: workspace.runs() >= before + 2, 40, "both boards crawled")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=15) == 0
+        asked = boards.crawl_times()
+    crawls = workspace.rows("SELECT started_at FROM runs ORDER BY id DESC LIMIT 2")
+    assert len(set(crawls)) == 1, crawls  # one crawl, both boards
+    assert asked[1][-1] >= clock + due["b1"] - 1.0 - 0.05  # never more than its slack early
+
+
+def falls_due(workspace: Workspace, due: dict[str, float], every: float) -> None:
+    """Each board falls due so many seconds from now: its page answered an interval before."""
+    wall = datetime.now(UTC)
+    for name, seconds in due.items():
+        last = wall + timedelta(seconds=seconds - every)
+        workspace.sql(
+            "UPDATE boards SET crawled_at = :at WHERE name = :name",
+            at=last.replace(tzinfo=None),
+            name=name,
+        )
+
+
+@pytest.mark.long(14)
+def test_a_board_the_crawl_waits_for_delays_no_digest_and_no_stop(
+    workspace: Workspace, smtp: SmtpSink
+) -> None:
+    """A crawl that waits for a board not yet due sends the digests of what it found before
+    that board is asked for; SIGTERM while it waits stops the daemon at once, and the board it
+    waited for is still due."""
+    boards = Boards(2, posts=30)
+    with Sites(boards, 1) as sites:
+        subscriber = f'[[subscribers]]\nname = "team"\nurls = ["{smtp.url()}"]\n'
+        every = config(sites, concurrency=2).replace(f'"{INTERVAL:.0f}s"', '"10m"')
+        workspace.write(f"{every}\n{subscriber}")  # slack 30 s: a claim reaches 60 s ahead
+        workspace.run("once", check=0)
+        boards.add(0)
+        clock = time.monotonic()
+        falls_due(workspace, {"b0": 0.0, "b1": 50.0}, every=600)  # b1 is asked for at 20 s
+        waited = workspace.rows("SELECT crawled_at FROM boards WHERE name = 'b1'")
+        with workspace.started("run") as daemon:
+            wait_until(lambda: len(smtp.messages) >= 1, 18, "the digest of b0's new post")
+            assert time.monotonic() - clock < 20 and not log_of_b1(boards, clock)
+            daemon.send_signal(signal.SIGTERM)
+            stopped = time.monotonic()
+            assert daemon.wait(timeout=15) == 0
+            assert time.monotonic() - stopped < 10
+    assert not log_of_b1(boards, clock)  # never asked for, never recorded: due as it was
+    assert workspace.rows("SELECT crawled_at FROM boards WHERE name = 'b1'") == waited
+    assert len(smtp.messages) == 1
+
+
+def log_of_b1(boards: Boards, since: float) -> list[float]:
+    """When b1's page 1 was asked for since `since` (monotonic)."""
+    return [t for t in boards.crawl_times().get(1, []) if t >= since]
