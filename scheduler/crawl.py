@@ -210,7 +210,7 @@ async def crawl_boards(
                 closed="",  # a stored walk ended as it did, however the crawl closes
                 started_at=started,
                 finished_at=datetime.now(UTC),
-                seconds=time.monotonic() - clock,
+                seconds=time.monotonic() - max(clock, starts.get(name, 0.0)),  # not its wait
             )
             on_board(judged[name])
 

@@ -273,8 +273,9 @@ def record_health(
 ) -> list[DeliveryError]:
     """Store the runs (an interrupted one is no run) and, with the claim they were crawled under
     (`taken`), when each was crawled: by the database's clock, when its own list page answered
-    (a board whose page never did: when the claim was taken); alert the admins once when a board
-    starts failing and once when it recovers. Returns the alerts' delivery errors."""
+    (a board whose page never did: when it could first be asked for — the claim's time, or a
+    board waited for, its start); alert the admins once when a board starts failing and once
+    when it recovers. Returns the alerts' delivery errors."""
     records = [
         runs.RunRecord(
             board=c.board,
@@ -293,7 +294,11 @@ def record_health(
         threshold = ctx.cfg.notify.failure_threshold
         changes = runs.record_runs(session, records, threshold, announce=announce)
         if taken is not None:
-            done = {c.board: taken.when(c.fetched) for c in crawls if not c.interrupted}
+            done = {  # a board waited for whose page never answered: when it was asked for
+                c.board: taken.when(c.fetched) if c.fetched else taken.starts.get(c.board, taken.at)
+                for c in crawls
+                if not c.interrupted
+            }
             claims.crawled(session, done)
     errors: list[DeliveryError] = []
     reports = {crawl.board: crawl for crawl in crawls}

@@ -2,8 +2,10 @@
 AsyncCrawlerRunner. When a board is due is the database's business, by its clock (see
 `storage.claims`): each of the daemon's LANES claims the sites of due boards no other run holds —
 its share of them, over the lanes of every worker present, so that workers started at any time
-split them — crawls their due boards in one crawl, records that they were crawled, gives the
-sites back and claims again; with nothing due it sleeps until the next board falls due.
+split them — crawls their due boards in one crawl (with the boards of their cadence falling
+due within the shortest slack, each waited for until its slack before it is due: see
+`storage.claims.claim`), records that they were crawled, gives the sites back and claims
+again; with nothing due it sleeps until the next board falls due.
 APScheduler says when each scheduled digest falls due (a job each, with an explicit id), and
 retries failed targets.
 
@@ -59,6 +61,10 @@ class Daemon:
         self.runner: AsyncCrawlerRunner = AsyncCrawlerRunner()
         self.plans = plans_for(ctx, select_boards(ctx, []))
         self.wakes = [asyncio.Event() for _ in range(LANES)]  # a lane's sleep ends early
+        self.owners = {_owner(lane) for lane in range(LANES)}
+        # the cadences (slacks) of each lane's crawl that just ended: its next claim takes the
+        # boards of theirs falling due soon along (see `storage.claims.claim`)
+        self.along: list[frozenset[float]] = [frozenset() for _ in range(LANES)]
         self.stopping = asyncio.Event()
         # a cycle failed (or the store could not be opened at start): open it, check its
         # schema and mirror the config into it before the next
@@ -182,6 +188,7 @@ class Daemon:
                 owner,
                 self.ctx.lease_ttl,
                 lane=self.lane(owner),
+                along=self.along[lane],
             )
         except Exception as exc:  # the database away, and the like: one line, not a traceback
             self.recheck = True
@@ -189,13 +196,18 @@ class Daemon:
             LOG.debug("the claim's traceback", exc_info=True)
             return self._failed()
         self.failures = 0
+        self.along[lane] = frozenset(
+            self.plans[name].slack for name in taken.boards if name in self.plans
+        )
         if taken.sites:
-            return 0.0 if await self.crawl(taken) else self._failed()
+            crawled = await self.crawl(taken)
+            self._wake_all()  # a lane waiting for these sites looks again now
+            return 0.0 if crawled else self._failed()
         wait = IDLE_POLL
         if taken.next_due is not None:
             wait = min(wait, (taken.next_due - taken.at).total_seconds())
-        if taken.waiting:
-            wait = min(wait, HELD_POLL)
+        if set(taken.waiting.values()) - self.owners:  # another run's crawl may end any moment
+            wait = min(wait, HELD_POLL)  # (this daemon's own lanes wake the others when done)
         return max(wait, 0.05)
 
     def _failed(self) -> float:
@@ -205,13 +217,23 @@ class Daemon:
         return float(min(FAILED_PAUSE * 2 ** (self.failures - 1), MOST_PAUSE))
 
     async def crawl(self, taken: claims.Claim) -> bool:
-        """One crawl of a claim's boards; immediate digests as soon as a board's walk stored
-        posts — not when the crawl ends, which may wait for boards not yet due — and the crawl
-        ends once they are sent. False when it failed (the database away)."""
+        """One crawl of a claim's boards, then the immediate digests of what it found — one
+        sending for the boards asked for at once; when the crawl waits for a board not yet due
+        (`Claim.starts`), that sending goes as soon as they are all stored, and each board
+        waited for that finds posts is sent for as it is stored. The crawl ends once what it
+        found is sent. False when it failed (the database away)."""
         names = ", ".join(taken.boards)
+        at_once = {name for name in taken.boards if name not in taken.starts}
+        stored: set[str] = set()
+        found = False  # posts queued that no sending started since has covered
+        sent = False  # this crawl started a sending
 
-        def found(crawl: CrawlReport) -> None:
-            if crawl.queued:
+        def told(crawl: CrawlReport) -> None:
+            nonlocal found, sent
+            stored.add(crawl.board)
+            found = found or bool(crawl.queued)
+            if found and taken.starts and at_once <= stored:
+                found, sent = False, True
                 self._send_soon()
 
         try:
@@ -221,10 +243,13 @@ class Daemon:
                 taken,
                 self.plans,
                 stopped=self.stopping.is_set,
-                on_board=found,
+                on_board=told,
             )
             await asyncio.to_thread(write_feeds, self.ctx.cfg, self.ctx.store, crawls)
-            if self.sending is not None:
+            if found:
+                sent = True
+                self._send_soon()
+            if sent and self.sending is not None:
                 await asyncio.shield(self.sending)
         except Exception as exc:  # the database away, and the like: one line, not a traceback
             self.recheck = True
@@ -235,6 +260,8 @@ class Daemon:
 
     def _send_soon(self) -> None:
         """Send the immediate digests now — or, if they are being sent, once more after."""
+        if self.stopping.is_set():  # no new digest after a stop signal
+            return
         if self.sending is not None and not self.sending.done():
             self.send_again = True
             return

@@ -91,52 +91,73 @@ def claim(
     *,
     lane: Lane | None = None,
     due_only: bool = True,
+    along: Collection[float] = (),
 ) -> Claim:
-    """Take sites for `owner`: those of the boards due (within twice their slack; all of `plans`
-    when not `due_only`) whose lease is free, expired or held by a process of this host that has
+    """Take sites for `owner`: those of the boards due (within their slack; all of `plans` when
+    not `due_only`) whose lease is free, expired or held by a process of this host that has
     ended — every such site, or a `lane`'s share of them, the longest due first.
 
-    A board due within its slack is crawled at once; one due later in the claim's reach waits
-    until its slack before it (`Claim.starts`). So the boards a crawl fetched one after another,
-    each due an interval after its own page answered, walk together again — and a group of them
-    that fell behind another (a long first crawl) draws nearer it by the slack each interval,
-    while no board is ever crawled more than its slack before it is due."""
+    With a board due, a claim also takes the boards of its cadence (the same slack) that may be
+    crawled within a little more — the shortest slack of all boards, so no board waits longer
+    than its own slack for a crawl that waits: each is asked for no sooner than its slack before
+    it falls due (`Claim.starts`). So do the claims of a lane whose crawl just ended, for the
+    cadences it crawled (`along`): the next group of them joins it. So the boards a crawl fetched
+    one after another, each due an interval after its own page answered, walk together again,
+    and a group of them that fell behind another (a long first crawl) draws nearer it each
+    interval; no board is crawled more than its slack before it is due, and none is taken early
+    but along with a board due or a crawl just ended — a lane that merely wakes takes none."""
+    hold = min((plan.slack for plan in plans.values()), default=0.0)
 
-    def reached(name: str, due: datetime) -> bool:
-        return due <= at + timedelta(seconds=2 * plans[name].slack) or not due_only
+    def ready(name: str, due: datetime) -> bool:
+        return not due_only or due <= at + timedelta(seconds=plans[name].slack)
+
+    def near(name: str, due: datetime) -> bool:
+        return due <= at + timedelta(seconds=plans[name].slack + hold)
 
     with store.write() as session:
         at, clock = now(session), time.monotonic()
         lanes = _present(session, lane, at) if lane else 1
         crawled = crawled_at(session, plans)
+        dues = {name: _due(plan, crawled.get(name)) for name, plan in plans.items()}
+        close = {name: due for name, due in dues.items() if ready(name, due) or near(name, due)}
+        holders = _holders(session, {plans[name].site for name in close}, at)
+        cadences = {  # of the boards due whose site is free: others of theirs may come along
+            plans[name].slack
+            for name, due in close.items()
+            if ready(name, due) and plans[name].site not in holders
+        } | set(along)
         wanted = {
             name: due
-            for name, plan in plans.items()
-            if reached(name, due := _due(plan, crawled.get(name)))
+            for name, due in close.items()
+            if ready(name, due) or plans[name].slack in cadences
         }
-        sites: dict[str, datetime] = {}
+        sites: dict[str, tuple[bool, datetime]] = {}  # site -> (no board due, earliest due)
         for name, due in wanted.items():
-            site = plans[name].site
-            sites[site] = min(due, sites.get(site, due))
-        holders = _holders(session, sites, at)
+            site, key = plans[name].site, (not ready(name, due), due)
+            sites[site] = min(key, sites.get(site, key))
         free = sorted((s for s in sites if s not in holders), key=lambda s: (sites[s], s))
+        if not along and all(sites[s][0] for s in free):
+            free = []  # none taken early without one due (or a crawl just ended)
         share = len(free) if lane is None else min(lane.most, -(-len(sites) // lanes))
         chosen = sorted(free[:share])  # in one order: no two takers deadlock
         held = _take(session, chosen, owner, at, at + timedelta(seconds=ttl))
         again = crawled_at(session, {n: plans[n] for n in wanted if plans[n].site in held})
-        dues = {n: _due(plans[n], again.get(n)) for n in wanted if plans[n].site in held}
-        mine = tuple(name for name in wanted if name in dues and reached(name, dues[name]))
-        early = {name: timedelta(seconds=plans[name].slack) for name in mine}
+        fresh = {n: _due(plans[n], again.get(n)) for n in wanted if plans[n].site in held}
+        mine = tuple(
+            name
+            for name in wanted
+            if name in fresh and (ready(name, fresh[name]) or near(name, fresh[name]))
+        )
         starts = {
-            name: dues[name] - early[name]
+            name: fresh[name] - timedelta(seconds=plans[name].slack)
             for name in mine
-            if due_only and dues[name] > at + early[name]
+            if not ready(name, fresh[name])
         }
         idle = held - {plans[name].site for name in mine}
         if idle:  # crawled by another run between the two reads: nothing left to do there
             session.execute(delete(Lock).where(Lock.name.in_([lease_name(s) for s in idle])))
         others = [n for n in plans if n not in mine and plans[n].site not in holders]
-        later = [_due(plans[n], crawled.get(n)) for n in others if n not in wanted]
+        later = [dues[n] for n in others if n not in wanted or not ready(n, dues[n])]
         return Claim(
             owner=owner,
             at=at,
@@ -144,8 +165,8 @@ def claim(
             boards=mine,
             waiting={
                 n: holders[plans[n].site]
-                for n in wanted
-                if n not in mine and plans[n].site in holders
+                for n, due in wanted.items()
+                if n not in mine and plans[n].site in holders and ready(n, due)
             },
             next_due=min(later, default=None),
             clock=clock,

@@ -105,9 +105,10 @@ def test_daemon_cycle_smoke_quiet_cycles_read_no_robots_and_keep_the_limit() -> 
     assert "list pages per quiet cycle: 20, 20" in out, out
     assert "robots.txt requests per cycle after the first: 0" in out, out
     assert "2 robots.txt requests (2 sites" in out, out  # the first cycle: one per site
-    # a quiet cycle's boards walk in a crawl per lane at most, each of its 2 sites' 10 boards
+    # a quiet cycle's 20 boards walk together, not a crawl each (2 when they walk in one crawl
+    # per lane; a loaded machine may spread their pages' answers over more)
     crawls = re.search(r"crawls per quiet cycle: (\d+), (\d+);", out)
-    assert crawls is not None and all(1 <= int(n) <= 2 for n in crawls.groups()), out
+    assert crawls is not None and all(1 <= int(n) <= 10 for n in crawls.groups()), out
     assert "failed: 0; error lines in the log: 0; exit code after SIGTERM: 0" in out, out
     flights = in_flight(out)
     assert len(flights) == 1 and all(n <= limit == 8 for n, limit in flights), out

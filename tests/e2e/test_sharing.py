@@ -97,18 +97,20 @@ def test_boards_falling_due_one_after_another_walk_in_one_crawl_none_sooner_than
     workspace: Workspace,
 ) -> None:
     """Each board is due an interval after its own page answered, so a crawl's boards fall due
-    one after another: the daemon takes with a board due the boards of its site due within
-    twice their slack (a twentieth of the interval), in one crawl, and asks for each no sooner
-    than its slack before it is due."""
+    one after another: the daemon takes with a board due the boards of its cadence due within
+    their slack and a little more (a twentieth of the interval each), in one crawl, and asks for
+    each no sooner than its slack before it is due."""
     boards = Boards(2, posts=30)
     with Sites(boards, 1) as sites:
         workspace.write(config(sites, concurrency=2).replace(f'"{INTERVAL:.0f}s"', '"20s"'))
         workspace.run("once", check=0)
-        clock = time.monotonic()
-        due = {"b0": 8.0, "b1": 9.6}  # seconds from now; slack 1 s: b1 is not due within it
-        falls_due(workspace, due, every=20)
         before = workspace.runs()
         with workspace.started("run") as daemon:
+            wait_until(lambda: "daemon started" in log_of(daemon), 30, "the daemon up")
+            clock = time.monotonic()
+            due = {"b0": 6.0, "b1": 7.6}  # seconds from now; slack 1 s: b1 is not due within it
+            falls_due(workspace, due, every=20)
+            daemon.send_signal(signal.SIGHUP)  # its lanes look again (they may sleep 30 s)
             wait_until(lambda: workspace.runs() >= before + 2, 40, "both boards crawled")
             daemon.send_signal(signal.SIGTERM)
             assert daemon.wait(timeout=15) == 0
@@ -145,7 +147,7 @@ def test_a_board_the_crawl_waits_for_delays_no_digest_and_no_stop(
         workspace.run("once", check=0)
         boards.add(0)
         clock = time.monotonic()
-        falls_due(workspace, {"b0": 0.0, "b1": 50.0}, every=600)  # b1 is asked for at 20 s
+        falls_due(workspace, {"b0": 0.0, "b1": 58.0}, every=600)  # b1 is asked for at 28 s
         waited = workspace.rows("SELECT crawled_at FROM boards WHERE name = 'b1'")
         with workspace.started("run") as daemon:
             wait_until(lambda: len(smtp.messages) >= 1, 18, "the digest of b0's new post")
@@ -162,3 +164,29 @@ def test_a_board_the_crawl_waits_for_delays_no_digest_and_no_stop(
 def log_of_b1(boards: Boards, since: float) -> list[float]:
     """When b1's page 1 was asked for since `since` (monotonic)."""
     return [t for t in boards.crawl_times().get(1, []) if t >= since]
+
+
+@pytest.mark.long(8)
+def test_the_posts_one_crawl_finds_on_its_boards_go_in_one_digest(
+    workspace: Workspace, smtp: SmtpSink
+) -> None:
+    """Boards walked in one crawl that each found a post: one digest with all of them — their
+    pages answering one after another (one at a time, 0.4 s each), not all at once."""
+    boards = Boards(3, posts=30)
+    with Sites(boards, 1) as sites:
+        subscriber = f'[[subscribers]]\nname = "team"\nurls = ["{smtp.url()}"]\n'
+        every = config(sites, concurrency=1).replace(f'"{INTERVAL:.0f}s"', '"10m"')
+        workspace.write(f"{every}\n{subscriber}")
+        workspace.run("once", check=0)
+        for board in range(3):
+            boards.add(board)
+        boards.delay = 0.4
+        falls_due(workspace, {"b0": 0.0, "b1": 0.0, "b2": 0.0}, every=600)
+        with workspace.started("run") as daemon:
+            wait_until(lambda: len(smtp.messages) >= 1, 30, "the digest")
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=15) == 0
+    (message,) = smtp.messages  # one, after the daemon stopped: no second one followed
+    body = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    new = [board * 1_000_000 + 31 for board in range(3)]  # each board's new post
+    assert all(f"no={post}&amp;page" in body for post in new), body

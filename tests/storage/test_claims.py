@@ -149,3 +149,53 @@ def test_a_board_falling_due_within_twice_its_slack_is_claimed_to_start_its_slac
     assert taken.starts["twice"] == crawled_at + EVERY_MINUTE - timedelta(seconds=slack)
     assert taken.next_due is not None
     assert timedelta(seconds=20) < taken.next_due - taken.at <= timedelta(seconds=25)
+
+
+def test_no_board_is_taken_early_without_one_due_nor_by_one_of_another_interval(
+    store: Store,
+) -> None:
+    """A lane waking before any board is due takes none early (each stays on its own interval),
+    and a board due takes early only boards of its own cadence — never longer than the shortest
+    slack of all boards, so a crawl that waits holds back no board beyond its own slack."""
+    names = ("soon", "hourly")
+    with store.write() as session:
+        posts.sync_boards(session, {n: n for n in names})
+        at = now(session)
+        claims.crawled(session, {"soon": at - EVERY_MINUTE + timedelta(seconds=15)})
+    boards = {
+        "soon": claims.Plan(A, lambda at: at + EVERY_MINUTE, 10.0),
+        "hourly": claims.Plan(B, lambda at: at + timedelta(hours=1), 180.0),
+    }
+    with store.write() as session:  # the hourly board falls due in 100 s: within its slack
+        claims.crawled(session, {"hourly": now(session) - timedelta(seconds=3500)})
+    idle = claims.claim(store, boards, "w1", 60)
+    assert idle.boards == ("hourly",) and not idle.starts  # due within its slack: at once
+    claims.release(store, "w1")
+    with store.write() as session:  # now it falls due in 185 s: beyond its slack
+        claims.crawled(session, {"hourly": now(session) - timedelta(seconds=3415)})
+    early = claims.claim(store, boards, "w1", 60)
+    assert early.boards == () and early.sites == ()  # "soon" is due in 15 s: none taken early
+    assert early.next_due is not None
+    assert timedelta(seconds=10) < early.next_due - early.at <= timedelta(seconds=15)
+    with store.write() as session:  # "soon" is due now; "hourly" in 185 s, of another cadence
+        claims.crawled(session, {"soon": now(session) - EVERY_MINUTE})
+    taken = claims.claim(store, boards, "w1", 60)
+    assert taken.boards == ("soon",) and not taken.starts
+
+
+def test_a_lane_whose_crawl_just_ended_takes_the_next_boards_of_its_cadence_along(
+    store: Store,
+) -> None:
+    """Right after a crawl of boards every minute (slack 10 s), the lane's claim takes a board
+    of that cadence due in 15 s along — to be asked for 10 s before it is due — while a lane
+    that merely wakes does not."""
+    with store.write() as session:
+        posts.sync_boards(session, {"next": "next"})
+        claims.crawled(session, {"next": now(session) - EVERY_MINUTE + timedelta(seconds=15)})
+    boards = {"next": claims.Plan(A, lambda at: at + EVERY_MINUTE, 10.0)}
+    assert claims.claim(store, boards, "w1", 60).boards == ()
+    pulled = claims.claim(store, boards, "w1", 60, along={10.0})
+    assert pulled.boards == ("next",) and set(pulled.starts) == {"next"}
+    assert timedelta(seconds=0) < pulled.starts["next"] - pulled.at <= timedelta(seconds=5)
+    claims.release(store, "w1")
+    assert claims.claim(store, boards, "w2", 60, along={30.0}).boards == ()  # another cadence
