@@ -46,8 +46,9 @@ class Plan:
     site: str
     due_after: Callable[[datetime], datetime]
     # seconds it may be crawled before it falls due, so that boards falling due close together
-    # walk in one crawl: a claim takes the boards due within twice this, and a board not yet due
-    # within it is requested no sooner than this before it falls due (`Claim.starts`)
+    # walk in one crawl: with a board due, a claim takes the boards of the same slack due within
+    # it and the shortest slack of all boards, and a board not yet due within its own is asked
+    # for no sooner than this before it falls due (`Claim.starts`; see `claim`)
     slack: float = 0.0
 
 
